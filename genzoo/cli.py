@@ -1,0 +1,164 @@
+"""The ``genzoo`` command: each subcommand parses, calls the library, and prints; errors are one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genzoo import config as configs
+from genzoo.errors import GenzooError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake in one line with a pointer to --help."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    from genzoo.data import DATASETS, available_locally
+    from genzoo.registry import MODELS
+
+    print("models:")
+    for name, cls in MODELS.items():
+        print(f"  {name:<14} {cls.summary}")
+    print("datasets:")
+    for name, description in DATASETS.items():
+        remote = name in ("mnist", "fashion-mnist") and not available_locally(name, args.data_dir)
+        print(f"  {name:<14} {description}{' [downloads on first use]' if remote else ''}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from genzoo import run
+
+    out = Path(args.out or f"runs/{args.model}-{args.data.replace(':', '-').replace('/', '_')}")
+    if args.resume:
+        if args.config or args.set:
+            raise GenzooError("--config and --set cannot change a run being resumed: only --epochs and --max-steps can")
+        outcome, trainer = run.resume(out, expect=(args.model, args.data), epochs=args.epochs,
+                                      max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet)
+    else:
+        values = configs.read_yaml(args.config) if args.config else {}
+        overrides = list(args.set) + ([f"train.max_steps={args.max_steps}"] if args.max_steps else [])
+        cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs)
+        outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet)
+    step = trainer.progress.step
+    if outcome == "interrupted":
+        print(f"interrupted at step {step}: checkpoint saved in {out}; continue with: "
+              f"genzoo train {args.model} --data {args.data} --out {out} --resume", file=sys.stderr)
+        return 130
+    print(f"finished {step} steps in {trainer.progress.elapsed:.1f} s; run saved in {out}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from genzoo.run import open_run
+    from genzoo.viz.grid import save_grid, to_uint8
+
+    out = Path(args.out)
+    if out.suffix not in (".png", ".npz"):
+        raise GenzooError(f"--out {out}: write samples to a .png grid or a .npz array")
+    opened = open_run(args.run)
+    generator = torch.Generator().manual_seed(args.seed)
+    labels = torch.arange(args.n) % len(opened.classes) if opened.model.conditional else None
+    images = opened.model.sample(args.n, generator, labels)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".png":
+            save_grid(images, out)
+        else:
+            arrays = {"x": to_uint8(images)}
+            if labels is not None:
+                arrays["labels"] = labels.numpy()
+            np.savez_compressed(out, **arrays)
+    except OSError as err:
+        raise GenzooError(f"cannot write {out}: {err.strerror}") from None
+    print(f"wrote {args.n} samples to {out}")
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    from genzoo.run import num_parameters, open_run
+
+    opened = open_run(args.run)
+    cfg, p = opened.config, opened.progress
+    print(f"model      {cfg.model_name} ({num_parameters(opened.model):,} parameters)")
+    print(f"dataset    {cfg.dataset}, images {'x'.join(map(str, opened.record['image_shape']))}, "
+          f"{len(opened.classes)} classes")
+    print(f"progress   step {p['step']}, epoch {p['epoch']} of {cfg.train.epochs}, "
+          f"{p['elapsed']:.1f} s trained{', finished' if p['finished'] else ''}")
+    if opened.scalars:
+        print("last step  " + ", ".join(f"{k} {v:.4g}" for k, v in opened.scalars.items()))
+    for section in ("model", "train", "data"):
+        for key, value, _doc in configs.describe(getattr(cfg, section), section):
+            print(f"  {key} = {value}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from genzoo.demo import run_demo
+
+    page = run_demo(Path(args.out), progress_bar=not args.quiet)
+    print(f"demo page written to {page}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="genzoo", description="Classic deep generative models, trained and measured on a CPU.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("list", help="models and datasets")
+    p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("train", help="train a model; Ctrl-C saves a checkpoint, --resume continues")
+    p.add_argument("model", help="model name (see 'genzoo list')")
+    p.add_argument("--data", required=True, help="mnist, fashion-mnist, digits or folder:PATH")
+    p.add_argument("--epochs", type=int, help="passes over the training split")
+    p.add_argument("--max-steps", type=int, help="stop after this many steps in all")
+    p.add_argument("--out", help="run directory (default runs/MODEL-DATA)")
+    p.add_argument("--config", help="YAML file with model:, train: and data: sections")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config value, e.g. --set model.latent_dim=20 (repeatable)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="draw samples from a trained run")
+    p.add_argument("run", help="run directory")
+    p.add_argument("-n", type=int, default=64, help="number of samples")
+    p.add_argument("--out", required=True, help="grid.png or samples.npz (x: uint8 N,C,H,W)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("info", help="what a run is and how far it got")
+    p.add_argument("run", help="run directory")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("demo", help="train a VAE and a DCGAN briefly on the bundled digits; write a page")
+    p.add_argument("--out", default="demo", help="directory for the runs and index.html")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "n", 1) is not None and getattr(args, "n", 1) < 1:
+        print("genzoo: error: -n must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args) or 0
+    except GenzooError as err:
+        print(f"genzoo: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("genzoo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

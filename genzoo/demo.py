@@ -1,0 +1,38 @@
+"""``genzoo demo``: a VAE and a DCGAN trained briefly on scikit-learn's 8x8 digits, shown on one page.
+
+Runs offline everywhere in well under three minutes on two cores: the two opposite kinds of model
+(a likelihood model and an adversarial one) through the same loop, data and checkpoints.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from genzoo.data import load_dataset
+from genzoo.run import CONFIG_FILE, make_run_config, train
+from genzoo.viz.report import write_report
+
+DEMO_RUNS = {
+    "vae": ("vae", ["train.epochs=150", "train.batch_size=50", "model.hidden=[128,128]",
+                    "model.latent_dim=8", "train.sample_every=10000"]),
+    "dcgan": ("dcgan", ["train.epochs=150", "train.batch_size=64", "train.sample_every=10000"]),
+}
+
+INTRO = ("<p>Both models trained through the same loop on scikit-learn's 1,797 8x8 digits "
+         "(the validation and test images held out). Retrain with <code>genzoo demo</code>; each run "
+         "directory holds its config, checkpoint, metrics.jsonl and sample grids.</p>")
+
+
+def run_demo(out: Path, progress_bar: bool = True) -> Path:
+    """Train the demo runs afresh into ``out`` and write ``out/index.html``."""
+    out.mkdir(parents=True, exist_ok=True)
+    run_dirs = []
+    for name, (model, overrides) in DEMO_RUNS.items():
+        run_dir = out / name
+        if (run_dir / CONFIG_FILE).exists():
+            shutil.rmtree(run_dir)
+        train(make_run_config(model, "digits", overrides=overrides), run_dir, progress_bar=progress_bar)
+        run_dirs.append(run_dir)
+    real = load_dataset("digits", make_run_config("vae", "digits").data).train.images[:64]
+    return write_report(run_dirs, out / "index.html", "genzoo demo: VAE and DCGAN on 8x8 digits", INTRO, real)

@@ -1,0 +1,1 @@
+"""Numbers for models: likelihood bounds and estimates, each with its spread and budget."""

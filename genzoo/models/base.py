@@ -1,0 +1,47 @@
+"""The interface every model shares with the training loop, the CLI and the evaluation suite."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+
+class GenerativeModel(nn.Module):
+    """A generative model built from its config and the shape of its data.
+
+    It owns its optimizers (a GAN has two, an RBM none that autograd drives), takes one training
+    step on a batch of images in [0, 1], and samples images in [0, 1]. The loop checkpoints
+    ``state_dict()`` and ``optimizers`` without knowing the family.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    Config: ClassVar[type]
+    train_defaults: ClassVar[dict[str, Any]] = {}
+    conditional: ClassVar[bool] = False
+
+    def __init__(self, cfg: Any, image_shape: tuple[int, int, int], num_classes: int):
+        super().__init__()
+        self.cfg = cfg
+        self.image_shape = tuple(image_shape)
+        self.num_classes = num_classes
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+
+    @classmethod
+    def resolve(cls, cfg: Any, binarized: bool) -> Any:
+        """The config with any data-dependent 'auto' choices made concrete; saved with the run."""
+        return cfg
+
+    def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        """One update on a batch; returns the scalars it measured, all finite unless training diverged."""
+        raise NotImplementedError
+
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
+        """n images (n, C, H, W) in [0, 1]; ``generator`` fixes the noise without touching the global RNG."""
+        raise NotImplementedError
+
+    def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        """Scalars worth tracking on held-out data, averaged over the batch; none by default."""
+        return {}

@@ -1,0 +1,1 @@
+"""Network pieces shared by several model families."""

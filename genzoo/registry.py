@@ -1,0 +1,17 @@
+"""Model names on the command line, mapped to their classes; the CLI, the demo and the web page read it."""
+
+from __future__ import annotations
+
+from genzoo.errors import GenzooError
+from genzoo.models.base import GenerativeModel
+from genzoo.models.dcgan import DCGAN
+from genzoo.models.vae import VAE
+
+MODELS: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (VAE, DCGAN)}
+
+
+def model_class(name: str) -> type[GenerativeModel]:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise GenzooError(f"unknown model '{name}': choose one of {', '.join(MODELS)} (see 'genzoo list')") from None

@@ -1,0 +1,171 @@
+"""A run: its config (model, train and data sections), its directory, and reopening it from a checkpoint.
+
+A run directory holds ``config.yaml`` (the config used), ``checkpoint.pt``, ``metrics.jsonl`` and
+``samples/``. This module is what the CLI, the demo and the benchmarks call to train and to reopen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from genzoo import config as configs
+from genzoo.data import Dataset, load_dataset
+from genzoo.data.config import DataConfig
+from genzoo.errors import GenzooError
+from genzoo.models.base import GenerativeModel
+from genzoo.registry import model_class
+from genzoo.train.checkpoint import load_checkpoint
+from genzoo.train.config import TrainConfig
+from genzoo.train.loop import CHECKPOINT, Trainer
+from genzoo.train.seeding import seed_everything
+
+CONFIG_FILE = "config.yaml"
+
+
+@dataclass
+class RunConfig:
+    """Everything that decides what a run computes, besides the data files themselves."""
+
+    model_name: str
+    dataset: str
+    model: Any
+    train: TrainConfig
+    data: DataConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "dataset": self.dataset, "model": configs.to_dict(self.model),
+                "train": configs.to_dict(self.train), "data": configs.to_dict(self.data)}
+
+
+SECTIONS = ("model", "train", "data")
+
+
+def sections(model_name: str) -> dict[str, type]:
+    return {"model": model_class(model_name).Config, "train": TrainConfig, "data": DataConfig}
+
+
+def make_run_config(model_name: str, dataset: str, file_values: dict[str, Any] | None = None,
+                    overrides: list[str] = (), epochs: int | None = None) -> RunConfig:
+    """Defaults, then the paper's training defaults of the model, then a YAML file, then ``--set`` pairs."""
+    classes = sections(model_name)
+    file_values = dict(file_values or {})
+    for key in ("model_name", "dataset"):
+        file_values.pop(key, None)
+    unknown = sorted(set(file_values) - set(classes))
+    if unknown:
+        raise GenzooError(f"unknown config section '{unknown[0]}': use {', '.join(classes)}")
+    overridden = configs.parse_overrides(overrides, classes)
+    values = {name: {**(model_class(model_name).train_defaults if name == "train" else {}),
+                     **(file_values.get(name) or {}), **overridden[name]} for name in classes}
+    if epochs is not None:
+        values["train"]["epochs"] = epochs
+    built = {name: configs.build(cls, values[name], name) for name, cls in classes.items()}
+    binarized = built["data"].binarize != "none"
+    model_cfg = model_class(model_name).resolve(built["model"], binarized)
+    return RunConfig(model_name, dataset, model_cfg, built["train"], built["data"])
+
+
+def run_config_from_dict(values: dict[str, Any]) -> RunConfig:
+    """The RunConfig a run saved, checked like any user input."""
+    return make_run_config(values["model_name"], values["dataset"], {name: values[name] for name in SECTIONS})
+
+
+def prepare_run_dir(path: Path, resume: bool) -> None:
+    """Create the run directory, or explain in one line why it cannot be used."""
+    checkpoint = path / CHECKPOINT
+    if resume and not checkpoint.exists():
+        raise GenzooError(f"cannot resume: {path} holds no checkpoint; drop --resume to start a new run there")
+    if not resume and checkpoint.exists():
+        raise GenzooError(f"{path} already holds a run: add --resume to continue it, or choose another --out")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-test")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise GenzooError(f"cannot write to the output directory {path}: {err.strerror}; "
+                          "choose another --out") from None
+
+
+def build_model(cfg: RunConfig, image_shape: tuple[int, int, int], num_classes: int) -> GenerativeModel:
+    """The model, initialised from the run's seed (so a fresh run is reproducible)."""
+    seed_everything(cfg.train.seed, cfg.train.deterministic)
+    return model_class(cfg.model_name)(cfg.model, image_shape, num_classes)
+
+
+def run_record(cfg: RunConfig, dataset: Dataset) -> dict[str, Any]:
+    """What a checkpoint carries to rebuild its model without the data: config, image shape, classes."""
+    return {**cfg.to_dict(), "image_shape": list(dataset.image_shape), "classes": list(dataset.classes),
+            "data_provenance": dataset.provenance}
+
+
+def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None,
+          progress_bar: bool = True) -> tuple[str, Trainer]:
+    """Train a new run into ``run_dir``; returns the outcome ('finished' or 'interrupted') and the trainer."""
+    run_dir = Path(run_dir)
+    prepare_run_dir(run_dir, resume=False)
+    return _fit(cfg, run_dir, None, data_dir, progress_bar)
+
+
+def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int | None = None,
+           max_steps: int | None = None, data_dir: str | None = None,
+           progress_bar: bool = True) -> tuple[str, Trainer]:
+    """Continue a run from its checkpoint with its saved config; only its length may change."""
+    run_dir = Path(run_dir)
+    prepare_run_dir(run_dir, resume=True)
+    content = load_checkpoint(run_dir / CHECKPOINT)
+    cfg = run_config_from_dict(content["run"])
+    if expect is not None and expect != (cfg.model_name, cfg.dataset):
+        raise GenzooError(f"{run_dir} holds a {cfg.model_name} run on {cfg.dataset}, not {expect[0]} on "
+                          f"{expect[1]}: resume it with the same model and --data")
+    length = {k: v for k, v in {"epochs": epochs, "max_steps": max_steps}.items() if v is not None}
+    cfg = dataclasses.replace(cfg, train=configs.build(TrainConfig, {**configs.to_dict(cfg.train), **length}, "train"))
+    return _fit(cfg, run_dir, content, data_dir, progress_bar)
+
+
+def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
+         progress_bar: bool) -> tuple[str, Trainer]:
+    dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
+    model = build_model(cfg, dataset.image_shape, len(dataset.classes))
+    configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
+    trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset),
+                      dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar)
+    if content is not None:
+        trainer.restore(content)
+    return trainer.run(resumed=content is not None), trainer
+
+
+@dataclass
+class OpenedRun:
+    """A trained run reopened from its checkpoint: the model in eval mode and what describes it."""
+
+    model: GenerativeModel
+    config: RunConfig
+    classes: list[str]
+    progress: dict[str, Any]
+    scalars: dict[str, float]
+    record: dict[str, Any]
+
+
+def open_run(run_dir: str | Path) -> OpenedRun:
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise GenzooError(f"no run at {run_dir}: pass the --out directory of 'genzoo train'")
+    content = load_checkpoint(run_dir / CHECKPOINT)
+    record = content["run"]
+    cfg = run_config_from_dict(record)
+    model = model_class(cfg.model_name)(cfg.model, tuple(record["image_shape"]), len(record["classes"]))
+    model.load_state_dict(content["model"])
+    model.eval()
+    return OpenedRun(model, cfg, list(record["classes"]), content["progress"], content.get("scalars", {}), record)
+
+
+def num_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

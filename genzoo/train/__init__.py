@@ -1,0 +1,1 @@
+"""The training loop: it feeds batches, logs, samples and checkpoints, and knows no model family."""

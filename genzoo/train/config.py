@@ -1,0 +1,20 @@
+"""How long and how a run trains, and how often it logs, samples and checkpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genzoo.config import option
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = option(10, "passes over the training split", low=1)
+    batch_size: int = option(64, "images per step (each model sets its paper's value)", low=1)
+    max_steps: int | None = option(None, "stop after this many steps in all, even inside an epoch", low=1)
+    seed: int = option(0, "seed of initialisation, data order and sampling noise", low=0)
+    deterministic: bool = option(True, "torch deterministic algorithms: a resumed run equals an uninterrupted one")
+    log_every: int = option(50, "steps between lines of metrics.jsonl", low=1)
+    sample_every: int = option(500, "steps between sample grids (one is also written at the end)", low=1)
+    checkpoint_every: int = option(500, "steps between checkpoints (also written at the end and on Ctrl-C)", low=1)
+    grid_size: int = option(64, "images in each sample grid", low=1, high=1024)

@@ -1,0 +1,174 @@
+"""The loop every model trains in: batches, scalars, grids, validation and checkpoints on a schedule.
+
+It knows nothing about model families: it calls ``model.train_step`` and logs what comes back.
+Everything random follows from the seed and the step (data order per epoch, noise from the global
+torch RNG saved in each checkpoint), so a run killed and resumed ends where an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from genzoo.data import Dataset, ImageSet, binarize
+from genzoo.errors import GenzooError
+from genzoo.models.base import GenerativeModel
+from genzoo.train.checkpoint import save_checkpoint
+from genzoo.train.config import TrainConfig
+from genzoo.train.metrics_log import MetricsLog
+from genzoo.train.seeding import epoch_order, seeded_generator
+from genzoo.viz.grid import save_grid
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.jsonl"
+SAMPLES = "samples"
+
+
+@dataclass
+class Progress:
+    """Where a run stands: steps done, the epoch it is in, the next batch of that epoch, seconds trained."""
+
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0
+    elapsed: float = 0.0
+    finished: bool = False
+
+
+class Trainer:
+    """Trains ``model`` on ``dataset`` into ``run_dir``, from scratch or from a checkpoint's content."""
+
+    def __init__(self, model: GenerativeModel, dataset: Dataset, cfg: TrainConfig, run_dir: Path,
+                 run_record: dict[str, Any], dynamic_binarization: bool, progress_bar: bool = True):
+        self.model, self.dataset, self.cfg, self.run_dir = model, dataset, cfg, run_dir
+        self.run_record = run_record
+        self.dynamic_binarization = dynamic_binarization
+        self.progress_bar = progress_bar
+        self.progress = Progress()
+        self.steps_per_epoch = len(dataset.train) // cfg.batch_size
+        if self.steps_per_epoch == 0:
+            raise GenzooError(f"batch_size {cfg.batch_size} is larger than the {len(dataset.train)} training "
+                              "images: lower it with --set train.batch_size=N")
+        self.total_steps = cfg.epochs * self.steps_per_epoch
+        if cfg.max_steps is not None:
+            self.total_steps = min(self.total_steps, cfg.max_steps)
+        self.last_scalars: dict[str, float] = {}
+        self.stop_requested = False
+
+    def restore(self, content: dict[str, Any]) -> None:
+        """Continue from a checkpoint: weights, optimizer moments, RNG state and position in the data."""
+        self.model.load_state_dict(content["model"])
+        for name, state in content["optimizers"].items():
+            self.model.optimizers[name].load_state_dict(state)
+        torch.set_rng_state(content["rng"])
+        self.progress = Progress(**content["progress"])
+        self.last_scalars = content.get("scalars", {})
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / CHECKPOINT
+
+    def run(self, resumed: bool) -> str:
+        """Train to the end, or until Ctrl-C/SIGTERM; returns 'finished' or 'interrupted'."""
+        log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.progress.step if resumed else None)
+        previous = {sig: signal.signal(sig, self._request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        bar = tqdm(total=self.total_steps, initial=self.progress.step, unit="step", dynamic_ncols=True,
+                   disable=not self.progress_bar, desc=self.model.name)
+        try:
+            return self._loop(log, bar)
+        finally:
+            bar.close()
+            log.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _request_stop(self, signum: int, frame: Any) -> None:
+        self.stop_requested = True
+
+    def _loop(self, log: MetricsLog, bar: tqdm) -> str:
+        p, cfg = self.progress, self.cfg
+        self.model.train()
+        started = time.perf_counter() - p.elapsed
+        while p.step < self.total_steps:
+            order = epoch_order(len(self.dataset.train), cfg.seed, p.epoch)
+            batches = self.dataset.train.batches(cfg.batch_size, order, start=p.batch)
+            for x, y in batches:
+                if p.batch >= self.steps_per_epoch or p.step >= self.total_steps:
+                    break
+                scalars = self.model.train_step(self._prepare(x), y)
+                self._check_finite(scalars, p.step + 1)
+                p.step, p.batch, p.elapsed = p.step + 1, p.batch + 1, time.perf_counter() - started
+                self.last_scalars = scalars
+                bar.update(1)
+                bar.set_postfix({"epoch": p.epoch + 1, **{k: f"{v:.4g}" for k, v in scalars.items()}}, refresh=False)
+                if p.step % cfg.log_every == 0:
+                    log.write({"step": p.step, "epoch": p.epoch, "time": round(p.elapsed, 3), **scalars})
+                end_of_epoch = p.batch == self.steps_per_epoch
+                p.finished = p.step == self.total_steps
+                if end_of_epoch:
+                    self._end_epoch(log)
+                if p.step % cfg.sample_every == 0 or p.finished:
+                    self._write_grid()
+                if self.stop_requested or p.finished or p.step % cfg.checkpoint_every == 0:
+                    self._save()
+                if self.stop_requested and not p.finished:
+                    return "interrupted"
+                if end_of_epoch:
+                    break
+        return "finished"
+
+    def _prepare(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return binarize(x, generator) if self.dynamic_binarization else x
+
+    def _check_finite(self, scalars: dict[str, float], step: int) -> None:
+        for key, value in scalars.items():
+            if not math.isfinite(value):
+                kept = (f"the last good checkpoint ({self.checkpoint_path}, step {self.progress.step}) is kept"
+                        if self.checkpoint_path.exists() else "no checkpoint was written before it")
+                raise GenzooError(f"training diverged at step {step}: {key} = {value}; {kept}; "
+                                  "lower the learning rate or change the seed")
+
+    def _end_epoch(self, log: MetricsLog) -> None:
+        p = self.progress
+        scores = self.validate(self.dataset.validation)
+        if scores:
+            log.write({"step": p.step, "epoch": p.epoch, "split": "validation", **scores})
+        p.epoch, p.batch = p.epoch + 1, 0
+
+    @torch.no_grad()
+    def validate(self, images: ImageSet) -> dict[str, float]:
+        """Batch-size-weighted means of the model's validation scalars over a split (fixed noise)."""
+        if len(images) == 0:
+            return {}
+        generator = seeded_generator(self.cfg.seed)
+        totals: dict[str, float] = {}
+        self.model.eval()
+        for x, y in images.batches(self.cfg.batch_size):
+            for key, value in self.model.validation_scalars(self._prepare(x, generator), y).items():
+                totals[key] = totals.get(key, 0.0) + value * len(x)
+        self.model.train()
+        return {key: total / len(images) for key, total in totals.items()}
+
+    def _write_grid(self) -> None:
+        self.model.eval()
+        labels = (torch.arange(self.cfg.grid_size) % self.model.num_classes) if self.model.conditional else None
+        images = self.model.sample(self.cfg.grid_size, seeded_generator(self.cfg.seed), labels)
+        self.model.train()
+        save_grid(images, self.run_dir / SAMPLES / f"step_{self.progress.step:07d}.png")
+
+    def _save(self) -> None:
+        save_checkpoint(self.checkpoint_path, {
+            "run": self.run_record,
+            "model": self.model.state_dict(),
+            "optimizers": {name: opt.state_dict() for name, opt in self.model.optimizers.items()},
+            "progress": vars(self.progress).copy(),
+            "rng": torch.get_rng_state(),
+            "scalars": self.last_scalars,
+        })

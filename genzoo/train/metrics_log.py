@@ -1,0 +1,51 @@
+"""Scalars of a run as JSON lines (one record a line), mirrored to TensorBoard when it is installed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+try:
+    from torch.utils.tensorboard import SummaryWriter
+except ImportError:
+    SummaryWriter = None
+
+
+class MetricsLog:
+    """Appends records to ``metrics.jsonl``; on resume, drops records past the checkpoint's step first."""
+
+    def __init__(self, path: Path, keep_until_step: int | None):
+        self.path = path
+        records = read_metrics(path) if keep_until_step is not None else []
+        kept = [r for r in records if r["step"] <= keep_until_step] if records else []
+        path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        self.file = path.open("a")
+        self.tensorboard = SummaryWriter(str(path.parent / "tensorboard")) if SummaryWriter else None
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.file.write(json.dumps(record) + "\n")
+        self.file.flush()
+        if self.tensorboard:
+            split = record.get("split", "train")
+            for key, value in record.items():
+                if isinstance(value, float) and key not in ("time",):
+                    self.tensorboard.add_scalar(f"{split}/{key}", value, record["step"])
+
+    def close(self) -> None:
+        self.file.close()
+        if self.tensorboard:
+            self.tensorboard.close()
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """Every complete record of a metrics file; a line cut short by a crash is skipped."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records

@@ -1,0 +1,1 @@
+"""Pictures of models: sample grids, curves and the HTML pages that hold them."""

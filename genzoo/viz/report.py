@@ -1,0 +1,72 @@
+"""One self-contained HTML page for a set of runs: samples, training curves and configs, no network needed."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import torch
+
+from genzoo import config as configs
+from genzoo.run import num_parameters, open_run
+from genzoo.train.loop import METRICS
+from genzoo.train.metrics_log import read_metrics
+from genzoo.viz.curves import line_chart
+from genzoo.viz.grid import png_bytes
+
+STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+section{border-top:1px solid #ccc;padding-top:1em;margin-top:1.5em}
+.row{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
+img{image-rendering:pixelated;border:1px solid #ddd}
+table{border-collapse:collapse;font-size:12px}td{padding:1px 8px;border-bottom:1px solid #eee}"""
+
+
+def image_tag(images: torch.Tensor, caption: str, scale: int) -> str:
+    data = base64.b64encode(png_bytes(images, scale=scale)).decode()
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def curves(records: list[dict]) -> str:
+    """A small chart per scalar: training records by step, validation records beside them."""
+    charts = []
+    for split in ("train", "validation"):
+        rows = [r for r in records if r.get("split", "train") == split]
+        keys = [k for k in (rows[0] if rows else {}) if k not in ("step", "epoch", "time", "split")]
+        for key in keys:
+            points = [(r["step"], r[key]) for r in rows if key in r]
+            charts.append(line_chart({key: points}, f"{split}: {key}", width=330, height=200))
+    return "".join(charts)
+
+
+def run_section(run_dir: Path, scale: int) -> str:
+    opened = open_run(run_dir)
+    cfg = opened.config
+    samples = opened.model.sample(64, torch.Generator().manual_seed(0),
+                                  torch.arange(64) % len(opened.classes) if opened.model.conditional else None)
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td><td>{html.escape(d)}</td></tr>"
+                   for section in ("model", "train", "data")
+                   for k, v, d in configs.describe(getattr(cfg, section), section))
+    p = opened.progress
+    return (f"<section><h2>{html.escape(cfg.model_name)} on {html.escape(cfg.dataset)}</h2>"
+            f"<p>{html.escape(type(opened.model).summary)}; {num_parameters(opened.model):,} parameters; "
+            f"{p['step']} steps in {p['elapsed']:.1f} s. Run directory: <code>{html.escape(str(run_dir))}</code></p>"
+            f'<div class="row">{image_tag(samples, "64 samples (seed 0)", scale)}'
+            f"{curves(read_metrics(run_dir / METRICS))}</div>"
+            f"<details><summary>config</summary><table>{rows}</table></details></section>")
+
+
+def write_report(run_dirs: list[Path], path: Path, title: str, intro: str = "",
+                 real: torch.Tensor | None = None, scale: int = 4) -> Path:
+    """Write the page to ``path``; ``real`` is an optional batch of training images to compare against."""
+    body = [f"<h1>{html.escape(title)}</h1>", intro]
+    if real is not None:
+        body.append(f'<section><h2>training data</h2><div class="row">{image_tag(real, "64 real images", scale)}'
+                    "</div></section>")
+    body += [run_section(Path(d), scale) for d in run_dirs]
+    page = (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page)
+    return path
