@@ -7,6 +7,7 @@ choices it accepts, so that a wrong key, type or value is reported in one line b
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -64,6 +65,8 @@ def _check_value(value: Any, meta: typing.Mapping, key: str) -> None:
     for item in items:
         if item is None:
             continue
+        if isinstance(item, float) and not math.isfinite(item):
+            raise GenzooError(f"{key}={item!r} is not a finite number")
         if meta.get("choices") is not None and item not in meta["choices"]:
             raise GenzooError(f"{key}={item!r} is not allowed: choose one of {', '.join(map(str, meta['choices']))}")
         if meta.get("low") is not None and item < meta["low"]:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
+import numpy as np
 import pytest
 
+from genzoo.data import sources
+from genzoo.data.idx import write_idx
 from genzoo.run import make_run_config
+
+UNREACHABLE = "http://127.0.0.1:9/"
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 TINY = {
     "vae": ["model.hidden=[16]", "model.latent_dim=2", "train.batch_size=32"],
@@ -21,3 +30,39 @@ def tiny_config():
         return make_run_config(model, "digits", overrides=[*TINY[model], "train.log_every=1", *overrides])
 
     return make
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """No user data folders, a private cache, no system folders and no network."""
+    monkeypatch.delenv("GENZOO_DATA_DIR", raising=False)
+    monkeypatch.setenv("GENZOO_CACHE_DIR", str(tmp_path / "cache"))
+    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(sources, "SYSTEM_DIRS", ())
+    monkeypatch.setattr(sources, "MIRRORS", {name: (UNREACHABLE,) for name in sources.MIRRORS})
+
+
+def fake_idx_files() -> dict[str, np.ndarray]:
+    """A tiny MNIST look-alike: train image i is filled with 10 * i and has label i % 10."""
+    train, test = np.arange(12), np.arange(12, 16)
+    return {"train-images-idx3-ubyte": np.repeat(10 * train, 6).reshape(12, 2, 3).astype(np.uint8),
+            "train-labels-idx1-ubyte": (train % 10).astype(np.uint8),
+            "t10k-images-idx3-ubyte": np.repeat(10 * test, 6).reshape(4, 2, 3).astype(np.uint8),
+            "t10k-labels-idx1-ubyte": (test % 10).astype(np.uint8)}
+
+
+def write_fake_mnist(directory: Path, suffix: str = ".gz") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, array in fake_idx_files().items():
+        write_idx(directory / f"{name}{suffix}", array)
+    return directory
+
+
+@pytest.fixture
+def fake_checksums(tmp_path, monkeypatch):
+    """Make the fake files the genuine MNIST as far as checksums go."""
+    reference = write_fake_mnist(tmp_path / "reference", suffix="")
+    checksums = {name: hashlib.sha256((reference / name).read_bytes()).hexdigest() for name in FILES}
+    monkeypatch.setitem(sources.CHECKSUMS, "mnist", checksums)
+    return checksums

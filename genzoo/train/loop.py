@@ -60,6 +60,7 @@ class Trainer:
         if cfg.max_steps is not None:
             self.total_steps = min(self.total_steps, cfg.max_steps)
         self.last_scalars: dict[str, float] = {}
+        self.saved_step: int | None = None
         self.stop_requested = False
 
     def restore(self, content: dict[str, Any]) -> None:
@@ -69,6 +70,7 @@ class Trainer:
             self.model.optimizers[name].load_state_dict(state)
         torch.set_rng_state(content["rng"])
         self.progress = Progress(**content["progress"])
+        self.saved_step = self.progress.step
         self.last_scalars = content.get("scalars", {})
 
     @property
@@ -130,8 +132,8 @@ class Trainer:
     def _check_finite(self, scalars: dict[str, float], step: int) -> None:
         for key, value in scalars.items():
             if not math.isfinite(value):
-                kept = (f"the last good checkpoint ({self.checkpoint_path}, step {self.progress.step}) is kept"
-                        if self.checkpoint_path.exists() else "no checkpoint was written before it")
+                kept = (f"the last good checkpoint ({self.checkpoint_path}, step {self.saved_step}) is kept"
+                        if self.saved_step is not None else "no checkpoint was written before it")
                 raise GenzooError(f"training diverged at step {step}: {key} = {value}; {kept}; "
                                   "lower the learning rate or change the seed")
 
@@ -164,6 +166,7 @@ class Trainer:
         save_grid(images, self.run_dir / SAMPLES / f"step_{self.progress.step:07d}.png")
 
     def _save(self) -> None:
+        self.saved_step = self.progress.step
         save_checkpoint(self.checkpoint_path, {
             "run": self.run_record,
             "model": self.model.state_dict(),

@@ -1,0 +1,77 @@
+import os
+
+import pytest
+import torch
+
+from genzoo.errors import GenzooError
+from genzoo.train import checkpoint
+from genzoo.train.checkpoint import load_checkpoint, save_checkpoint
+
+
+def content():
+    return {"model": {"w": torch.arange(1000, dtype=torch.float32)}, "step": 7, "note": ["a", 1.5, None]}
+
+
+def test_round_trip_is_exact(tmp_path):
+    save_checkpoint(tmp_path / "c.pt", content())
+    loaded = load_checkpoint(tmp_path / "c.pt")
+    assert torch.equal(loaded["model"]["w"], content()["model"]["w"])
+    assert loaded["step"] == 7 and loaded["note"] == ["a", 1.5, None]
+
+
+def test_a_flipped_byte_in_the_weights_is_detected(tmp_path):
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, content())
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(GenzooError, match="damaged or was not written by genzoo"):
+        load_checkpoint(path)
+
+
+def test_a_truncated_file_is_detected(tmp_path):
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, content())
+    path.write_bytes(path.read_bytes()[:3000])
+    with pytest.raises(GenzooError, match="cannot be read"):
+        load_checkpoint(path)
+
+
+class Payload:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_a_pickled_object_is_refused_without_running_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pt"
+    torch.save({"format": checkpoint.FORMAT, "x": Payload()}, path)
+    with pytest.raises(GenzooError, match="objects other than tensors"):
+        load_checkpoint(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_failed_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, content())
+    before = path.read_bytes()
+    real_save = torch.save
+
+    def save_half_then_crash(obj, f, *a, **k):
+        if isinstance(obj, dict) and "sha256" in obj:
+            f.write(b"partial")
+            raise OSError(28, "No space left on device")
+        return real_save(obj, f, *a, **k)
+
+    monkeypatch.setattr(torch, "save", save_half_then_crash)
+    with pytest.raises(OSError):
+        save_checkpoint(path, {"step": 8})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+def test_missing_checkpoint_says_what_to_do(tmp_path):
+    with pytest.raises(GenzooError, match="no checkpoint at .*genzoo train"):
+        load_checkpoint(tmp_path / "none.pt")
+
+

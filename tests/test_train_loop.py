@@ -1,0 +1,132 @@
+"""The loop's promises: resume equals uninterrupted, Ctrl-C saves, NaN stops, logs stay consistent."""
+
+import json
+import os
+import signal
+
+import pytest
+import torch
+
+from genzoo import run
+from genzoo.errors import GenzooError
+from genzoo.registry import MODELS
+from genzoo.train.checkpoint import load_checkpoint
+
+
+def parameters(run_dir):
+    return load_checkpoint(run_dir / "checkpoint.pt")["model"]
+
+
+def assert_same_state(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def fail_at(monkeypatch, model_name, step, action):
+    """Make the model's train_step call ``action`` when step ``step`` begins."""
+    cls = MODELS[model_name]
+    real = cls.train_step
+    calls = {"n": 0}
+
+    def step_or_act(self, x, y):
+        calls["n"] += 1
+        if calls["n"] == step:
+            return action(self, x, y, real)
+        return real(self, x, y)
+
+    monkeypatch.setattr(cls, "train_step", step_or_act)
+
+
+class Crash(Exception):
+    pass
+
+
+def crash(self, x, y, real):
+    raise Crash("simulated kill -9")
+
+
+@pytest.mark.parametrize("model_name, binarize", [("vae", "dynamic"), ("dcgan", "none")])
+def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch, tiny_config, model_name, binarize):
+    # 37 steps per epoch on digits with batch 32: the crash falls inside the second epoch
+    cfg = tiny_config(model_name, "train.epochs=2", "train.checkpoint_every=10", f"data.binarize={binarize}")
+    run.train(cfg, tmp_path / "straight", progress_bar=False)
+
+    fail_at(monkeypatch, model_name, 56, crash)
+    with pytest.raises(Crash):
+        run.train(cfg, tmp_path / "crashed", progress_bar=False)
+    assert load_checkpoint(tmp_path / "crashed" / "checkpoint.pt")["progress"]["step"] == 50
+    monkeypatch.undo()
+    outcome, trainer = run.resume(tmp_path / "crashed", progress_bar=False)
+
+    assert outcome == "finished" and trainer.progress.step == 2 * 37
+    assert_same_state(parameters(tmp_path / "straight"), parameters(tmp_path / "crashed"))
+    optimizers = [load_checkpoint(tmp_path / d / "checkpoint.pt")["optimizers"] for d in ("straight", "crashed")]
+    for name in optimizers[0]:
+        for index, state in optimizers[0][name]["state"].items():
+            for key, value in state.items():
+                assert torch.equal(value, optimizers[1][name]["state"][index][key])
+    steps = [json.loads(line)["step"] for line in (tmp_path / "crashed" / "metrics.jsonl").read_text().splitlines()
+             if "split" not in json.loads(line)]
+    assert steps == list(range(1, 2 * 37 + 1)), "records after the checkpoint are replaced, not duplicated"
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_the_same(tmp_path, monkeypatch, tiny_config):
+    cfg = tiny_config("vae", "train.max_steps=20", "train.checkpoint_every=1000")
+    run.train(cfg, tmp_path / "straight", progress_bar=False)
+
+    def interrupt(self, x, y, real):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(self, x, y)
+
+    fail_at(monkeypatch, "vae", 8, interrupt)
+    outcome, trainer = run.train(cfg, tmp_path / "stopped", progress_bar=False)
+    assert outcome == "interrupted" and trainer.progress.step == 8
+    assert load_checkpoint(tmp_path / "stopped" / "checkpoint.pt")["progress"]["step"] == 8
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    monkeypatch.undo()
+    run.resume(tmp_path / "stopped", progress_bar=False)
+    assert_same_state(parameters(tmp_path / "straight"), parameters(tmp_path / "stopped"))
+
+
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, tiny_config):
+    cfg = tiny_config("vae", "train.checkpoint_every=5")
+    fail_at(monkeypatch, "vae", 7, lambda self, x, y, real: {**real(self, x, y), "loss": float("nan")})
+    with pytest.raises(GenzooError, match=r"diverged at step 7: loss = nan; the last good checkpoint .* step 5"):
+        run.train(cfg, tmp_path / "r", progress_bar=False)
+    assert load_checkpoint(tmp_path / "r" / "checkpoint.pt")["progress"]["step"] == 5
+
+
+def test_resume_can_extend_a_finished_run(tmp_path, tiny_config):
+    run.train(tiny_config("vae", "train.epochs=1"), tmp_path / "r", progress_bar=False)
+    outcome, trainer = run.resume(tmp_path / "r", epochs=2, progress_bar=False)
+    assert outcome == "finished" and trainer.progress.step == 2 * 37
+
+
+def test_outputs_of_a_run(tmp_path, tiny_config):
+    cfg = tiny_config("dcgan", "train.max_steps=12", "train.sample_every=5", "train.grid_size=9")
+    run.train(cfg, tmp_path / "r", progress_bar=False)
+    assert sorted(p.name for p in (tmp_path / "r" / "samples").iterdir()) == [
+        "step_0000005.png", "step_0000010.png", "step_0000012.png"]
+    opened = run.open_run(tmp_path / "r")
+    assert opened.config == cfg and opened.progress["finished"]
+    assert not opened.model.training
+
+
+def test_validation_is_logged_each_epoch_and_improves(tmp_path, tiny_config):
+    run.train(tiny_config("vae", "train.epochs=6", "model.hidden=[64]"), tmp_path / "r", progress_bar=False)
+    records = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    validation = [r for r in records if r.get("split") == "validation"]
+    assert [r["epoch"] for r in validation] == list(range(6))
+    assert validation[-1]["elbo"] > validation[0]["elbo"]
+
+
+def test_existing_run_is_not_overwritten_and_resume_needs_one(tmp_path, tiny_config):
+    cfg = tiny_config("vae", "train.max_steps=2")
+    run.train(cfg, tmp_path / "r", progress_bar=False)
+    with pytest.raises(GenzooError, match="already holds a run: add --resume"):
+        run.train(cfg, tmp_path / "r", progress_bar=False)
+    with pytest.raises(GenzooError, match="holds no checkpoint"):
+        run.resume(tmp_path / "other", progress_bar=False)
+    with pytest.raises(GenzooError, match="holds a vae run on digits, not dcgan on digits"):
+        run.resume(tmp_path / "r", expect=("dcgan", "digits"), progress_bar=False)
