@@ -66,8 +66,11 @@ def git_commit() -> str:
     return commit + ("+uncommitted" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
+COMMIT_AT_START = git_commit()
+
+
 def provenance(seed: int, started: float, dataset) -> dict:
-    return {"command": " ".join([Path(sys.executable).name, *sys.argv]), "commit": git_commit(),
+    return {"command": " ".join([Path(sys.executable).name, *sys.argv]), "commit": COMMIT_AT_START,
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed,
             "wall_time_s": round(time.perf_counter() - started, 1), "machine": machine(),
             "data": {"name": dataset.name, **dataset.provenance}}
