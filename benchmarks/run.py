@@ -89,12 +89,20 @@ def fresh_run_dir(name: str) -> Path:
     return path
 
 
+def train_to_the_end(cfg, run_dir: Path, args: argparse.Namespace):
+    """Train a fresh run; an interrupted benchmark writes no result."""
+    outcome, trainer = train(cfg, run_dir, data_dir=args.data_dir, progress_bar=not args.quiet)
+    if outcome != "finished":
+        sys.exit(f"benchmark interrupted at step {trainer.progress.step}: no result written")
+    return trainer
+
+
 def vae_mnist(args: argparse.Namespace) -> None:
     """Train the MLP VAE on dynamically binarized MNIST; IWAE bound on the test set binarized once."""
     started = time.perf_counter()
     cfg = make_run_config("vae", "mnist", overrides=[*VAE_SETTINGS, f"train.seed={args.seed}"], epochs=args.epochs)
     run_dir = fresh_run_dir("vae_mnist")
-    _, trainer = train(cfg, run_dir, data_dir=args.data_dir, progress_bar=not args.quiet)
+    trainer = train_to_the_end(cfg, run_dir, args)
     model = open_run(run_dir).model
     test = binarize(trainer.dataset.test.images, torch.Generator().manual_seed(args.seed))
     evaluation_started = time.perf_counter()
@@ -125,7 +133,7 @@ def dcgan_mnist(args: argparse.Namespace) -> None:
                                                        "train.checkpoint_every=100000", "train.log_every=100"],
                           epochs=args.gan_epochs)
     run_dir = fresh_run_dir("dcgan_mnist")
-    _, trainer = train(cfg, run_dir, data_dir=args.data_dir, progress_bar=not args.quiet)
+    trainer = train_to_the_end(cfg, run_dir, args)
     train_records = [r for r in read_metrics(run_dir / "metrics.jsonl") if r.get("split", "train") == "train"]
     per_epoch = []
     for epoch in range(args.gan_epochs):
