@@ -13,6 +13,13 @@ from genzoo import config as configs
 from genzoo.errors import GenzooError
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake in one line with a pointer to --help."""
 
@@ -116,8 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model; Ctrl-C saves a checkpoint, --resume continues")
     p.add_argument("model", help="model name (see 'genzoo list')")
     p.add_argument("--data", required=True, help="mnist, fashion-mnist, digits or folder:PATH")
-    p.add_argument("--epochs", type=int, help="passes over the training split")
-    p.add_argument("--max-steps", type=int, help="stop after this many steps in all")
+    p.add_argument("--epochs", type=positive_int, help="passes over the training split")
+    p.add_argument("--max-steps", type=positive_int, help="stop after this many steps in all")
     p.add_argument("--out", help="run directory (default runs/MODEL-DATA)")
     p.add_argument("--config", help="YAML file with model:, train: and data: sections")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -129,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="draw samples from a trained run")
     p.add_argument("run", help="run directory")
-    p.add_argument("-n", type=int, default=64, help="number of samples")
+    p.add_argument("-n", type=positive_int, default=64, help="number of samples")
     p.add_argument("--out", required=True, help="grid.png or samples.npz (x: uint8 N,C,H,W)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_sample)
@@ -147,9 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "n", 1) is not None and getattr(args, "n", 1) < 1:
-        print("genzoo: error: -n must be at least 1", file=sys.stderr)
-        return 2
     try:
         return args.func(args) or 0
     except GenzooError as err:

@@ -139,7 +139,7 @@ def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir
                       dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar)
     if content is not None:
         trainer.restore(content)
-    return trainer.run(resumed=content is not None), trainer
+    return trainer.run(), trainer
 
 
 @dataclass

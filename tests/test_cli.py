@@ -112,3 +112,12 @@ def test_usage_mistakes_are_one_line(capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--data" in err
+
+
+@pytest.mark.parametrize("argv", [["sample", "run", "-n", "0", "--out", "g.png"],
+                                  ["train", "vae", "--data", "digits", "--epochs", "-3"]])
+def test_counts_must_be_positive(capsys, argv):
+    with pytest.raises(SystemExit):
+        main(argv)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "at least 1" in err

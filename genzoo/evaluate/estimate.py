@@ -20,7 +20,7 @@ class Estimate:
     def mean_of(cls, per_example: torch.Tensor, method: str, budget: dict[str, Any]) -> "Estimate":
         """The mean of per-example values, with the standard error of that mean."""
         values = per_example.double()
-        stderr = values.std(unbiased=True).item() / len(values) ** 0.5 if len(values) > 1 else float("nan")
+        stderr = values.std(correction=1).item() / len(values) ** 0.5 if len(values) > 1 else float("nan")
         return cls(values.mean().item(), stderr, len(values), method, budget)
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,10 +78,12 @@ class Trainer:
     def checkpoint_path(self) -> Path:
         return self.run_dir / CHECKPOINT
 
-    def run(self, resumed: bool) -> str:
+    def run(self) -> str:
         """Train to the end, or until Ctrl-C/SIGTERM; returns 'finished' or 'interrupted'."""
-        log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.progress.step if resumed else None)
-        previous = {sig: signal.signal(sig, self._request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.saved_step)
+        in_main_thread = threading.current_thread() is threading.main_thread()   # signals only work there
+        previous = {sig: signal.signal(sig, self._request_stop)
+                    for sig in (signal.SIGINT, signal.SIGTERM) if in_main_thread}
         bar = tqdm(total=self.total_steps, initial=self.progress.step, unit="step", dynamic_ncols=True,
                    disable=not self.progress_bar, desc=self.model.name)
         try:

@@ -17,8 +17,8 @@ class MetricsLog:
 
     def __init__(self, path: Path, keep_until_step: int | None):
         self.path = path
-        records = read_metrics(path) if keep_until_step is not None else []
-        kept = [r for r in records if r["step"] <= keep_until_step] if records else []
+        kept = ([r for r in read_metrics(path) if r["step"] <= keep_until_step]
+                if keep_until_step is not None else [])
         path.write_text("".join(json.dumps(r) + "\n" for r in kept))
         self.file = path.open("a")
         self.tensorboard = SummaryWriter(str(path.parent / "tensorboard")) if SummaryWriter else None
