@@ -21,8 +21,9 @@ class VAEConfig:
     activation: str = option("tanh", "MLP activation (Burda et al. 2015 use tanh)",
                              choices=("tanh", "relu", "softplus", "leaky_relu"))
     conv_width: int = option(32, "channels of the first conv layer, doubled at each stage", low=1)
-    likelihood: str = option("auto", "p(x|z): bernoulli for binarized data, continuous_bernoulli "
-                             "(Loaiza-Ganem & Cunningham 2019) or gaussian for grey levels; auto picks by binarization",
+    likelihood: str = option("auto", "p(x|z): bernoulli for binarized data; for grey levels gaussian (one learned "
+                             "scale) or continuous_bernoulli (Loaiza-Ganem & Cunningham 2019); auto picks bernoulli "
+                             "or gaussian by binarization",
                              choices=("auto", "bernoulli", "continuous_bernoulli", "gaussian"))
     lr: float = option(1e-3, "Adam learning rate (Burda et al. 2015)", low=0.0)
     adam_eps: float = option(1e-4, "Adam epsilon (Burda et al. 2015)", low=0.0)
@@ -52,7 +53,7 @@ class VAE(GenerativeModel):
     @classmethod
     def resolve(cls, cfg: VAEConfig, binarized: bool) -> VAEConfig:
         if cfg.likelihood == "auto":
-            cfg.likelihood = "bernoulli" if binarized else "continuous_bernoulli"
+            cfg.likelihood = "bernoulli" if binarized else "gaussian"
         return cfg
 
     def posterior(self, x: Tensor) -> D.Normal:
