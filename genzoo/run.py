@@ -44,9 +44,6 @@ class RunConfig:
                 "train": configs.to_dict(self.train), "data": configs.to_dict(self.data)}
 
 
-SECTIONS = ("model", "train", "data")
-
-
 def sections(model_name: str) -> dict[str, type]:
     return {"model": model_class(model_name).Config, "train": TrainConfig, "data": DataConfig}
 
@@ -74,7 +71,7 @@ def make_run_config(model_name: str, dataset: str, file_values: dict[str, Any] |
 
 def run_config_from_dict(values: dict[str, Any]) -> RunConfig:
     """The RunConfig a run saved, checked like any user input."""
-    return make_run_config(values["model_name"], values["dataset"], {name: values[name] for name in SECTIONS})
+    return make_run_config(values["model_name"], values["dataset"], {name: values[name] for name in sections(values["model_name"])})
 
 
 def prepare_run_dir(path: Path, resume: bool) -> None:

@@ -85,7 +85,7 @@ class Trainer:
         previous = {sig: signal.signal(sig, self._request_stop)
                     for sig in (signal.SIGINT, signal.SIGTERM) if in_main_thread}
         bar = tqdm(total=self.total_steps, initial=self.progress.step, unit="step", dynamic_ncols=True,
-                   disable=not self.progress_bar, desc=self.model.name)
+                   disable=None if self.progress_bar else True, desc=self.model.name)  # None: on a terminal only
         try:
             return self._loop(log, bar)
         finally:
