@@ -121,3 +121,19 @@ def test_counts_must_be_positive(capsys, argv):
         main(argv)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "at least 1" in err
+
+
+def test_dcgan_trains_on_a_folder_of_rgb_images(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    for label in ("circles", "squares"):
+        (tmp_path / "images" / label).mkdir(parents=True)
+        for i in range(12):
+            pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "images" / label / f"{i}.png")
+    out = tmp_path / "run"
+    assert main(["train", "dcgan", "--data", f"folder:{tmp_path / 'images'}", "--out", str(out), "--quiet",
+                 "--max-steps", "2", "--set", "data.image_size=32", "--set", "data.channels=3",
+                 "--set", "train.batch_size=4", "--set", "model.generator_width=4",
+                 "--set", "model.discriminator_width=4"]) == 0
+    assert main(["sample", str(out), "-n", "3", "--out", str(tmp_path / "s.npz")]) == 0
+    assert np.load(tmp_path / "s.npz")["x"].shape == (3, 3, 32, 32)

@@ -130,3 +130,23 @@ def test_existing_run_is_not_overwritten_and_resume_needs_one(tmp_path, tiny_con
         run.resume(tmp_path / "other", progress_bar=False)
     with pytest.raises(GenzooError, match="holds a vae run on digits, not dcgan on digits"):
         run.resume(tmp_path / "r", expect=("dcgan", "digits"), progress_bar=False)
+
+
+def test_scalars_reach_tensorboard_when_it_is_installed(tmp_path, tiny_config, monkeypatch):
+    from genzoo.train import metrics_log
+
+    written = []
+
+    class Recorder:
+        def __init__(self, log_dir):
+            self.log_dir = log_dir
+
+        def add_scalar(self, tag, value, step):
+            written.append((tag, step))
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(metrics_log, "SummaryWriter", Recorder)
+    run.train(tiny_config("vae", "train.max_steps=3"), tmp_path / "r", progress_bar=False)
+    assert ("train/loss", 1) in written and ("train/kl", 3) in written
