@@ -20,6 +20,13 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def seed(text: str) -> int:
+    """argparse type: a seed from 0 to 2**31 - 1, the range of the configs' seeds."""
+    if not text.isdigit() or int(text) > 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {2**31 - 1}, got {text!r}")
+    return int(text)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake in one line with a pointer to --help."""
 
@@ -138,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run directory")
     p.add_argument("-n", type=positive_int, default=64, help="number of samples")
     p.add_argument("--out", required=True, help="grid.png or samples.npz (x: uint8 N,C,H,W)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("info", help="what a run is and how far it got")

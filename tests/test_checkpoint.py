@@ -75,3 +75,10 @@ def test_missing_checkpoint_says_what_to_do(tmp_path):
         load_checkpoint(tmp_path / "none.pt")
 
 
+
+
+def test_a_genzoo_header_without_its_content_is_refused(tmp_path):
+    path = tmp_path / "c.pt"
+    torch.save({"format": checkpoint.FORMAT, "sha256": "0" * 64}, path)
+    with pytest.raises(GenzooError, match="unknown format"):
+        load_checkpoint(path)

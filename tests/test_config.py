@@ -35,6 +35,8 @@ def test_auto_likelihood_follows_binarization():
     ("latent_dim", "is not key=value"),
     ("optim.lr=1", "unknown section 'optim'"),
     ("model.hidden=5", "expected a list"),
+    ("train.seed=99999999999999999999", "at most 2147483647"),
+    ("model.lr=nan", "not a finite number"),
 ])
 def test_bad_overrides_are_one_line_errors(pair, message):
     with pytest.raises(GenzooError, match=message.replace("(", r"\(").replace(")", r"\)")) as err:

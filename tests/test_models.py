@@ -60,13 +60,14 @@ def test_iwae_chunks_and_batches_do_not_change_the_bound(binary_digits):
     assert iwae_bound(vae, binary_digits, k=64, chunk=16, generator_seed=3).value == pytest.approx(one.value, abs=0.5)
 
 
-def test_iwae_leaves_the_global_random_state_alone(binary_digits):
+def test_iwae_leaves_the_global_random_state_and_the_mode_alone(binary_digits):
     vae = VAE(make_run_config("vae", "digits").model, (1, 8, 8), 10)
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
     iwae_bound(vae, binary_digits, k=4)
     assert torch.equal(torch.rand(3), expected)
+    assert vae.training
 
 
 @pytest.mark.parametrize("architecture", ["mlp", "conv"])

@@ -46,16 +46,19 @@ def crash(self, x, y, real):
     raise Crash("simulated kill -9")
 
 
-@pytest.mark.parametrize("model_name, binarize", [("vae", "dynamic"), ("dcgan", "none")])
-def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch, tiny_config, model_name, binarize):
-    # 37 steps per epoch on digits with batch 32: the crash falls inside the second epoch
-    cfg = tiny_config(model_name, "train.epochs=2", "train.checkpoint_every=10", f"data.binarize={binarize}")
+# 37 steps per epoch on digits with batch 32: checkpoints inside the second epoch, or exactly at its start
+@pytest.mark.parametrize("model_name, binarize, checkpoint_every, crash_at, saved_at", [
+    ("vae", "dynamic", 10, 56, 50), ("dcgan", "none", 10, 56, 50), ("vae", "dynamic", 37, 40, 37)])
+def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch, tiny_config, model_name, binarize,
+                                                           checkpoint_every, crash_at, saved_at):
+    cfg = tiny_config(model_name, "train.epochs=2", f"train.checkpoint_every={checkpoint_every}",
+                      f"data.binarize={binarize}")
     run.train(cfg, tmp_path / "straight", progress_bar=False)
 
-    fail_at(monkeypatch, model_name, 56, crash)
+    fail_at(monkeypatch, model_name, crash_at, crash)
     with pytest.raises(Crash):
         run.train(cfg, tmp_path / "crashed", progress_bar=False)
-    assert load_checkpoint(tmp_path / "crashed" / "checkpoint.pt")["progress"]["step"] == 50
+    assert load_checkpoint(tmp_path / "crashed" / "checkpoint.pt")["progress"]["step"] == saved_at
     monkeypatch.undo()
     outcome, trainer = run.resume(tmp_path / "crashed", progress_bar=False)
 
@@ -97,10 +100,14 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, m
     assert load_checkpoint(tmp_path / "r" / "checkpoint.pt")["progress"]["step"] == 5
 
 
-def test_resume_can_extend_a_finished_run(tmp_path, tiny_config):
+def test_resume_can_extend_a_finished_run_as_if_it_had_run_longer(tmp_path, tiny_config):
+    run.train(tiny_config("vae", "train.epochs=2"), tmp_path / "straight", progress_bar=False)
     run.train(tiny_config("vae", "train.epochs=1"), tmp_path / "r", progress_bar=False)
     outcome, trainer = run.resume(tmp_path / "r", epochs=2, progress_bar=False)
     assert outcome == "finished" and trainer.progress.step == 2 * 37
+    assert_same_state(parameters(tmp_path / "straight"), parameters(tmp_path / "r"))
+    with pytest.raises(GenzooError, match="already at step 74, past the 10 steps asked for"):
+        run.resume(tmp_path / "r", max_steps=10, progress_bar=False)
 
 
 def test_outputs_of_a_run(tmp_path, tiny_config):
@@ -138,7 +145,7 @@ def test_scalars_reach_tensorboard_when_it_is_installed(tmp_path, tiny_config, m
     written = []
 
     class Recorder:
-        def __init__(self, log_dir):
+        def __init__(self, log_dir, purge_step=None):
             self.log_dir = log_dir
 
         def add_scalar(self, tag, value, step):

@@ -19,6 +19,7 @@ def iwae_bound(model, images: Tensor, k: int, batch_size: int = 100, chunk: int 
     and combined with a running logsumexp, so memory stays bounded whatever k is. The bound tends
     to log p(x) from below as k grows; k = 1 is the ELBO.
     """
+    was_training = model.training
     model.eval()
     per_example = []
     with torch.random.fork_rng():
@@ -30,4 +31,5 @@ def iwae_bound(model, images: Tensor, k: int, batch_size: int = 100, chunk: int 
                 log_w = model.log_weights(x, min(chunk, k - done)).double()
                 total = torch.logaddexp(total, torch.logsumexp(log_w, dim=0))
             per_example.append(total - math.log(k))
+    model.train(was_training)
     return Estimate.mean_of(torch.cat(per_example), "IWAE lower bound", {"k": k})

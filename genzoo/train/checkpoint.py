@@ -41,6 +41,11 @@ def save_checkpoint(path: Path, content: dict[str, Any]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)   # make the rename itself durable
+    finally:
+        os.close(directory)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -54,7 +59,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, zipfile.BadZipFile, ValueError) as err:
         reason = "it holds objects other than tensors" if isinstance(err, pickle.UnpicklingError) else "it cannot be read"
         raise GenzooError(f"{bad}: {reason}; retrain or restore it from a copy") from None
-    if not isinstance(wrapped, dict) or wrapped.get("format") != FORMAT:
+    if (not isinstance(wrapped, dict) or wrapped.get("format") != FORMAT
+            or not isinstance(wrapped.get("content"), torch.Tensor) or not isinstance(wrapped.get("sha256"), str)):
         raise GenzooError(f"{bad}: unknown format; retrain or restore it from a copy")
     payload = wrapped["content"].numpy().tobytes()
     if hashlib.sha256(payload).hexdigest() != wrapped.get("sha256"):

@@ -72,6 +72,9 @@ class Trainer:
         torch.set_rng_state(content["rng"])
         self.progress = Progress(**content["progress"])
         self.saved_step = self.progress.step
+        if self.progress.step > self.total_steps:
+            raise GenzooError(f"the run is already at step {self.progress.step}, past the {self.total_steps} steps "
+                              "asked for: give more --epochs or --max-steps to continue it")
         self.last_scalars = content.get("scalars", {})
 
     @property
@@ -155,9 +158,11 @@ class Trainer:
         generator = seeded_generator(self.cfg.seed)
         totals: dict[str, float] = {}
         self.model.eval()
-        for x, y in images.batches(self.cfg.batch_size):
-            for key, value in self.model.validation_scalars(self._prepare(x, generator), y).items():
-                totals[key] = totals.get(key, 0.0) + value * len(x)
+        with torch.random.fork_rng():   # the model's own noise too, without touching the training stream
+            torch.manual_seed(self.cfg.seed)
+            for x, y in images.batches(self.cfg.batch_size):
+                for key, value in self.model.validation_scalars(self._prepare(x, generator), y).items():
+                    totals[key] = totals.get(key, 0.0) + value * len(x)
         self.model.train()
         return {key: total / len(images) for key, total in totals.items()}
 

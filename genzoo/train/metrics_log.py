@@ -21,7 +21,8 @@ class MetricsLog:
                 if keep_until_step is not None else [])
         path.write_text("".join(json.dumps(r) + "\n" for r in kept))
         self.file = path.open("a")
-        self.tensorboard = SummaryWriter(str(path.parent / "tensorboard")) if SummaryWriter else None
+        purge = None if keep_until_step is None else keep_until_step + 1   # drop events past the checkpoint
+        self.tensorboard = SummaryWriter(str(path.parent / "tensorboard"), purge_step=purge) if SummaryWriter else None
 
     def write(self, record: dict[str, Any]) -> None:
         self.file.write(json.dumps(record) + "\n")
