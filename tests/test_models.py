@@ -135,3 +135,13 @@ def test_supported_sizes(size):
 def test_unsupported_sizes_are_a_clear_error(size):
     with pytest.raises(GenzooError, match=f"image size {size} does not suit"):
         stages(size)
+
+
+def test_first_step_losses_match_an_undecided_discriminator():
+    """With N(0, 0.02) weights D outputs logits near 0, so D's loss is 2 log 2 and the non-saturating
+    generator loss -log D(G(z)) is log 2 (the saturating log(1 - D(G(z))) would be -log 2)."""
+    torch.manual_seed(0)
+    gan = DCGAN(make_run_config("dcgan", "digits").model, (1, 8, 8), 10)
+    scalars = gan.train_step(torch.rand(64, 1, 8, 8), None)
+    assert scalars["d_loss"] == pytest.approx(2 * math.log(2), abs=0.05)
+    assert scalars["g_loss"] == pytest.approx(math.log(2), abs=0.05)
