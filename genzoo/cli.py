@@ -13,18 +13,18 @@ from genzoo import config as configs
 from genzoo.errors import GenzooError
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return int(text)
+def whole_number(low: int, high: int | None = None):
+    """argparse type: a whole number in [low, high]."""
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+            span = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise argparse.ArgumentTypeError(f"expected a whole number {span}, got {text!r}")
+        return int(text)
+
+    return parse
 
 
-def seed(text: str) -> int:
-    """argparse type: a seed from 0 to 2**31 - 1, the range of the configs' seeds."""
-    if not text.isdigit() or int(text) > 2**31 - 1:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {2**31 - 1}, got {text!r}")
-    return int(text)
+positive_int = whole_number(1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run directory")
     p.add_argument("-n", type=positive_int, default=64, help="number of samples")
     p.add_argument("--out", required=True, help="grid.png or samples.npz (x: uint8 N,C,H,W)")
-    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("info", help="what a run is and how far it got")

@@ -18,6 +18,9 @@ import yaml
 from genzoo.errors import GenzooError
 
 
+MAX_SEED = 2**31 - 1   # seeds stay in int32, so derived seeds (seed * 1_000_003 + epoch) fit in int64
+
+
 def option(default: Any, doc: str, *, low: float | None = None, high: float | None = None,
            choices: tuple | None = None) -> Any:
     """A config field with its help text and the closed range [low, high] or choices it accepts."""

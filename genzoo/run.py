@@ -53,7 +53,7 @@ def make_run_config(model_name: str, dataset: str, file_values: dict[str, Any] |
     """Defaults, then the paper's training defaults of the model, then a YAML file, then ``--set`` pairs."""
     classes = sections(model_name)
     file_values = dict(file_values or {})
-    for key in ("model_name", "dataset", "image_shape", "classes", "data_provenance"):   # a saved run's record
+    for key in ("model_name", "dataset"):   # a saved config.yaml can be given as --config
         file_values.pop(key, None)
     unknown = sorted(set(file_values) - set(classes))
     if unknown:
@@ -71,7 +71,8 @@ def make_run_config(model_name: str, dataset: str, file_values: dict[str, Any] |
 
 def run_config_from_dict(values: dict[str, Any]) -> RunConfig:
     """The RunConfig a run saved, checked like any user input."""
-    return make_run_config(values["model_name"], values["dataset"], values)
+    sections_only = {name: values[name] for name in sections(values["model_name"])}
+    return make_run_config(values["model_name"], values["dataset"], sections_only)
 
 
 def prepare_run_dir(path: Path, resume: bool) -> None:

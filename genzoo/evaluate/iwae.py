@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from genzoo.evaluate.estimate import Estimate
+from genzoo.train.seeding import fixed_noise
 
 
 @torch.no_grad()
@@ -22,8 +23,7 @@ def iwae_bound(model, images: Tensor, k: int, batch_size: int = 100, chunk: int 
     was_training = model.training
     model.eval()
     per_example = []
-    with torch.random.fork_rng():
-        torch.manual_seed(generator_seed)
+    with fixed_noise(generator_seed):
         for start in range(0, len(images), batch_size):
             x = images[start:start + batch_size]
             total = torch.full((len(x),), -math.inf, dtype=torch.float64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from genzoo.config import option
+from genzoo.config import MAX_SEED, option
 
 
 @dataclass
@@ -12,7 +12,7 @@ class TrainConfig:
     epochs: int = option(10, "passes over the training split", low=1)
     batch_size: int = option(64, "images per step (each model sets its paper's value)", low=1)
     max_steps: int | None = option(None, "stop after this many steps in all, even inside an epoch", low=1)
-    seed: int = option(0, "seed of initialisation, data order and sampling noise", low=0, high=2**31 - 1)
+    seed: int = option(0, "seed of initialisation, data order and sampling noise", low=0, high=MAX_SEED)
     deterministic: bool = option(True, "torch deterministic algorithms: a resumed run equals an uninterrupted one")
     log_every: int = option(50, "steps between lines of metrics.jsonl", low=1)
     sample_every: int = option(500, "steps between sample grids (one is also written at the end)", low=1)

@@ -24,7 +24,7 @@ from genzoo.models.base import GenerativeModel
 from genzoo.train.checkpoint import save_checkpoint
 from genzoo.train.config import TrainConfig
 from genzoo.train.metrics_log import MetricsLog
-from genzoo.train.seeding import epoch_order, seeded_generator
+from genzoo.train.seeding import epoch_order, fixed_noise, seeded_generator
 from genzoo.viz.grid import save_grid
 
 CHECKPOINT = "checkpoint.pt"
@@ -132,8 +132,8 @@ class Trainer:
                     break
         return "finished"
 
-    def _prepare(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return binarize(x, generator) if self.dynamic_binarization else x
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return binarize(x) if self.dynamic_binarization else x
 
     def _check_finite(self, scalars: dict[str, float], step: int) -> None:
         for key, value in scalars.items():
@@ -155,13 +155,11 @@ class Trainer:
         """Batch-size-weighted means of the model's validation scalars over a split (fixed noise)."""
         if len(images) == 0:
             return {}
-        generator = seeded_generator(self.cfg.seed)
         totals: dict[str, float] = {}
         self.model.eval()
-        with torch.random.fork_rng():   # the model's own noise too, without touching the training stream
-            torch.manual_seed(self.cfg.seed)
+        with fixed_noise(self.cfg.seed):   # binarization and the model's own noise, off the training stream
             for x, y in images.batches(self.cfg.batch_size):
-                for key, value in self.model.validation_scalars(self._prepare(x, generator), y).items():
+                for key, value in self.model.validation_scalars(self._prepare(x), y).items():
                     totals[key] = totals.get(key, 0.0) + value * len(x)
         self.model.train()
         return {key: total / len(images) for key, total in totals.items()}
