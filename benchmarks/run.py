@@ -2,6 +2,9 @@
 
     python benchmarks/run.py vae_mnist      # MLP VAE on binarized MNIST, test log-likelihood by IWAE
     python benchmarks/run.py dcgan_mnist    # DCGAN throughput on MNIST and its grid after 5 epochs
+    python benchmarks/run.py eval_floors    # FD/KID/PR/DC of real training images against the test set
+    python benchmarks/run.py eval_runs      # 'genzoo eval' on the vae_mnist and dcgan_mnist runs
+    python benchmarks/run.py eval_speed     # seconds for FD, KID, PR/DC over 10,000 samples; AIS on a 784-500 RBM
     python benchmarks/run.py all
 
 Data comes from genzoo's own search order (set GENZOO_DATA_DIR or --data-dir). Every result file
@@ -13,21 +16,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
-from genzoo import __version__
 from genzoo.data import binarize, load_dataset
+from genzoo.data.config import DataConfig
+from genzoo.evaluate.ais import annealing_schedule, log_partition_ais
+from genzoo.evaluate.features import load_feature_network
+from genzoo.evaluate.frechet import frechet_distance
 from genzoo.evaluate.iwae import iwae_bound
+from genzoo.evaluate.kid import kernel_inception_distance
+from genzoo.evaluate.manifold import manifold_scores
+from genzoo.evaluate.suite import DEFAULT_METRICS, RealFeatures, evaluate_run, feature_network_summary, real_floor
+from genzoo.nn.rbm import RBM
+from genzoo.provenance import git_commit, stamp
 from genzoo.run import make_run_config, open_run, train
 from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.grid import save_grid
@@ -50,29 +57,11 @@ VAE_SETTINGS = ["data.binarize=dynamic", "model.architecture=mlp", "model.hidden
 IWAE_K = 5000
 
 
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
-            "genzoo": __version__}
-
-
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    commit = git("rev-parse", "HEAD") or "unknown"
-    return commit + ("+uncommitted" if git("status", "--porcelain", "--untracked-files=no") else "")
-
-
 COMMIT_AT_START = git_commit()
 
 
 def provenance(seed: int, started: float, dataset) -> dict:
-    return {"command": " ".join([Path(sys.executable).name, *sys.argv]), "commit": COMMIT_AT_START,
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed,
-            "wall_time_s": round(time.perf_counter() - started, 1), "machine": machine(),
+    return {**stamp(seed, started, [Path(sys.executable).name, *sys.argv], COMMIT_AT_START),
             "data": {"name": dataset.name, **dataset.provenance}}
 
 
@@ -158,21 +147,105 @@ def dcgan_mnist(args: argparse.Namespace) -> None:
     })
 
 
-BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist}
+def eval_floors(args: argparse.Namespace) -> None:
+    """The best each sample metric can be at n = 10,000: real training images scored like samples."""
+    for name in ("mnist", "fashion-mnist"):
+        started = time.perf_counter()
+        dataset = load_dataset(name, DataConfig(), args.data_dir)
+        real = RealFeatures.of(load_feature_network(name), dataset)
+        write_result(f"eval_floor_{name}", {
+            "benchmark": "eval_floor", "dataset": name,
+            "what": f"10,000 real {name} training images (drawn with the seed) scored as if they were samples, "
+                    "against the 10,000 test images: the floor of FD and KID and the ceiling of precision, "
+                    "recall, density and coverage at this sample size",
+            "metrics": real_floor(real, 10_000, args.seed),
+            "feature_network": feature_network_summary(real.network),
+            "provenance": provenance(args.seed, started, dataset),
+        })
+
+
+def eval_runs(args: argparse.Namespace) -> None:
+    """'genzoo eval' on the benchmark runs of the VAE and the DCGAN, as a user would run it."""
+    for name in ("vae_mnist", "dcgan_mnist"):
+        run_dir = RUNS / name
+        if not (run_dir / "checkpoint.pt").exists():
+            sys.exit(f"no trained run in {run_dir}: run 'python benchmarks/run.py {name}' first")
+        started = time.perf_counter()
+        result = evaluate_run(run_dir, DEFAULT_METRICS, n=10_000, seed=args.seed, budget={"k": args.eval_k},
+                              nll_images=args.nll_images, data_dir=args.data_dir)
+        trained = json.loads((RESULTS / f"{name}.json").read_text())["provenance"] if (RESULTS / f"{name}.json").exists() else None
+        dataset = load_dataset(result["dataset"], open_run(run_dir).config.data, args.data_dir)
+        write_result(f"eval_{name}", {
+            "benchmark": "eval_run", "run": name,
+            "what": f"genzoo eval on the {name} benchmark run: 10,000 samples against the MNIST test split"
+                    + (f"; IWAE bound with k={args.eval_k} on the first {args.nll_images} test images" if name == "vae_mnist" else ""),
+            **{k: result[k] for k in ("model", "dataset", "step", "metrics", "feature_network")},
+            "trained_by": trained and {k: trained[k] for k in ("command", "commit", "date")},
+            "provenance": provenance(args.seed, started, dataset),
+        })
+
+
+def median_seconds(compute, repeats: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        compute()
+        times.append(round(time.perf_counter() - started, 3))
+    return statistics.median(times), times
+
+
+def eval_speed(args: argparse.Namespace) -> None:
+    """Seconds for each sample metric over 10,000 MNIST feature vectors, and for AIS on a 784-500 RBM."""
+    started = time.perf_counter()
+    dataset = load_dataset("mnist", DataConfig(), args.data_dir)
+    network = load_feature_network("mnist")
+    embed_s, _ = median_seconds(lambda: network.embed(dataset.test.images), 1)
+    real, _ = network.embed(dataset.test.images)
+    fake, _ = network.embed(dataset.train.images[:10_000])
+    timings = {}
+    for name, compute in (("fd", lambda: frechet_distance(fake, real)),
+                          ("kid (100 subsets of 1000)", lambda: kernel_inception_distance(fake, real)),
+                          ("precision, recall, density, coverage", lambda: manifold_scores(real, fake))):
+        median, runs = median_seconds(compute, args.repeats)
+        timings[name] = {"median_s": median, "runs_s": runs}
+    rbm = RBM(784, 500)
+    rbm.weights.normal_(0, 0.01, generator=torch.Generator().manual_seed(args.seed))
+    betas = annealing_schedule(14_500)
+    ais_median, ais_runs = median_seconds(lambda: log_partition_ais(rbm, betas, 100, dataset.train.images[:10_000],
+                                                                    args.seed, reverse=False), args.repeats)
+    write_result("eval_speed", {
+        "benchmark": "eval_speed",
+        "what": "wall seconds on this machine, medians of repeated runs in one process: each metric on 10,000 "
+                "sample features (MNIST training images standing in for samples) against the 10,000 test-set "
+                "features; forward AIS for log Z of a 784-500 RBM (random weights: the speed does not depend on "
+                "them) with 100 chains and 14,500 intermediate distributions, the reverse check not included",
+        "features_10000_images_s": embed_s,
+        "metrics": timings,
+        "ais_784_500": {"chains": 100, "betas": 14_500, "median_s": ais_median, "runs_s": ais_runs},
+        "provenance": provenance(args.seed, started, dataset),
+    })
+
+
+BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "eval_floors": eval_floors, "eval_runs": eval_runs,
+              "eval_speed": eval_speed}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("name", choices=[*BENCHMARKS, "all"])
+    parser.add_argument("names", nargs="+", choices=[*BENCHMARKS, "all"], metavar="NAME",
+                        help=f"one or more of {', '.join(BENCHMARKS)}, or all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=100, help="VAE training epochs (budget)")
     parser.add_argument("--k", type=int, default=IWAE_K, help="importance samples for the IWAE bound")
     parser.add_argument("--gan-epochs", type=int, default=5)
+    parser.add_argument("--eval-k", type=int, default=1000, help="IWAE samples in eval_runs")
+    parser.add_argument("--nll-images", type=int, default=2000, help="test images for the likelihood in eval_runs")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats in eval_speed")
     parser.add_argument("--data-dir")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
     for name, bench in BENCHMARKS.items():
-        if args.name in (name, "all"):
+        if name in args.names or "all" in args.names:
             bench(args)
 
 

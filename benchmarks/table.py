@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+QUALITY_START, QUALITY_END = "<!-- quality:start -->", "<!-- quality:end -->"
 
 
 def rows(results: Path) -> list[str]:
     lines = ["| benchmark | measured | published | budget | machine, commit |", "|---|---|---|---|---|"]
-    for path in sorted(results.glob("*.json")):
-        r = json.loads(path.read_text())
+    for r in read_results(results):
         p = r["provenance"]
         where = f"{p['machine']['cores']} cores, {p['wall_time_s'] / 60:.0f} min; `{p['commit'][:10]}`"
         if r["benchmark"] == "vae_mnist":
@@ -26,16 +26,58 @@ def rows(results: Path) -> list[str]:
             lines.append(f"| DCGAN training throughput on MNIST (images/s, median over epochs) | "
                          f"**{t['median_over_epochs']:.0f}** | — | {r['training']['steps']} steps, seed {p['seed']}; "
                          f"grid: [{Path(r['grid']).name}](benchmarks/results/{Path(r['grid']).name}) | {where} |")
+        elif r["benchmark"] == "eval_speed":
+            m = r["metrics"]
+            lines.append(f"| Evaluation speed, 10,000 samples against 10,000 test images (s, median of "
+                         f"{len(m['fd']['runs_s'])}) | FD **{m['fd']['median_s']:.2f}**, KID "
+                         f"**{m['kid (100 subsets of 1000)']['median_s']:.2f}**, precision/recall/density/coverage "
+                         f"**{m['precision, recall, density, coverage']['median_s']:.2f}**; features "
+                         f"{r['features_10000_images_s']:.1f} | — | KID: 100 subsets of 1,000 | {where} |")
+            a = r["ais_784_500"]
+            lines.append(f"| AIS log Z of a 784-500 RBM (s, median of {len(a['runs_s'])}) | **{a['median_s']:.1f}** | — | "
+                         f"{a['chains']} chains x {a['betas']:,} betas (Salakhutdinov & Murray 2008's budget) | {where} |")
     return lines
 
 
+def quality_rows(results: Path) -> list[str]:
+    """One row per scored sample set: the real-data floors first, then the models."""
+    lines = ["| samples | FD | KID x 1000 | precision | recall | density | coverage | classifier score | "
+             "classes (KL) | test log-likelihood | commit |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    ordered = sorted(read_results(results), key=lambda r: (r["benchmark"] != "eval_floor", r.get("dataset", "")))
+    for r in ordered:
+        if r["benchmark"] == "eval_floor":
+            label = f"real {r['dataset']} training images (floor)"
+        elif r["benchmark"] == "eval_run":
+            label = f"{r['model']} on {r['dataset']} ({r['step']:,} steps)"
+        else:
+            continue
+        m = r["metrics"]
+        nll = m.get("nll", {})
+        likelihood = (f"{nll['value']:.2f} ± {nll['stderr']:.2f} ({nll['method']}, "
+                      + ", ".join(f"{k}={v}" for k, v in nll["budget"].items()) + f", n={nll['n']})"
+                      if "value" in nll else "—")
+        lines.append(f"| {label} | {m['fd']:.3f} | {1000 * m['kid']['value']:.3f} ± {1000 * m['kid']['std']:.3f} | "
+                     f"{m['precision']:.3f} | {m['recall']:.3f} | {m['density']:.3f} | {m['coverage']:.3f} | "
+                     f"{m['cs']['value']:.2f} | {m['classes_covered']}/{m['classes']} ({m['kl_to_data']:.4f}) | "
+                     f"{likelihood} | `{r['provenance']['commit'][:10]}` |")
+    return lines
+
+
+def read_results(results: Path) -> list[dict]:
+    return [json.loads(path.read_text()) for path in sorted(results.glob("*.json"))]
+
+
+def replace_block(text: str, start: str, end: str, lines: list[str]) -> str:
+    if start not in text or end not in text:
+        return text
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return head + start + "\n" + "\n".join(lines) + "\n" + end + tail
+
+
 def write_readme_table(results: Path, readme: Path) -> None:
-    text = readme.read_text()
-    if START not in text or END not in text:
-        return
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(head + START + "\n" + "\n".join(rows(results)) + "\n" + END + tail)
+    text = replace_block(readme.read_text(), START, END, rows(results))
+    readme.write_text(replace_block(text, QUALITY_START, QUALITY_END, quality_rows(results)))
 
 
 if __name__ == "__main__":

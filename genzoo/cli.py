@@ -119,6 +119,64 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"demo page written to {page}")
 
 
+def cmd_eval(args: argparse.Namespace) -> None:
+    import time
+
+    from genzoo.evaluate import suite
+    from genzoo.provenance import stamp
+
+    started = time.perf_counter()
+    default = suite.SAMPLE_METRICS if args.samples else suite.DEFAULT_METRICS
+    metrics = suite.parse_metrics(args.metrics) if args.metrics else default
+    budget = {k: v for k, v in {"k": args.k, "betas": args.betas, "chains": args.chains}.items() if v is not None}
+    if args.samples:
+        if args.run or not args.data:
+            raise GenzooError("score a samples file with: genzoo eval --samples FILE.npz --data DATASET (no run directory)")
+        if "nll" in metrics:
+            raise GenzooError("'nll' needs a model, not samples: drop it from --metrics or evaluate the run directory")
+        result = _eval_samples_file(args, metrics)
+        out = Path(args.out or Path(args.samples).with_suffix(".eval.json"))
+    else:
+        if not args.run:
+            raise GenzooError("give a run directory (genzoo eval RUN) or a samples file (--samples FILE.npz --data DATASET)")
+        if args.data:
+            raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
+        result = suite.evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
+                                    args.data_dir)
+        out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
+    result["provenance"] = stamp(args.seed, started, [args.command_line])
+    print(suite.format_table(result["metrics"]))
+    suite.save_result(result, out)
+    print(f"written to {out}")
+
+
+def _eval_samples_file(args: argparse.Namespace, metrics: list[str]) -> dict:
+    from genzoo.data import load_dataset
+    from genzoo.data.config import DataConfig
+    from genzoo.evaluate import suite
+    from genzoo.evaluate.features import load_feature_network
+
+    network = load_feature_network(args.data, args.classifier)
+    data_cfg = configs.build(DataConfig, network.card["training"]["data"], "data")   # the images it was trained on
+    dataset = load_dataset(args.data, data_cfg, args.data_dir)
+    real = suite.RealFeatures.of(network, dataset)
+    images, labels = suite.read_samples(args.samples, network.image_shape)
+    return {"samples_file": str(args.samples), "dataset": args.data,
+            "metrics": suite.evaluate_samples(images, real, metrics, labels, args.seed),
+            "feature_network": suite.feature_network_summary(network)}
+
+
+def cmd_classifier(args: argparse.Namespace) -> None:
+    from genzoo.data.config import DataConfig
+    from genzoo.evaluate.classifier_training import train_classifier
+
+    data_cfg = configs.build(DataConfig, configs.parse_overrides(args.set, {"data": DataConfig})["data"], "data")
+    out = Path(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
+    card = train_classifier(args.data, out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
+                            command=args.command_line, log=print if not args.quiet else lambda _: None)
+    print(f"test accuracy {card['test_accuracy']:.4f}; feature network written to {out} (card: {out.with_suffix('.json')})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="genzoo", description="Classic deep generative models, trained and measured on a CPU.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -152,6 +210,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run directory")
     p.set_defaults(func=cmd_info)
 
+    p = sub.add_parser("eval", help="score a run (or a file of samples): FD, KID, precision/recall, log-likelihood, ...")
+    p.add_argument("run", nargs="?", help="run directory")
+    p.add_argument("--metrics", help="comma-separated, from: fd, kid, pr, dc, cs, acc, modes, mem, nll (or all); "
+                                     "default: all that apply")
+    p.add_argument("-n", type=whole_number(2, 1_000_000), default=10_000, help="samples to draw and score")
+    p.add_argument("--samples", help="an .npz with x (N,C,H,W uint8 or floats in [0,1]) and optional labels, "
+                                     "from genzoo or any other library")
+    p.add_argument("--data", help="the dataset a --samples file is scored against")
+    p.add_argument("--k", type=positive_int, help="importance samples for the IWAE bound (default 1000)")
+    p.add_argument("--betas", type=positive_int, help="AIS intermediate distributions (default 14500)")
+    p.add_argument("--chains", type=positive_int, help="AIS chains (default 100)")
+    p.add_argument("--nll-images", type=positive_int, help="score the likelihood on the first N test images only")
+    p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
+    p.add_argument("--classifier", help="a feature network from 'genzoo classifier' (default: the shipped one)")
+    p.add_argument("--out", help="JSON file for the results (default RUN/eval.json or FILE.eval.json)")
+    p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("classifier", help="train the feature network that 'genzoo eval' uses for a dataset")
+    p.add_argument("--data", required=True, help="mnist, fashion-mnist, digits or folder:PATH")
+    p.add_argument("--out", help="weights file (default classifier-DATA.pt; its card is written beside it as .json)")
+    p.add_argument("--epochs", type=positive_int, default=15)
+    p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a data setting, e.g. --set image_size=64 --set channels=3 for a folder: dataset")
+    p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    p.set_defaults(func=cmd_classifier)
+
     p = sub.add_parser("demo", help="train a VAE and a DCGAN briefly on the bundled digits; write a page")
     p.add_argument("--out", default="demo", help="directory for the runs and index.html")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -160,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.command_line = " ".join(["genzoo", *argv])   # recorded beside results
     try:
         return args.func(args) or 0
     except GenzooError as err:

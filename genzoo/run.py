@@ -133,8 +133,13 @@ def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
     model = build_model(cfg, dataset.image_shape, len(dataset.classes))
     configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
+    evaluator = None
+    if cfg.train.eval_every:
+        from genzoo.evaluate.suite import scheduled_evaluator
+        evaluator = scheduled_evaluator(cfg.train, cfg.data.binarize, dataset, cfg.train.eval_classifier)
     trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset),
-                      dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar)
+                      dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar,
+                      evaluator=evaluator)
     if content is not None:
         trainer.restore(content)
     return trainer.run(), trainer

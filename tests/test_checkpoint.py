@@ -82,3 +82,9 @@ def test_a_genzoo_header_without_its_content_is_refused(tmp_path):
     torch.save({"format": checkpoint.FORMAT, "sha256": "0" * 64}, path)
     with pytest.raises(GenzooError, match="unknown format"):
         load_checkpoint(path)
+
+
+def test_content_that_would_not_load_is_refused_at_save_time(tmp_path):
+    with pytest.raises(TypeError, match="tensors, numbers, strings"):
+        save_checkpoint(tmp_path / "c.pt", {"version": torch.__version__})   # a TorchVersion, not a str
+    assert not (tmp_path / "c.pt").exists()

@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from genzoo.evaluate.estimate import Estimate
+
 
 class GenerativeModel(nn.Module):
     """A generative model built from its config and the shape of its data.
@@ -41,6 +43,11 @@ class GenerativeModel(nn.Module):
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """n images (n, C, H, W) in [0, 1]; ``generator`` fixes the noise without touching the global RNG."""
         raise NotImplementedError
+
+    def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate | None:
+        """Test log-likelihood of ``images`` in nats with its standard error, exact, a bound or an estimate (the
+        Estimate's method says which), within ``budget`` (e.g. k, betas, chains); None if the model defines none."""
+        return None
 
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """Scalars worth tracking on held-out data, averaged over the batch; none by default."""

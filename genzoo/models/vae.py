@@ -8,6 +8,8 @@ import torch
 from torch import Tensor, distributions as D, nn
 
 from genzoo.config import option
+from genzoo.evaluate.estimate import Estimate
+from genzoo.evaluate.iwae import iwae_bound
 from genzoo.models.base import GenerativeModel
 from genzoo.nn.conv import conv_decoder, conv_encoder, mlp
 
@@ -105,6 +107,10 @@ class VAE(GenerativeModel):
         return {"elbo": elbo.mean().item(), "kl": kl.mean().item()}
 
     @torch.no_grad()
+    def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:
+        """The IWAE bound with k = budget['k'] importance samples (default 1,000)."""
+        return iwae_bound(self, images, k=budget.get("k", 1000), generator_seed=seed)
+
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """Means of p(x|z) for z from the prior: the usual way to show a VAE's samples."""
         z = torch.randn(n, self.cfg.latent_dim, generator=generator)

@@ -28,6 +28,10 @@ def save_checkpoint(path: Path, content: dict[str, Any]) -> None:
     buffer = io.BytesIO()
     torch.save(content, buffer)
     payload = buffer.getvalue()
+    try:   # refuse to write what load_checkpoint would refuse to read
+        torch.load(io.BytesIO(payload), weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise TypeError(f"checkpoint content must be tensors, numbers, strings, lists and dicts: {err}") from None
     wrapped = {"format": FORMAT, "sha256": hashlib.sha256(payload).hexdigest(),
                "content": torch.frombuffer(bytearray(payload), dtype=torch.uint8)}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,4 +69,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     payload = wrapped["content"].numpy().tobytes()
     if hashlib.sha256(payload).hexdigest() != wrapped.get("sha256"):
         raise GenzooError(f"{bad}: its checksum does not match (modified or truncated); retrain or restore it")
-    return torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
+    try:
+        return torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise GenzooError(f"{bad}: it holds objects other than tensors; retrain or restore it from a copy") from None

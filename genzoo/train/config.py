@@ -18,3 +18,9 @@ class TrainConfig:
     sample_every: int = option(500, "steps between sample grids (one is also written at the end)", low=1)
     checkpoint_every: int = option(500, "steps between checkpoints (also written at the end and on Ctrl-C)", low=1)
     grid_size: int = option(64, "images in each sample grid", low=1, high=1024)
+    eval_every: int = option(0, "steps between evaluations with 'genzoo eval' metrics on the validation split, "
+                             "logged as split 'eval' (0: never)", low=0)
+    eval_metrics: str = option("fd", "comma-separated metrics for eval_every, e.g. fd,kid,pr,nll")
+    eval_samples: int = option(1000, "samples drawn for each scheduled evaluation", low=2)
+    eval_classifier: str | None = option(None, "feature network from 'genzoo classifier' for eval_every, where "
+                                         "genzoo ships none for the dataset")

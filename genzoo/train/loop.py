@@ -11,6 +11,7 @@ import math
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,10 @@ class Trainer:
     """Trains ``model`` on ``dataset`` into ``run_dir``, from scratch or from a checkpoint's content."""
 
     def __init__(self, model: GenerativeModel, dataset: Dataset, cfg: TrainConfig, run_dir: Path,
-                 run_record: dict[str, Any], dynamic_binarization: bool, progress_bar: bool = True):
+                 run_record: dict[str, Any], dynamic_binarization: bool, progress_bar: bool = True,
+                 evaluator: Callable[[GenerativeModel], dict[str, float]] | None = None):
         self.model, self.dataset, self.cfg, self.run_dir = model, dataset, cfg, run_dir
+        self.evaluator = evaluator
         self.run_record = run_record
         self.dynamic_binarization = dynamic_binarization
         self.progress_bar = progress_bar
@@ -124,6 +127,8 @@ class Trainer:
                     self._end_epoch(log)
                 if p.step % cfg.sample_every == 0 or p.finished:
                     self._write_grid()
+                if self.evaluator is not None and cfg.eval_every and (p.step % cfg.eval_every == 0 or p.finished):
+                    self._evaluate(log)
                 if self.stop_requested or p.finished or p.step % cfg.checkpoint_every == 0:
                     self._save()
                 if self.stop_requested and not p.finished:
@@ -163,6 +168,14 @@ class Trainer:
                     totals[key] = totals.get(key, 0.0) + value * len(x)
         self.model.train()
         return {key: total / len(images) for key, total in totals.items()}
+
+    def _evaluate(self, log: MetricsLog) -> None:
+        """The scheduled evaluation (FD, likelihood bound, ...), with the model in eval mode and its own noise."""
+        self.model.eval()
+        with fixed_noise(self.cfg.seed):
+            scores = self.evaluator(self.model)
+        self.model.train()
+        log.write({"step": self.progress.step, "epoch": self.progress.epoch, "split": "eval", **scores})
 
     def _write_grid(self) -> None:
         self.model.eval()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from pathlib import Path
 
 import torch
 
 from genzoo import config as configs
+from genzoo.evaluate.suite import EVAL_FILE, format_table
 from genzoo.run import num_parameters, open_run
 from genzoo.train.loop import METRICS
 from genzoo.train.metrics_log import read_metrics
@@ -31,7 +33,7 @@ def image_tag(images: torch.Tensor, caption: str, scale: int) -> str:
 def curves(records: list[dict]) -> str:
     """A small chart per scalar: training records by step, validation records beside them."""
     charts = []
-    for split in ("train", "validation"):
+    for split in ("train", "validation", "eval"):
         rows = [r for r in records if r.get("split", "train") == split]
         keys = [k for k in (rows[0] if rows else {}) if k not in ("step", "epoch", "time", "split")]
         for key in keys:
@@ -49,11 +51,17 @@ def run_section(run_dir: Path, scale: int) -> str:
                    for section in ("model", "train", "data")
                    for k, v, d in configs.describe(getattr(cfg, section), section))
     p = opened.progress
+    evaluation = ""
+    if (run_dir / EVAL_FILE).exists():
+        result = json.loads((run_dir / EVAL_FILE).read_text())
+        evaluation = (f"<p>genzoo eval ({result['metrics'].get('samples', 0):,} samples against the "
+                      f"{html.escape(result['metrics'].get('reference', 'test split'))}):</p>"
+                      f"<pre>{html.escape(format_table(result['metrics']))}</pre>")
     return (f"<section><h2>{html.escape(cfg.model_name)} on {html.escape(cfg.dataset)}</h2>"
             f"<p>{html.escape(type(opened.model).summary)}; {num_parameters(opened.model):,} parameters; "
             f"{p['step']} steps in {p['elapsed']:.1f} s. Run directory: <code>{html.escape(str(run_dir))}</code></p>"
             f'<div class="row">{image_tag(samples, "64 samples (seed 0)", scale)}'
-            f"{curves(read_metrics(run_dir / METRICS))}</div>"
+            f"{curves(read_metrics(run_dir / METRICS))}</div>{evaluation}"
             f"<details><summary>config</summary><table>{rows}</table></details></section>")
 
 

@@ -1,0 +1,46 @@
+"""What produced a number: the machine, the library versions and the git commit, recorded beside results."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from genzoo import __version__
+
+
+def machine() -> dict:
+    """CPU model, core count, torch threads and versions of the machine measuring now."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "platform": platform.platform(), "python": platform.python_version(), "torch": str(torch.__version__),
+            "genzoo": __version__}
+
+
+def git_commit(root: Path | None = None) -> str:
+    """HEAD of the git checkout holding genzoo, marked '+uncommitted' when tracked files differ; 'unknown' outside git."""
+    root = root or Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return ""
+
+    commit = git("rev-parse", "HEAD") or "unknown"
+    return commit + ("+uncommitted" if commit != "unknown" and git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def stamp(seed: int, started: float, command: list[str] | None = None, commit: str | None = None) -> dict:
+    """Command, commit, date, seed, wall time since ``started`` (a perf_counter reading) and machine of a result."""
+    command = command if command is not None else [Path(sys.argv[0]).name, *sys.argv[1:]]
+    return {"command": " ".join(command), "commit": commit or git_commit(),
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed,
+            "wall_time_s": round(time.perf_counter() - started, 1), "machine": machine()}
