@@ -52,7 +52,7 @@ def quality_rows(results: Path) -> list[str]:
         else:
             continue
         m = r["metrics"]
-        nll = m.get("nll", {})
+        nll = m.get("log_likelihood", {})
         likelihood = (f"{nll['value']:.2f} ± {nll['stderr']:.2f} ({nll['method']}, "
                       + ", ".join(f"{k}={v}" for k, v in nll["budget"].items()) + f", n={nll['n']})"
                       if "value" in nll else "—")

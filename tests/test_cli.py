@@ -116,12 +116,13 @@ def test_usage_mistakes_are_one_line(capsys):
 
 @pytest.mark.parametrize("argv", [["sample", "run", "-n", "0", "--out", "g.png"],
                                   ["sample", "run", "--seed", "99999999999999999999", "--out", "g.png"],
-                                  ["train", "vae", "--data", "digits", "--epochs", "-3"]])
+                                  ["train", "vae", "--data", "digits", "--epochs", "-3"],
+                                  ["eval", "run", "-n", "5"]])
 def test_counts_must_be_positive(capsys, argv):
     with pytest.raises(SystemExit):
         main(argv)
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and ("at least 1" in err or "from 0 to 2147483647" in err)
+    assert err.count("\n") == 1 and any(bound in err for bound in ("at least 1", "from 0 to 2147483647", "from 10 to"))
 
 
 def test_dcgan_trains_on_a_folder_of_rgb_images(tmp_path, capsys):

@@ -39,6 +39,8 @@ def test_real_digits_score_like_the_real_test_set(tmp_path, capsys):
     assert metrics["precision"] > 0.8 and metrics["recall"] > 0.8 and metrics["classes_covered"] == 10
     assert metrics["cs"]["value"] > 6 and metrics["kl_to_data"] < 0.05
     assert "Inception" in result["feature_network"]["note"]
+    # these "samples" are the training images themselves: the memorisation check must call them copies
+    assert metrics["ratio"] < 0.1 and metrics["share_closer_than_test_1st_percentile"] > 0.9
     assert result["provenance"]["command"].startswith("genzoo eval") and "commit" in result["provenance"]
 
     noise = tmp_path / "noise.npz"
@@ -57,12 +59,12 @@ def test_eval_a_vae_run_with_its_likelihood_and_a_dcgan_run_without(tmp_path, ca
     assert "IWAE lower bound, k=20" in capsys.readouterr().out
     result = json.loads((vae / "eval.json").read_text())
     assert result["model"] == "vae" and result["step"] == 20 and result["metrics"]["samples"] == 200
-    assert result["metrics"]["nll"]["value"] < 0 and result["metrics"]["nll"]["n"] == 50
+    assert result["metrics"]["log_likelihood"]["value"] < 0 and result["metrics"]["log_likelihood"]["n"] == 50
     assert set(result["metrics"]["seconds"]) >= {"fd", "kid", "pr_dc", "features", "sampling"}
 
     assert main(["eval", str(dcgan), *FAST, "--metrics", "fd,kid,nll", "--out", str(tmp_path / "d.json")]) == 0
     result = json.loads((tmp_path / "d.json").read_text())["metrics"]
-    assert "defines no likelihood" in result["nll"]["note"] and result["fd"] > 0 and "precision" not in result
+    assert "defines no likelihood" in result["log_likelihood"]["note"] and result["fd"] > 0 and "precision" not in result
 
 
 def test_scheduled_evaluation_logs_fd_and_the_bound_on_the_validation_split(tmp_path):
@@ -71,14 +73,14 @@ def test_scheduled_evaluation_logs_fd_and_the_bound_on_the_validation_split(tmp_
                  "--set", "train.eval_every=10", "--set", "train.eval_metrics=fd,nll",
                  "--set", "train.eval_samples=100"]) == 0
     rows = [r for r in read_metrics(out / "metrics.jsonl") if r.get("split") == "eval"]
-    assert [r["step"] for r in rows] == [10, 20] and all(r["fd"] > 0 and r["nll"] < 0 for r in rows)
+    assert [r["step"] for r in rows] == [10, 20] and all(r["fd"] > 0 and r["log_likelihood"] < 0 for r in rows)
 
 
 def test_a_classifier_for_a_folder_dataset_serves_eval(tmp_path, capsys):
     rng = np.random.default_rng(0)
     for label, value in (("dark", 40), ("light", 220)):
         (tmp_path / "images" / label).mkdir(parents=True)
-        for i in range(20):
+        for i in range(40):
             pixels = np.clip(rng.normal(value, 20, (12, 12)), 0, 255).astype(np.uint8)
             Image.fromarray(pixels).save(tmp_path / "images" / label / f"{i}.png")
     data = f"folder:{tmp_path / 'images'}"
@@ -113,6 +115,9 @@ def test_bad_sample_files_are_one_line(tmp_path, capsys):
         np.savez(tmp_path / name, **arrays)
         err = one_line_error(capsys, ["eval", "--samples", str(tmp_path / name), "--data", "digits"])
         assert name in err
+    np.save(tmp_path / "plain.npy", np.zeros((4, 8, 8)))
+    assert "not an .npz" in one_line_error(capsys, ["eval", "--samples", str(tmp_path / "plain.npy"),
+                                                    "--data", "digits"])
     (tmp_path / "junk.npz").write_text("not an archive")
     assert "cannot read samples" in one_line_error(capsys, ["eval", "--samples", str(tmp_path / "junk.npz"),
                                                             "--data", "digits"])

@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from genzoo.errors import GenzooError
 from genzoo.evaluate.ais import annealing_schedule, log_partition_ais
 from genzoo.evaluate.exact import binary_states, log_likelihood_exact_rbm, log_marginal_exact, log_partition_exact
 from genzoo.evaluate.iwae import iwae_bound
@@ -45,12 +46,15 @@ def test_schedule_has_salakhutdinov_and_murrays_shape():
     betas = annealing_schedule()
     assert len(betas) == 14_501 and betas[0] == 0 and betas[-1] == 1 and (betas.diff() > 0).all()
     assert (betas <= 0.5).sum() == 501 and (betas <= 0.9).sum() == 4501
+    assert annealing_schedule(3).tolist() == [0, 0.5, 0.9, 1]
+    with pytest.raises(GenzooError, match="at least 3"):
+        annealing_schedule(2)
 
 
 def test_ais_matches_the_exact_log_partition_of_a_tiny_rbm():
     rbm = random_rbm(12, 8, 1.0, 2)
     data = torch.bernoulli(torch.full((200, 12), 0.3), generator=torch.Generator().manual_seed(0))
-    result = log_partition_ais(rbm, annealing_schedule(2000), chains=100, data=data, seed=0)
+    result = log_partition_ais(rbm, annealing_schedule(2000), chains=400, data=data, seed=0)
     exact = log_partition_exact(rbm)
     assert abs(result.log_partition.value - exact) < 0.05
     assert abs(result.reverse_log_partition.value - exact) < 0.05

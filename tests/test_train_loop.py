@@ -157,3 +157,22 @@ def test_scalars_reach_tensorboard_when_it_is_installed(tmp_path, tiny_config, m
     monkeypatch.setattr(metrics_log, "SummaryWriter", Recorder)
     run.train(tiny_config("vae", "train.max_steps=3"), tmp_path / "r", progress_bar=False)
     assert ("train/loss", 1) in written and ("train/kl", 3) in written
+
+
+@pytest.mark.parametrize("model_name", ["vae", "dcgan"])
+def test_scheduled_evaluation_leaves_training_unchanged(tmp_path, tiny_config, model_name):
+    """Evaluating on a schedule draws its own noise and restores the mode: the weights end the same."""
+    plain = tiny_config(model_name, "train.max_steps=12", "data.binarize=dynamic")
+    evaluated = tiny_config(model_name, "train.max_steps=12", "data.binarize=dynamic", "train.eval_every=5",
+                            "train.eval_metrics=fd,kid,nll", "train.eval_samples=50")
+    run.train(plain, tmp_path / "plain", progress_bar=False)
+    run.train(evaluated, tmp_path / "evaluated", progress_bar=False)
+    assert_same_state(parameters(tmp_path / "plain"), parameters(tmp_path / "evaluated"))
+    rows = [json.loads(line) for line in (tmp_path / "evaluated" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if r.get("split") == "eval"] == [5, 10, 12]
+
+
+def test_an_unknown_scheduled_metric_stops_before_training(tmp_path, tiny_config):
+    with pytest.raises(GenzooError, match="unknown metric 'fid'"):
+        run.train(tiny_config("vae", "train.eval_every=5", "train.eval_metrics=fid"), tmp_path / "r", progress_bar=False)
+    assert not (tmp_path / "r" / "checkpoint.pt").exists()

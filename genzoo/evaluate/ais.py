@@ -4,9 +4,12 @@ AIS moves chains from a tractable base distribution p_0 to the target p_K throug
 distributions f_k, reweighting as it goes; E[w] = Z_K / Z_0. Its log estimate is a stochastic
 lower bound on log Z (Jensen). Run the other way, from samples of the target back to the base,
 it gives a stochastic upper bound when those samples are exact (Grosse, Ghahramani & Adams 2015,
-bidirectional Monte Carlo). genzoo starts the reverse chains from the forward chains' final states
-(or from samples the caller supplies), so the reverse figure is only approximately an upper bound,
-but a wide gap between the two reliably says the annealing was too short to trust.
+bidirectional Monte Carlo). Exact samples of an RBM are not available, so genzoo starts the reverse
+chains from the forward chains' final states resampled by their weights (or from samples the caller
+supplies, such as persistent chains): the reverse figure is then only approximately an upper bound.
+A wide gap between the two, or degenerate weights, says the annealing was too short to trust; a
+small gap does not prove the estimate right (both runs can miss the same modes), which is why the
+tests hold AIS to exact values on models small enough to enumerate.
 
 The annealing itself is model-agnostic: a model supplies an :class:`AnnealingPath`. The RBM's
 base-rate path (Salakhutdinov & Murray 2008, Section 4.1) lives here; the DBN and DBM reuse it or
@@ -23,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.nn.rbm import RBM
 
@@ -35,6 +39,8 @@ TRUST_ESS_FRACTION = 0.1
 
 def annealing_schedule(total: int = 14_500) -> Tensor:
     """``total`` + 1 inverse temperatures from 0 to 1, spaced in Salakhutdinov & Murray's proportions."""
+    if total < len(SCHEDULE):
+        raise GenzooError(f"AIS needs at least {len(SCHEDULE)} intermediate distributions, got {total}")
     scale = total / sum(n for _, n in SCHEDULE)
     counts = [max(1, round(n * scale)) for _, n in SCHEDULE]
     counts[-1] += total - sum(counts)
@@ -130,7 +136,10 @@ def log_partition_by_annealing(path: AnnealingPath, betas: Tensor, chains: int, 
                                          budget)
     backward = None
     if reverse:
-        start = final if target_samples is None else target_samples
+        start = target_samples
+        if start is None:   # importance resampling turns the weighted final states into approximate model samples
+            chosen = torch.multinomial(torch.softmax(log_weights, 0), chains, replacement=True, generator=generator)
+            start = final[chosen]
         reverse_weights, _ = anneal(path, betas.flip(0), start, generator)
         backward, _ = log_mean_exp_estimate(reverse_weights, path.log_base_partition(), -1,
                                             "reverse AIS (approximate upper bound)", budget)
@@ -166,8 +175,9 @@ class RBMBaseRatePath:
     def step(self, v: Tensor, beta_from: float, beta_to: float, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         rbm = self.rbm
         hidden_input = torch.addmm(rbm.hidden_bias, v, rbm.weights)
-        increment = torch.addmv(F.softplus(beta_to * hidden_input).sum(1) - F.softplus(beta_from * hidden_input).sum(1),
-                                v, self.bias_change, alpha=beta_to - beta_from)
+        wide = hidden_input.double()   # the increment sums hundreds of terms, 14,500 times: float64 keeps it exact
+        increment = ((F.softplus(beta_to * wide) - F.softplus(beta_from * wide)).sum(1)
+                     + (beta_to - beta_from) * (v.double() @ self.bias_change.double()))
         h = torch.bernoulli(torch.sigmoid(hidden_input.mul_(beta_to)), generator=generator)
         visible_input = torch.addmm(self.base_bias + beta_to * self.bias_change, h, rbm.weights.T, alpha=beta_to)
         return increment, torch.bernoulli(torch.sigmoid(visible_input), generator=generator)

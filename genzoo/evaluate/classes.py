@@ -7,22 +7,25 @@ import math
 import torch
 from torch import Tensor
 
-from genzoo.evaluate.estimate import Estimate
 
 
-def classifier_score(probs: Tensor, splits: int = 10) -> Estimate:
+def classifier_score(probs: Tensor, splits: int = 10, seed: int = 0) -> dict:
     """exp(E_x KL(p(y|x) || p(y))), the Inception-score formula (Salimans et al. 2016, Section 4) with genzoo's
-    classifier; mean and standard error over ``splits`` disjoint splits, as the paper reports it.
+    classifier: mean and standard deviation over ``splits`` random disjoint splits, as the paper reports it.
 
     It runs from 1 (every sample the same blurry class mixture) to the number of classes (each
     sample confidently one class, all classes equally often). Not comparable with Inception scores.
+    The splits are drawn at random, so samples stored class by class score the same as shuffled ones.
     """
     probs = probs.double().clamp(min=1e-12)
+    probs = probs[torch.randperm(len(probs), generator=torch.Generator().manual_seed(seed))]
     scores = []
-    for part in probs.chunk(splits):
+    for part in probs.chunk(min(splits, len(probs))):
         marginal = part.mean(0, keepdim=True)
         scores.append(math.exp((part * (part.log() - marginal.log())).sum(1).mean().item()))
-    return Estimate.mean_of(torch.tensor(scores), "classifier score (Inception-score formula)", {"splits": splits})
+    scores = torch.tensor(scores)
+    return {"value": scores.mean().item(), "std": scores.std(correction=1).item() if len(scores) > 1 else float("nan"),
+            "splits": len(scores)}
 
 
 def conditional_accuracy(probs: Tensor, requested: Tensor) -> float:

@@ -52,9 +52,10 @@ def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None
     started = time.time()
     data_cfg = data_cfg or DataConfig()
     data = load_dataset(dataset, data_cfg, data_dir)
-    if len(data.train) < 2 or len(data.test) == 0:
-        raise GenzooError(f"{dataset} has {len(data.train)} training and {len(data.test)} test images after the "
-                          "hold-outs: a classifier needs more images")
+    if len(data.train) < 2 or len(data.validation) == 0 or len(data.test) == 0:
+        raise GenzooError(f"{dataset} has {len(data.train)} training, {len(data.validation)} validation and "
+                          f"{len(data.test)} test images after the hold-outs: a classifier needs all three "
+                          "(more images, or a larger data.validation_fraction)")
     batch_size = min(batch_size, len(data.train))
     seed_everything(seed, deterministic=True)
     net = FeatureNet(data.image_shape[0], len(data.classes))

@@ -12,7 +12,7 @@ from torch import Tensor
 from genzoo.errors import GenzooError
 from genzoo.nn.rbm import RBM
 
-MAX_ENUMERATED_BITS = 24
+MAX_ENUMERATED_BITS = 20
 
 
 def binary_states(bits: int, dtype: torch.dtype = torch.float64) -> Tensor:

@@ -87,19 +87,29 @@ def weights_dir() -> Path:
 
 def load_feature_network(dataset: str, path: str | Path | None = None) -> FeatureNetwork:
     """The feature network for ``dataset``: the shipped one, or the file at ``path`` (from 'genzoo classifier')."""
-    if path is None:
+    given = path is not None
+    if not given:
         if dataset not in SHIPPED:
             raise GenzooError(f"genzoo ships no feature network for '{dataset}': train one with "
                               f"'genzoo classifier --data {dataset} --out classifier.pt' and pass --classifier classifier.pt")
         path = weights_dir() / f"{dataset}.pt"
     content = load_checkpoint(Path(path))
     card = content["card"]
-    if path is not None and card["dataset"] != dataset and not dataset.startswith("folder:"):
+    if given and not same_dataset(card["dataset"], dataset):
         raise GenzooError(f"{path} is the feature network of '{card['dataset']}', not of '{dataset}'")
-    net = FeatureNet(card["image_shape"][0], len(card["classes"]))
-    net.load_state_dict(content["state"])
+    with torch.device("meta"):   # no random initialisation: it would draw from the global RNG of a training run
+        net = FeatureNet(card["image_shape"][0], len(card["classes"]))
+    net.load_state_dict(content["state"], assign=True)
     net.eval()
     return FeatureNetwork(net, card)
+
+
+def same_dataset(a: str, b: str) -> bool:
+    """Whether two dataset names mean the same images (folder: paths compared once resolved)."""
+    prefix = "folder:"
+    if a.startswith(prefix) and b.startswith(prefix):
+        return Path(a[len(prefix):]).expanduser().resolve() == Path(b[len(prefix):]).expanduser().resolve()
+    return a == b
 
 
 def read_card(dataset: str) -> dict[str, Any]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-CHUNK = 2048
+CHUNK_ENTRIES = 2 ** 24   # 64 MiB of float32 distances at a time
 
 
-def pairwise_chunks(a: Tensor, b: Tensor, chunk: int = CHUNK):
-    """(start, distances of a[start:start+chunk] to every row of b) in float32."""
+def pairwise_chunks(a: Tensor, b: Tensor):
+    """(start, distances of a[start:start+chunk] to every row of b) in float32, a bounded block at a time."""
     a, b = a.float(), b.float()
+    chunk = max(1, CHUNK_ENTRIES // max(1, len(b)))
     for start in range(0, len(a), chunk):
         yield start, torch.cdist(a[start:start + chunk], b)
 

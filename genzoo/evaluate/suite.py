@@ -39,6 +39,7 @@ METRICS = {
     "nll": "test log-likelihood in nats: exact, IWAE bound or AIS estimate, whichever the model defines",
 }
 EVAL_FILE = "eval.json"
+MIN_SAMPLES = 10
 SAMPLE_METRICS = [m for m in METRICS if m != "nll"]
 DEFAULT_METRICS = list(METRICS)
 
@@ -61,16 +62,22 @@ class RealFeatures:
     network: FeatureNetwork
     dataset: Dataset
     reference: str
+    binarized: str
     _cache: dict[str, tuple[Tensor, Tensor]]
 
     @classmethod
-    def of(cls, network: FeatureNetwork, dataset: Dataset, reference: str = "test") -> "RealFeatures":
-        """Real features of ``dataset``; samples are compared with split ``reference`` ('validation' while training)."""
+    def of(cls, network: FeatureNetwork, dataset: Dataset, reference: str = "test",
+           binarized: str = "none") -> "RealFeatures":
+        """Real features of ``dataset``; samples are compared with split ``reference`` ('validation' while training).
+
+        ``binarized`` says how the dataset was loaded ('fixed' binarizes the real images too, so a model of
+        binarized data is compared with the images it models), and is written beside the numbers.
+        """
         if tuple(dataset.image_shape) != network.image_shape:
             raise GenzooError(f"the feature network was trained on {'x'.join(map(str, network.image_shape))} images "
                               f"but {dataset.name} has {'x'.join(map(str, dataset.image_shape))}: train one for these "
                               "data settings with 'genzoo classifier'")
-        return cls(network, dataset, reference, {})
+        return cls(network, dataset, reference, binarized, {})
 
     def split(self, name: str) -> tuple[Tensor, Tensor]:
         """(features, class probabilities) of the real images of split ``name``."""
@@ -83,6 +90,10 @@ def sample_metrics(features: Tensor, probs: Tensor, real: RealFeatures, metrics:
                    labels: Tensor | None = None, seed: int = 0) -> dict[str, Any]:
     """The sample-quality metrics of ``metrics`` for samples already embedded as (features, probs)."""
     test_features, test_probs = real.split(real.reference)
+    smallest = min(len(features), len(test_features))
+    if smallest < MIN_SAMPLES:
+        raise GenzooError(f"the metrics need at least {MIN_SAMPLES} samples and {MIN_SAMPLES} reference images "
+                          f"(k = 5 neighbours for density and coverage), got {len(features)} and {len(test_features)}")
     results: dict[str, Any] = {}
     timings: dict[str, float] = {}
 
@@ -104,7 +115,7 @@ def sample_metrics(features: Tensor, probs: Tensor, real: RealFeatures, metrics:
         elif name in ("pr", "dc") and "precision" not in results:
             timed("pr_dc", lambda: manifold_scores(test_features, features), merge=True)
         elif name == "cs":
-            timed("cs", lambda: classifier_score(probs).to_dict())
+            timed("cs", lambda: classifier_score(probs, seed=seed))
         elif name == "acc" and labels is not None:
             timed("acc", lambda: conditional_accuracy(probs, labels))
         elif name == "modes":
@@ -127,6 +138,8 @@ def evaluate_samples(samples: Tensor, real: RealFeatures, metrics: list[str], la
     results = sample_metrics(features, probs, real, [m for m in metrics if m in SAMPLE_METRICS], labels, seed)
     results["seconds"]["features"] = round(embedded, 3)
     reference = f"{real.dataset.name} {real.reference} split ({len(getattr(real.dataset, real.reference))} images)"
+    if real.binarized != "none":
+        reference += f", binarized ({real.binarized})"
     return {"samples": len(samples), "reference": reference,
             **results}
 
@@ -158,7 +171,10 @@ def read_samples(path: str | Path, expected_shape: tuple[int, int, int]) -> tupl
     shaped (N, C, H, W), (N, H, W, C) or (N, H, W) for grey."""
     path = Path(path)
     try:
-        with np.load(path) as archive:
+        archive = np.load(path)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise GenzooError(f"{path} is not an .npz archive: save samples with np.savez(path, x=images)")
+        with archive:
             if "x" not in archive:
                 raise GenzooError(f"{path} holds no array 'x': save samples with np.savez(path, x=images)")
             x = archive["x"]
@@ -212,10 +228,10 @@ def evaluate_model(model, binarization: str, real: RealFeatures, metrics: list[s
         started = time.perf_counter()
         estimate = model.log_likelihood(images, budget or {}, seed)
         if estimate is None:
-            results["nll"] = {"note": f"{model.name} defines no likelihood; its number is the sample metrics"}
+            results["log_likelihood"] = {"note": f"{model.name} defines no likelihood; its numbers are the sample metrics"}
         else:
-            results["nll"] = {**estimate.to_dict(), "binarization": how,
-                              "seconds": round(time.perf_counter() - started, 3)}
+            results["log_likelihood"] = {**estimate.to_dict(), "binarization": how,
+                                         "seconds": round(time.perf_counter() - started, 3)}
     return results
 
 
@@ -230,7 +246,7 @@ def evaluate_run(run_dir: str | Path, metrics: list[str], n: int = 10_000, seed:
     opened = open_run(run_dir)
     cfg = opened.config
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
-    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), dataset)
+    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), dataset, binarized=cfg.data.binarize)
     results = evaluate_model(opened.model, cfg.data.binarize, real, metrics, n, seed, budget, nll_images)
     return {"run": str(run_dir), "model": cfg.model_name, "dataset": cfg.dataset, "step": opened.progress["step"],
             "metrics": results, "feature_network": feature_network_summary(real.network)}
@@ -255,8 +271,8 @@ def scalars_of(results: dict[str, Any]) -> dict[str, float]:
             scalars[key] = results[key]["value"]
     if "classes_covered" in results:
         scalars["classes_covered"] = float(results["classes_covered"])
-    if "value" in results.get("nll", {}):
-        scalars["nll"] = results["nll"]["value"]
+    if "value" in results.get("log_likelihood", {}):
+        scalars["log_likelihood"] = results["log_likelihood"]["value"]
     return scalars
 
 
@@ -269,7 +285,7 @@ def scheduled_evaluator(train_cfg, binarization: str, dataset: Dataset, classifi
     from genzoo.evaluate.features import load_feature_network
 
     metrics = parse_metrics(train_cfg.eval_metrics)
-    real = RealFeatures.of(load_feature_network(dataset.name, classifier), dataset, reference="validation")
+    real = RealFeatures.of(load_feature_network(dataset.name, classifier), dataset, "validation", binarization)
 
     def evaluate(model) -> dict[str, float]:
         return scalars_of(evaluate_model(model, binarization, real, metrics, train_cfg.eval_samples, train_cfg.seed,
@@ -299,7 +315,8 @@ def format_table(results: dict[str, Any]) -> str:
     if "density" in results:
         rows.append(("density / coverage", f"{results['density']:.3f} / {results['coverage']:.3f}"))
     if "cs" in results:
-        rows.append(("classifier score", f"{results['cs']['value']:.3f} ± {results['cs']['stderr']:.3f}"))
+        cs = results["cs"]
+        rows.append(("classifier score", f"{cs['value']:.3f} ± {cs['std']:.3f} (std over {cs['splits']} splits)"))
     if "acc" in results:
         rows.append(("conditional accuracy", f"{results['acc']:.4f}"))
     if "classes_covered" in results:
@@ -310,8 +327,8 @@ def format_table(results: dict[str, Any]) -> str:
                                      f"{results['median_test_to_train']:.3f} for test images; "
                                      f"{results['share_closer_than_test_1st_percentile']:.3f} of samples "
                                      "closer than 99% of test images"))
-    if "nll" in results:
-        nll = results["nll"]
+    if "log_likelihood" in results:
+        nll = results["log_likelihood"]
         if "value" in nll:
             budget = ", ".join(f"{k}={v}" for k, v in nll["budget"].items())
             rows.append(("log-likelihood", f"{nll['value']:.2f} ± {nll['stderr']:.2f} nats "

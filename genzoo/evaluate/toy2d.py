@@ -1,10 +1,12 @@
 """Toy 2-D mixtures for watching mode collapse: the ring of 8 Gaussians and the 5x5 grid of 25.
 
-The ring follows Metz et al. 2017 (unrolled GANs) and Srivastava et al. 2017 (VEEGAN, Section 5):
-eight Gaussians of standard deviation 0.02 on a circle of radius 2. The grid has 25 of them at
-{-4, -2, 0, 2, 4}^2 with the same spread. The scores are VEEGAN's: a sample is high quality when it
-lies within three standard deviations of its nearest mode, and a mode is covered when it receives
-at least ``min_samples`` high-quality samples (20 of 2,500 in Lin et al. 2018, PacGAN, Section 5).
+The two targets are those of Metz et al. 2017 (unrolled GANs) and Srivastava et al. 2017 (VEEGAN,
+Section 5); the geometry here is genzoo's: eight Gaussians of standard deviation 0.02 on a circle
+of radius 2, and 25 at {-4, -2, 0, 2, 4}^2 with the same spread. Papers vary the radius and spread,
+so compare scores only between runs on the same target. The scores are VEEGAN's: a sample is high
+quality when it lies within three standard deviations of its nearest mode, and a mode is covered
+when it receives at least ``min_samples`` high-quality samples (20 of 2,500 in the style of Lin et
+al. 2018, PacGAN).
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ class Toy2D:
         return self.centres[modes] + self.std * torch.randn(n, 2, generator=generator)
 
     def score(self, points: Tensor, min_samples: int = 20) -> dict:
-        """modes covered, share of high-quality samples, and KL(covered-mode histogram || uniform) in nats."""
+        """modes covered, share of high-quality samples, and KL(high-quality samples' modes || uniform) in nats
+        (None when no sample is high quality)."""
         distances = torch.cdist(points.double(), self.centres.double())
         nearest, mode = distances.min(1)
         good = nearest <= 3 * self.std
         counts = torch.bincount(mode[good], minlength=len(self.centres))
         shares = counts.double() / max(int(good.sum()), 1)
         present = shares > 0
-        kl = (shares[present] * (shares[present] * len(self.centres)).log()).sum().item()
+        kl = (shares[present] * (shares[present] * len(self.centres)).log()).sum().item() if good.any() else None
         return {"modes_covered": int((counts >= min_samples).sum()), "modes": len(self.centres),
                 "high_quality_share": good.double().mean().item(), "kl_to_uniform": kl,
                 "samples": len(points), "min_samples": min_samples}

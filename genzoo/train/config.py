@@ -21,6 +21,6 @@ class TrainConfig:
     eval_every: int = option(0, "steps between evaluations with 'genzoo eval' metrics on the validation split, "
                              "logged as split 'eval' (0: never)", low=0)
     eval_metrics: str = option("fd", "comma-separated metrics for eval_every, e.g. fd,kid,pr,nll")
-    eval_samples: int = option(1000, "samples drawn for each scheduled evaluation", low=2)
+    eval_samples: int = option(1000, "samples drawn for each scheduled evaluation", low=10)
     eval_classifier: str | None = option(None, "feature network from 'genzoo classifier' for eval_every, where "
                                          "genzoo ships none for the dataset")
