@@ -5,9 +5,10 @@ from __future__ import annotations
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
 from genzoo.models.dcgan import DCGAN
+from genzoo.models.rbm import BernoulliRBM
 from genzoo.models.vae import VAE
 
-MODELS: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (VAE, DCGAN)}
+MODELS: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (VAE, DCGAN, BernoulliRBM)}
 
 
 def model_class(name: str) -> type[GenerativeModel]:

@@ -19,6 +19,8 @@ TINY = {
     "vae": ["model.hidden=[16]", "model.latent_dim=2", "train.batch_size=32"],
     "dcgan": ["model.generator_width=4", "model.discriminator_width=4", "model.latent_dim=4",
               "train.batch_size=32"],
+    "rbm": ["model.hidden=16", "model.persistent=true", "model.persistent_chains=32", "model.sample_steps=20",
+            "train.batch_size=32", "data.binarize=dynamic"],
 }
 
 

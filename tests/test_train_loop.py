@@ -48,7 +48,8 @@ def crash(self, x, y, real):
 
 # 37 steps per epoch on digits with batch 32: checkpoints inside the second epoch, or exactly at its start
 @pytest.mark.parametrize("model_name, binarize, checkpoint_every, crash_at, saved_at", [
-    ("vae", "dynamic", 10, 56, 50), ("dcgan", "none", 10, 56, 50), ("vae", "dynamic", 37, 40, 37)])
+    ("vae", "dynamic", 10, 56, 50), ("dcgan", "none", 10, 56, 50), ("vae", "dynamic", 37, 40, 37),
+    ("rbm", "dynamic", 10, 56, 50)])
 def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch, tiny_config, model_name, binarize,
                                                            checkpoint_every, crash_at, saved_at):
     cfg = tiny_config(model_name, "train.epochs=2", f"train.checkpoint_every={checkpoint_every}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -15,6 +15,7 @@ class Estimate:
     n: int
     method: str
     budget: dict[str, Any]
+    details: dict[str, Any] = field(default_factory=dict)   # diagnostics, e.g. AIS's reverse estimate and warning
 
     @classmethod
     def mean_of(cls, per_example: torch.Tensor, method: str, budget: dict[str, Any]) -> "Estimate":

@@ -30,6 +30,7 @@ class GenerativeModel(nn.Module):
         self.image_shape = tuple(image_shape)
         self.num_classes = num_classes
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.total_steps: int | None = None   # the run's length, set by the loop, for schedules
 
     @classmethod
     def resolve(cls, cfg: Any, binarized: bool) -> Any:
@@ -48,6 +49,11 @@ class GenerativeModel(nn.Module):
         """Test log-likelihood of ``images`` in nats with its standard error, exact, a bound or an estimate (the
         Estimate's method says which), within ``budget`` (e.g. k, betas, chains); None if the model defines none."""
         return None
+
+    def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
+        """Pictures beyond the sample grid that show how the model works, as {name: (images, columns)};
+        the loop writes them beside the final grid. None by default."""
+        return {}
 
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """Scalars worth tracking on held-out data, averaged over the batch; none by default."""

@@ -63,6 +63,7 @@ class Trainer:
         self.total_steps = cfg.epochs * self.steps_per_epoch
         if cfg.max_steps is not None:
             self.total_steps = min(self.total_steps, cfg.max_steps)
+        model.total_steps = self.total_steps
         self.last_scalars: dict[str, float] = {}
         self.saved_step: int | None = None
         self.stop_requested = False
@@ -181,8 +182,11 @@ class Trainer:
         self.model.eval()
         labels = (torch.arange(self.cfg.grid_size) % self.model.num_classes) if self.model.conditional else None
         images = self.model.sample(self.cfg.grid_size, seeded_generator(self.cfg.seed), labels)
-        self.model.train()
         save_grid(images, self.run_dir / SAMPLES / f"step_{self.progress.step:07d}.png")
+        if self.progress.finished:
+            for name, (pictures, columns) in self.model.figures(seeded_generator(self.cfg.seed)).items():
+                save_grid(pictures, self.run_dir / SAMPLES / f"{name}.png", columns=columns)
+        self.model.train()
 
     def _save(self) -> None:
         self.saved_step = self.progress.step

@@ -1,0 +1,65 @@
+"""The RBM's update against the exact log-likelihood gradient, and its training against a baseline."""
+
+from __future__ import annotations
+
+import torch
+from PIL import Image
+
+from genzoo import run
+from genzoo.data import binarize
+from genzoo.evaluate.exact import binary_states, log_partition_exact
+from genzoo.models.rbm import log_likelihood_gradient
+from genzoo.nn.rbm import RBM
+from genzoo.run import open_run
+
+
+def tiny_rbm(seed: int) -> RBM:
+    g = torch.Generator().manual_seed(seed)
+    rbm = RBM(6, 4)
+    rbm.weights.copy_(torch.randn(6, 4, generator=g))
+    rbm.visible_bias.copy_(torch.randn(6, generator=g) * 0.5)
+    rbm.hidden_bias.copy_(torch.randn(4, generator=g) * 0.5)
+    return rbm
+
+
+def exact_gradient(rbm: RBM, v_data: torch.Tensor) -> list[torch.Tensor]:
+    """d/dtheta of the mean exact log-likelihood, by autograd through the enumerated partition function."""
+    W, b, c = (p.detach().double().requires_grad_() for p in (rbm.weights, rbm.visible_bias, rbm.hidden_bias))
+
+    def neg_free_energy(v):
+        return v @ b + torch.nn.functional.softplus(v @ W + c).sum(1)
+
+    log_z = torch.logsumexp(neg_free_energy(binary_states(rbm.visible)), 0)
+    (neg_free_energy(v_data.double()).mean() - log_z).backward()
+    return [W.grad, b.grad, c.grad]
+
+
+def test_cd_with_long_chains_gives_the_exact_log_likelihood_gradient():
+    rbm = tiny_rbm(0)
+    g = torch.Generator().manual_seed(1)
+    v_data = torch.bernoulli(torch.full((50, 6), 0.4), generator=g)
+    v_model = v_data.repeat(400, 1)                   # 20,000 chains started at the data, as CD starts them
+    for _ in range(100):                              # CD-100: the chains forget where they began
+        _, v_model = rbm.gibbs_sweep(v_model, g)
+    estimated = log_likelihood_gradient(rbm, v_data, v_model)
+    for got, want in zip(estimated, exact_gradient(rbm, v_data)):
+        assert torch.allclose(got.double(), want, atol=0.02), (got, want)
+    cd1 = log_likelihood_gradient(rbm, v_data, rbm.gibbs_sweep(v_data.repeat(400, 1), g)[1])
+    assert (cd1[0].double() - exact_gradient(rbm, v_data)[0]).abs().max() > 0.05   # CD-1 is biased
+
+
+def test_a_trained_rbm_beats_independent_pixels_on_held_out_digits(tmp_path, tiny_config):
+    cfg = tiny_config("rbm", "train.epochs=20", "model.lr=0.1", "train.log_every=50")
+    _, trainer = run.train(cfg, tmp_path / "rbm", progress_bar=False)
+    model = open_run(tmp_path / "rbm").model
+    test = binarize(trainer.dataset.test.images, torch.Generator().manual_seed(0)).flatten(1)
+    rbm_ll = model.log_likelihood(test, {}, 0)
+    assert rbm_ll.method == "exact"
+    train = binarize(trainer.dataset.train.images, torch.Generator().manual_seed(0)).flatten(1)
+    p = (train.mean(0) * len(train) + 0.5) / (len(train) + 1)
+    independent = (test * p.log() + (1 - test) * (1 - p).log()).sum(1).mean().item()
+    assert rbm_ll.value > independent + 1.5, (rbm_ll.value, independent)
+    assert rbm_ll.value == (-model.rbm.free_energy(test).double() - log_partition_exact(model.rbm)).mean().item()
+    assert model.sample(5, torch.Generator().manual_seed(0)).shape == (5, 1, 8, 8)
+    chain = Image.open(tmp_path / "rbm" / "samples" / "gibbs_chain.png")
+    assert chain.size == (10 * (8 + 2) + 2, 10 * (8 + 2) + 2)   # ten chains of ten snapshots
