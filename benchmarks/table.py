@@ -26,6 +26,15 @@ def rows(results: Path) -> list[str]:
             lines.append(f"| DCGAN training throughput on MNIST (images/s, median over epochs) | "
                          f"**{t['median_over_epochs']:.0f}** | — | {r['training']['steps']} steps, seed {p['seed']}; "
                          f"grid: [{Path(r['grid']).name}](benchmarks/results/{Path(r['grid']).name}) | {where} |")
+        elif r["benchmark"] == "rbm_mnist":
+            ll = r["metrics"]["log_likelihood"]
+            ais = ll["details"]
+            lines.append(f"| RBM (500 hidden, PCD), binarized MNIST test log-likelihood (nats; AIS, test set binarized "
+                         f"once) | **{ll['value']:.2f} ± {ll['stderr']:.2f}**; log Z {ais['log_partition']['value']:.2f}"
+                         f", reverse AIS {ais['reverse_log_partition']['value']:.2f}"
+                         f"{'; ' + ais['warning'] if ais['warning'] else ''} | {r['published']['value']} "
+                         f"({r['published']['source']}) | {r['training']['epochs']} epochs; {ll['budget']['chains']} "
+                         f"chains x {ll['budget']['betas']:,} betas, seed {p['seed']} | {where} |")
         elif r["benchmark"] == "eval_speed":
             m = r["metrics"]
             lines.append(f"| Evaluation speed, 10,000 samples against 10,000 test images (s, median of "
@@ -47,7 +56,7 @@ def quality_rows(results: Path) -> list[str]:
     for r in ordered:
         if r["benchmark"] == "eval_floor":
             label = f"real {r['dataset']} training images (floor)"
-        elif r["benchmark"] == "eval_run":
+        elif r["benchmark"] in ("eval_run", "rbm_mnist"):
             label = f"{r['model']} on {r['dataset']} ({r['step']:,} steps)"
         else:
             continue

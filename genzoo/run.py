@@ -136,7 +136,7 @@ def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir
     evaluator = None
     if cfg.train.eval_every:
         from genzoo.evaluate.suite import scheduled_evaluator
-        evaluator = scheduled_evaluator(cfg.train, cfg.data.binarize, dataset, cfg.train.eval_classifier)
+        evaluator = scheduled_evaluator(cfg.train, cfg.data, dataset, data_dir, cfg.train.eval_classifier)
     trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset),
                       dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar,
                       evaluator=evaluator)

@@ -20,7 +20,7 @@ TINY = {
     "dcgan": ["model.generator_width=4", "model.discriminator_width=4", "model.latent_dim=4",
               "train.batch_size=32"],
     "rbm": ["model.hidden=16", "model.persistent=true", "model.persistent_chains=32", "model.sample_steps=20",
-            "train.batch_size=32", "data.binarize=dynamic"],
+            "model.momentum_warmup=30", "train.batch_size=32", "data.binarize=dynamic"],
 }
 
 

@@ -67,6 +67,16 @@ def test_eval_a_vae_run_with_its_likelihood_and_a_dcgan_run_without(tmp_path, ca
     assert "defines no likelihood" in result["log_likelihood"]["note"] and result["fd"] > 0 and "precision" not in result
 
 
+def test_an_rbm_on_fixed_binarization_is_scored_against_grey_images_and_exactly(tmp_path, capsys):
+    out = tmp_path / "rbm"
+    assert main(["train", "rbm", "--data", "digits", "--max-steps", "10", "--out", str(out), "--quiet",
+                 "--set", "model.hidden=12", "--set", "model.sample_steps=10", "--set", "data.binarize=fixed"]) == 0
+    assert main(["eval", str(out), *FAST, "--metrics", "fd,nll"]) == 0
+    metrics = json.loads((out / "eval.json").read_text())["metrics"]
+    assert metrics["log_likelihood"]["method"] == "exact" and "fixed" in metrics["log_likelihood"]["binarization"]
+    assert metrics["reference"] == "digits test split (359 images)" and metrics["fd"] > 0
+
+
 def test_scheduled_evaluation_logs_fd_and_the_bound_on_the_validation_split(tmp_path):
     out = tmp_path / "vae"
     assert main(["train", "vae", "--data", "digits", "--max-steps", "20", "--out", str(out), "--quiet", *TINY_VAE,

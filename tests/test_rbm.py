@@ -8,7 +8,8 @@ from PIL import Image
 from genzoo import run
 from genzoo.data import binarize
 from genzoo.evaluate.exact import binary_states, log_partition_exact
-from genzoo.models.rbm import log_likelihood_gradient
+from genzoo.models import rbm as rbm_module
+from genzoo.models.rbm import BernoulliRBM, RBMConfig, log_likelihood_gradient
 from genzoo.nn.rbm import RBM
 from genzoo.run import open_run
 
@@ -63,3 +64,36 @@ def test_a_trained_rbm_beats_independent_pixels_on_held_out_digits(tmp_path, tin
     assert model.sample(5, torch.Generator().manual_seed(0)).shape == (5, 1, 8, 8)
     chain = Image.open(tmp_path / "rbm" / "samples" / "gibbs_chain.png")
     assert chain.size == (10 * (8 + 2) + 2, 10 * (8 + 2) + 2)   # ten chains of ten snapshots
+
+
+def test_one_update_climbs_the_gradient_with_decay_on_the_weights_only():
+    model = BernoulliRBM(RBMConfig(hidden=3, lr=0.1, weight_decay=0.01, momentum_warmup=2, final_lr_fraction=0.5),
+                         (1, 2, 2), 10)
+    model.total_steps = 4
+    before = [p.clone() for p in (model.rbm.weights, model.rbm.visible_bias, model.rbm.hidden_bias)]
+    gradients = (torch.full((4, 3), 0.2), torch.full((4,), -0.1), torch.full((3,), 0.3))
+    model._ascend(gradients)
+    assert torch.allclose(model.rbm.weights, before[0] + 0.1 * (gradients[0] - 0.01 * before[0]))
+    assert torch.allclose(model.rbm.visible_bias, before[1] + 0.1 * gradients[1])
+    assert torch.allclose(model.rbm.hidden_bias, before[2] + 0.1 * gradients[2])
+    schedule = []
+    for _ in range(3):
+        model._ascend(gradients)
+        group = model.optimizers["rbm"].param_groups[0]
+        schedule.append((round(group["lr"], 6), group["momentum"]))
+    # updates 1, 2, 3 of 4: lr falls linearly towards 0.05; momentum switches after the 2 warm-up updates
+    assert schedule == [(0.0875, 0.5), (0.075, 0.9), (0.0625, 0.9)]
+
+
+def test_the_models_ais_log_likelihood_agrees_with_enumeration(monkeypatch):
+    torch.manual_seed(0)
+    model = BernoulliRBM(RBMConfig(hidden=10), (1, 3, 4), 10)
+    model.rbm.weights.normal_(0, 1.0)
+    images = torch.bernoulli(torch.full((300, 1, 3, 4), 0.3))
+    model.train_step(images[:100], None)                    # sets the base rate from data
+    exact = model.log_likelihood(images, {}, 0)
+    monkeypatch.setattr(rbm_module, "MAX_ENUMERATED_BITS", 4)   # too big to enumerate, as far as the model knows
+    annealed = model.log_likelihood(images, {"betas": 2000, "chains": 200}, 0)
+    assert exact.method == "exact" and annealed.method.startswith("AIS")
+    assert abs(annealed.value - exact.value) < 0.05   # the same images: only log Z differs
+    assert annealed.details["warning"] is None and annealed.budget == {"betas": 2000, "chains": 200}

@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy import linalg
 
-from genzoo.evaluate.classes import classifier_score, mode_coverage
+from genzoo.evaluate.classes import classifier_score, conditional_accuracy, mode_coverage
 from genzoo.evaluate.frechet import frechet_distance, frechet_distance_from_statistics
 from genzoo.evaluate.kid import kernel_inception_distance, mmd2_unbiased
 from genzoo.evaluate.manifold import manifold_scores
@@ -88,6 +88,15 @@ def test_classifier_score_runs_from_one_to_the_number_of_classes():
     class_by_class = torch.eye(10).repeat_interleave(1000, 0)  # the same samples stored in class order
     assert classifier_score(class_by_class)["value"] == pytest.approx(10.0, rel=0.01)
     assert classifier_score(torch.full((1000, 10), 0.1))["value"] == pytest.approx(1.0)
+
+
+def test_conditional_accuracy_compares_the_classifier_with_the_requested_labels():
+    requested = torch.arange(100) % 10
+    obeying = torch.eye(10)[requested] * 0.9 + 0.01
+    assert conditional_accuracy(obeying, requested) == 1.0
+    assert conditional_accuracy(obeying, (requested + 1) % 10) == 0.0
+    half = torch.eye(10)[torch.where(requested < 5, requested, 0)]
+    assert conditional_accuracy(half, requested) == 0.5   # right for classes 0-4, class 0 for the rest
 
 
 def test_mode_coverage_counts_classes_and_measures_the_imbalance():

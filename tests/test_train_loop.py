@@ -160,7 +160,7 @@ def test_scalars_reach_tensorboard_when_it_is_installed(tmp_path, tiny_config, m
     assert ("train/loss", 1) in written and ("train/kl", 3) in written
 
 
-@pytest.mark.parametrize("model_name", ["vae", "dcgan"])
+@pytest.mark.parametrize("model_name", ["vae", "dcgan", "rbm"])
 def test_scheduled_evaluation_leaves_training_unchanged(tmp_path, tiny_config, model_name):
     """Evaluating on a schedule draws its own noise and restores the mode: the weights end the same."""
     plain = tiny_config(model_name, "train.max_steps=12", "data.binarize=dynamic")

@@ -24,7 +24,7 @@ def binary_states(bits: int, dtype: torch.dtype = torch.float64) -> Tensor:
 
 
 @torch.no_grad()
-def log_partition_exact(rbm: RBM, chunk: int = 65536) -> float:
+def log_partition_exact(rbm: RBM, chunk: int = 8192) -> float:
     """log Z of an RBM, summing out the larger layer analytically and enumerating the smaller one, in float64."""
     W, b, c = rbm.weights.double(), rbm.visible_bias.double(), rbm.hidden_bias.double()
     if rbm.hidden <= rbm.visible:   # sum_h exp(c.h + sum_i softplus(b_i + (W h)_i))

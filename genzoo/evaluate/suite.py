@@ -9,6 +9,7 @@ the floor of each metric is the same comparison made with real training images i
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from genzoo.data import Dataset, binarize
+from genzoo.data import Dataset, binarize, load_dataset
 from genzoo.errors import GenzooError
 from genzoo.evaluate.classes import classifier_score, conditional_accuracy, mode_coverage
-from genzoo.evaluate.features import FeatureNetwork
+from genzoo.evaluate.features import FeatureNetwork, load_feature_network
 from genzoo.evaluate.frechet import frechet_distance
 from genzoo.evaluate.kid import kernel_inception_distance
 from genzoo.evaluate.manifold import manifold_scores
@@ -62,22 +63,17 @@ class RealFeatures:
     network: FeatureNetwork
     dataset: Dataset
     reference: str
-    binarized: str
     _cache: dict[str, tuple[Tensor, Tensor]]
 
     @classmethod
-    def of(cls, network: FeatureNetwork, dataset: Dataset, reference: str = "test",
-           binarized: str = "none") -> "RealFeatures":
-        """Real features of ``dataset``; samples are compared with split ``reference`` ('validation' while training).
-
-        ``binarized`` says how the dataset was loaded ('fixed' binarizes the real images too, so a model of
-        binarized data is compared with the images it models), and is written beside the numbers.
-        """
+    def of(cls, network: FeatureNetwork, dataset: Dataset, reference: str = "test") -> "RealFeatures":
+        """Real features of ``dataset`` (grey images, so that models of binarized and of grey data share one
+        scale); samples are compared with split ``reference`` ('validation' while training)."""
         if tuple(dataset.image_shape) != network.image_shape:
             raise GenzooError(f"the feature network was trained on {'x'.join(map(str, network.image_shape))} images "
                               f"but {dataset.name} has {'x'.join(map(str, dataset.image_shape))}: train one for these "
                               "data settings with 'genzoo classifier'")
-        return cls(network, dataset, reference, binarized, {})
+        return cls(network, dataset, reference, {})
 
     def split(self, name: str) -> tuple[Tensor, Tensor]:
         """(features, class probabilities) of the real images of split ``name``."""
@@ -138,8 +134,6 @@ def evaluate_samples(samples: Tensor, real: RealFeatures, metrics: list[str], la
     results = sample_metrics(features, probs, real, [m for m in metrics if m in SAMPLE_METRICS], labels, seed)
     results["seconds"]["features"] = round(embedded, 3)
     reference = f"{real.dataset.name} {real.reference} split ({len(getattr(real.dataset, real.reference))} images)"
-    if real.binarized != "none":
-        reference += f", binarized ({real.binarized})"
     return {"samples": len(samples), "reference": reference,
             **results}
 
@@ -155,12 +149,15 @@ def real_floor(real: RealFeatures, n: int | None = None, seed: int = 0) -> dict[
     return {"samples": n, "what": f"{n} real training images against the test split", **results}
 
 
-def likelihood_images(real: RealFeatures, binarization: str, seed: int, limit: int | None = None) -> tuple[Tensor, str]:
-    """The reference split's images a likelihood is measured on, binarized as the model saw its data, and how."""
-    images = getattr(real.dataset, real.reference).images[:limit]
+def likelihood_images(images: Tensor, binarization: str, seed: int, limit: int | None = None) -> tuple[Tensor, str]:
+    """The held-out images a likelihood is measured on, binarized as the model saw its data, and how.
+
+    ``images`` come from a dataset loaded with the run's data settings (so 'fixed' ones are binarized already).
+    """
+    images = images[:limit]
     if binarization == "dynamic":
         return (binarize(images, torch.Generator().manual_seed(seed)),
-                f"fixed: {real.reference} images binarized once with seed {seed} (trained on dynamic binarization)")
+                f"fixed: binarized once with seed {seed} (trained on dynamic binarization)")
     if binarization == "fixed":
         return images, "fixed: binarized once by the data loader with data.seed, as in training"
     return images, "none: grey levels in [0, 1], a density in nats"
@@ -212,9 +209,10 @@ def draw_samples(model, n: int, num_classes: int, seed: int, batch_size: int = 5
     return torch.cat(batches).clamp(0, 1), labels
 
 
-def evaluate_model(model, binarization: str, real: RealFeatures, metrics: list[str], n: int = 10_000, seed: int = 0,
-                   budget: dict[str, int] | None = None, nll_images: int | None = None) -> dict[str, Any]:
-    """Sample-quality metrics of ``n`` samples and, with 'nll', the model's own test log-likelihood."""
+def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tuple[Tensor, str], n: int = 10_000,
+                   seed: int = 0, budget: dict[str, int] | None = None, nll_images: int | None = None) -> dict[str, Any]:
+    """Sample-quality metrics of ``n`` samples and, with 'nll', the model's log-likelihood of ``held_out``:
+    (images as the model's data settings load them, their binarization)."""
     results: dict[str, Any] = {}
     sample_names = [m for m in metrics if m in SAMPLE_METRICS]
     if sample_names:
@@ -224,7 +222,7 @@ def evaluate_model(model, binarization: str, real: RealFeatures, metrics: list[s
         results = evaluate_samples(samples, real, sample_names, labels, seed)
         results["seconds"]["sampling"] = drawn
     if "nll" in metrics:
-        images, how = likelihood_images(real, binarization, seed, nll_images)
+        images, how = likelihood_images(*held_out, seed, nll_images)
         started = time.perf_counter()
         estimate = model.log_likelihood(images, budget or {}, seed)
         if estimate is None:
@@ -239,15 +237,14 @@ def evaluate_run(run_dir: str | Path, metrics: list[str], n: int = 10_000, seed:
                  budget: dict[str, int] | None = None, nll_images: int | None = None,
                  classifier: str | Path | None = None, data_dir: str | None = None) -> dict[str, Any]:
     """Reopen a trained run, load its dataset as it trained on it, and evaluate its model."""
-    from genzoo.data import load_dataset
-    from genzoo.evaluate.features import load_feature_network
-    from genzoo.run import open_run
+    from genzoo.run import open_run   # here: genzoo.run imports the models, which import this package
 
     opened = open_run(run_dir)
     cfg = opened.config
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
-    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), dataset, binarized=cfg.data.binarize)
-    results = evaluate_model(opened.model, cfg.data.binarize, real, metrics, n, seed, budget, nll_images)
+    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), grey_version(dataset, cfg.data, data_dir))
+    results = evaluate_model(opened.model, real, metrics, (dataset.test.images, cfg.data.binarize), n, seed, budget,
+                             nll_images)
     return {"run": str(run_dir), "model": cfg.model_name, "dataset": cfg.dataset, "step": opened.progress["step"],
             "metrics": results, "feature_network": feature_network_summary(real.network)}
 
@@ -273,22 +270,32 @@ def scalars_of(results: dict[str, Any]) -> dict[str, float]:
         scalars["classes_covered"] = float(results["classes_covered"])
     if "value" in results.get("log_likelihood", {}):
         scalars["log_likelihood"] = results["log_likelihood"]["value"]
+        if "gap_nats" in results["log_likelihood"]["details"]:
+            scalars["ais_gap"] = results["log_likelihood"]["details"]["gap_nats"]
     return scalars
 
 
-def scheduled_evaluator(train_cfg, binarization: str, dataset: Dataset, classifier: str | Path | None = None):
+def grey_version(dataset: Dataset, data_cfg, data_dir: str | None = None) -> Dataset:
+    """``dataset`` with grey images: itself, unless it was loaded with fixed binarization."""
+    if data_cfg.binarize != "fixed":
+        return dataset
+    return load_dataset(dataset.name, dataclasses.replace(data_cfg, binarize="none"), data_dir)
+
+
+def scheduled_evaluator(train_cfg, data_cfg, dataset: Dataset, data_dir: str | None = None,
+                        classifier: str | Path | None = None):
     """The training loop's evaluation: ``train_cfg.eval_metrics`` on the validation split, as flat scalars.
 
     The likelihood is measured on the first 500 validation images with k=100 (or 1,000 betas), a
     budget small enough to run often; the final number comes from 'genzoo eval'.
     """
-    from genzoo.evaluate.features import load_feature_network
-
     metrics = parse_metrics(train_cfg.eval_metrics)
-    real = RealFeatures.of(load_feature_network(dataset.name, classifier), dataset, "validation", binarization)
+    real = RealFeatures.of(load_feature_network(dataset.name, classifier), grey_version(dataset, data_cfg, data_dir),
+                           "validation")
+    held_out = (dataset.validation.images, data_cfg.binarize)
 
     def evaluate(model) -> dict[str, float]:
-        return scalars_of(evaluate_model(model, binarization, real, metrics, train_cfg.eval_samples, train_cfg.seed,
+        return scalars_of(evaluate_model(model, real, metrics, held_out, train_cfg.eval_samples, train_cfg.seed,
                                          {"k": 100, "betas": 1000, "chains": 32}, nll_images=500))
 
     return evaluate
@@ -333,6 +340,11 @@ def format_table(results: dict[str, Any]) -> str:
             budget = ", ".join(f"{k}={v}" for k, v in nll["budget"].items())
             rows.append(("log-likelihood", f"{nll['value']:.2f} ± {nll['stderr']:.2f} nats "
                                            f"({nll['method']}, {budget}; {nll['binarization']})"))
+            ais = nll.get("details", {})
+            if "reverse_log_partition" in ais:
+                rows.append(("AIS check", f"log Z {ais['log_partition']['value']:.2f} forward, "
+                                          f"{ais['reverse_log_partition']['value']:.2f} reverse; "
+                                          + (ais["warning"] or "consistent")))
         else:
             rows.append(("log-likelihood", nll["note"]))
     width = max(len(name) for name, _ in rows) if rows else 0

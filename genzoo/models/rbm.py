@@ -33,7 +33,8 @@ class RBMConfig:
                                     low=1)
     lr: float = option(0.05, "learning rate at the start (Hinton 2010, Section 4)", low=0.0)
     final_lr_fraction: float = option(0.0, "learning rate at the end of the run as a fraction of lr, reached "
-                                      "linearly (Tieleman 2008 decays to 0)", low=0.0, high=1.0)
+                                      "linearly (Tieleman 2008 decays to 0); extending a finished run with --resume "
+                                      "stretches the schedule over the new length", low=0.0, high=1.0)
     momentum: float = option(0.9, "momentum after the warm-up (Hinton 2010, Section 9)", low=0.0, high=1.0)
     initial_momentum: float = option(0.5, "momentum during the warm-up (Hinton 2010, Section 9)", low=0.0, high=1.0)
     momentum_warmup: int = option(2500, "updates at initial_momentum (about 5 epochs of MNIST)", low=0)
@@ -83,17 +84,16 @@ class BernoulliRBM(GenerativeModel):
         v_model = self.gibbs(start, self.cfg.cd_steps)
         if self.cfg.persistent:
             self.persistent_chains.copy_(v_model)
-        gradients = log_likelihood_gradient(self.rbm, v_data, v_model)
-        self._ascend(gradients)
-        reconstruction = self.rbm.visible_probs(self.rbm.hidden_probs(v_data))
-        return {"reconstruction_error": (v_data - reconstruction).square().sum(1).mean().item(),
-                "free_energy_gap": (self.rbm.free_energy(v_data).mean() - self.rbm.free_energy(v_model).mean()).item(),
-                "lr": self.optimizers["rbm"].param_groups[0]["lr"]}
+        measured = {**self.validation_scalars(x, y),
+                    "free_energy_gap": self.rbm.free_energy(v_data).mean().item()
+                    - self.rbm.free_energy(v_model).mean().item()}
+        self._ascend(log_likelihood_gradient(self.rbm, v_data, v_model))
+        return {**measured, "lr": self.optimizers["rbm"].param_groups[0]["lr"]}
 
     @torch.no_grad()
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
-        """Mean free energy (compare with training data's to watch overfitting, Hinton 2010, Section 6) and
-        reconstruction error."""
+        """Mean free energy (the training batches log it too: a widening gap means overfitting, Hinton 2010,
+        Section 6) and reconstruction error."""
         v = x.flatten(1)
         reconstruction = self.rbm.visible_probs(self.rbm.hidden_probs(v))
         return {"free_energy": self.rbm.free_energy(v).mean().item(),

@@ -8,11 +8,12 @@ import json
 from pathlib import Path
 
 import torch
+from PIL import Image
 
 from genzoo import config as configs
 from genzoo.evaluate.suite import EVAL_FILE, format_table
 from genzoo.run import num_parameters, open_run
-from genzoo.train.loop import METRICS
+from genzoo.train.loop import METRICS, SAMPLES
 from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.curves import line_chart
 from genzoo.viz.grid import png_bytes
@@ -42,6 +43,21 @@ def curves(records: list[dict]) -> str:
     return "".join(charts)
 
 
+def figure_tags(run_dir: Path, scale: int) -> str:
+    """The model's own figures from its samples folder (a Gibbs chain, a traversal, ...), as images."""
+    tags = []
+    for path in sorted((run_dir / SAMPLES).glob("*.png")):
+        if not path.name.startswith("step_"):
+            with Image.open(path) as picture:
+                width, height = picture.size
+            data = base64.b64encode(path.read_bytes()).decode()
+            caption = path.stem.replace("_", " ")
+            tags.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}" '
+                        f'width="{width * scale}" height="{height * scale}">'
+                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return "".join(tags)
+
+
 def run_section(run_dir: Path, scale: int) -> str:
     opened = open_run(run_dir)
     cfg = opened.config
@@ -60,7 +76,7 @@ def run_section(run_dir: Path, scale: int) -> str:
     return (f"<section><h2>{html.escape(cfg.model_name)} on {html.escape(cfg.dataset)}</h2>"
             f"<p>{html.escape(type(opened.model).summary)}; {num_parameters(opened.model):,} parameters; "
             f"{p['step']} steps in {p['elapsed']:.1f} s. Run directory: <code>{html.escape(str(run_dir))}</code></p>"
-            f'<div class="row">{image_tag(samples, "64 samples (seed 0)", scale)}'
+            f'<div class="row">{image_tag(samples, "64 samples (seed 0)", scale)}{figure_tags(run_dir, scale)}'
             f"{curves(read_metrics(run_dir / METRICS))}</div>{evaluation}"
             f"<details><summary>config</summary><table>{rows}</table></details></section>")
 
