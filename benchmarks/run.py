@@ -168,7 +168,7 @@ def rbm_mnist(args: argparse.Namespace) -> None:
                           budget={"betas": args.betas, "chains": args.chains}, data_dir=args.data_dir)
     write_result("rbm_mnist", {
         "benchmark": "rbm_mnist",
-        "what": "Bernoulli RBM with 500 hidden units trained by persistent CD (100 chains, lr 0.05 falling linearly "
+        "what": "Bernoulli RBM with 500 hidden units trained by persistent CD (100 chains, lr 0.01 falling linearly "
                 "to 0, momentum 0.5 then 0.9, weight decay 2e-4) on MNIST binarized once (fixed, data.seed 0; 50,000 "
                 "train images); test log-likelihood on the 10,000 test images binarized the same way, log Z by AIS "
                 "from the base-rate model, with the reverse-AIS check; sample metrics on 10,000 samples",

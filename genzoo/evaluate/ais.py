@@ -28,7 +28,7 @@ from torch import Tensor
 
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
-from genzoo.nn.rbm import RBM
+from genzoo.nn.rbm import RBM, sample_bernoulli
 
 # Salakhutdinov & Murray 2008, Section 4.2: 500 betas uniform on [0, 0.5], 4,000 on [0.5, 0.9] and
 # 10,000 on [0.9, 1], 14,500 intermediate distributions in all
@@ -170,17 +170,17 @@ class RBMBaseRatePath:
         return self.rbm.hidden * math.log(2) + F.softplus(self.base_bias.double()).sum().item()
 
     def base_samples(self, chains: int, generator: torch.Generator) -> Tensor:
-        return torch.bernoulli(torch.sigmoid(self.base_bias).expand(chains, -1), generator=generator)
+        return sample_bernoulli(torch.sigmoid(self.base_bias).expand(chains, -1), generator)
 
     def step(self, v: Tensor, beta_from: float, beta_to: float, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         rbm = self.rbm
         hidden_input = torch.addmm(rbm.hidden_bias, v, rbm.weights)
-        wide = hidden_input.double()   # the increment sums hundreds of terms, 14,500 times: float64 keeps it exact
-        increment = ((F.softplus(beta_to * wide) - F.softplus(beta_from * wide)).sum(1)
-                     + (beta_to - beta_from) * (v.double() @ self.bias_change.double()))
-        h = torch.bernoulli(torch.sigmoid(hidden_input.mul_(beta_to)), generator=generator)
+        # per-unit differences first, then a float64 sum: 14,500 float32 sums of hundreds of terms would drift
+        increment = ((F.softplus(beta_to * hidden_input) - F.softplus(beta_from * hidden_input)).sum(1, dtype=torch.float64)
+                     + (beta_to - beta_from) * (v @ self.bias_change).double())
+        h = sample_bernoulli(torch.sigmoid(hidden_input.mul_(beta_to)), generator)
         visible_input = torch.addmm(self.base_bias + beta_to * self.bias_change, h, rbm.weights.T, alpha=beta_to)
-        return increment, torch.bernoulli(torch.sigmoid(visible_input), generator=generator)
+        return increment, sample_bernoulli(torch.sigmoid(visible_input), generator)
 
 
 def log_partition_ais(rbm: RBM, betas: Tensor, chains: int, data: Tensor | None = None, seed: int = 0,

@@ -21,7 +21,7 @@ from genzoo.evaluate.ais import RBMBaseRatePath, annealing_schedule, log_partiti
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.exact import MAX_ENUMERATED_BITS, log_partition_exact
 from genzoo.models.base import GenerativeModel
-from genzoo.nn.rbm import RBM
+from genzoo.nn.rbm import RBM, sample_bernoulli
 
 
 @dataclass
@@ -31,7 +31,8 @@ class RBMConfig:
     persistent: bool = option(False, "keep the negative chains between updates: PCD (Tieleman 2008)")
     persistent_chains: int = option(100, "number of persistent chains (Tieleman 2008: one per training case)",
                                     low=1)
-    lr: float = option(0.05, "learning rate at the start (Hinton 2010, Section 4)", low=0.0)
+    lr: float = option(0.01, "learning rate at the start; with momentum 0.9 a step of about 0.1 (Hinton 2010, Section 4)",
+                       low=0.0)
     final_lr_fraction: float = option(0.0, "learning rate at the end of the run as a fraction of lr, reached "
                                       "linearly (Tieleman 2008 decays to 0); extending a finished run with --resume "
                                       "stretches the schedule over the new length", low=0.0, high=1.0)
@@ -120,9 +121,9 @@ class BernoulliRBM(GenerativeModel):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """p(v|h) after ``sample_steps`` Gibbs sweeps of n independent chains started from the base rate."""
-        v = torch.bernoulli(self.base_rate().expand(n, -1), generator=generator)
+        v = sample_bernoulli(self.base_rate().expand(n, -1), generator)
         v = self.gibbs(v, self.cfg.sample_steps - 1, generator)
-        h = torch.bernoulli(self.rbm.hidden_probs(v), generator=generator)
+        h = sample_bernoulli(self.rbm.hidden_probs(v), generator)
         return self.rbm.visible_probs(h).reshape(n, *self.image_shape)
 
     def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
@@ -133,13 +134,13 @@ class BernoulliRBM(GenerativeModel):
     @torch.no_grad()
     def gibbs_chain(self, n: int, snapshots: int, every: int, generator: torch.Generator | None = None) -> Tensor:
         """(snapshots, n, C, H, W): n chains from the base rate, p(v|h) recorded every ``every`` sweeps."""
-        v = torch.bernoulli(self.base_rate().expand(n, -1), generator=generator)
+        v = sample_bernoulli(self.base_rate().expand(n, -1), generator)
         frames = []
         for _ in range(snapshots):
             v = self.gibbs(v, every - 1, generator)
-            h = torch.bernoulli(self.rbm.hidden_probs(v), generator=generator)
+            h = sample_bernoulli(self.rbm.hidden_probs(v), generator)
             frames.append(self.rbm.visible_probs(h).reshape(n, *self.image_shape))
-            v = torch.bernoulli(frames[-1].flatten(1), generator=generator)
+            v = sample_bernoulli(frames[-1].flatten(1), generator)
         return torch.stack(frames)
 
     def base_rate(self) -> Tensor:
