@@ -178,9 +178,9 @@ class RBMBaseRatePath:
         # per-unit differences first, then a float64 sum: 14,500 float32 sums of hundreds of terms would drift
         increment = ((F.softplus(beta_to * hidden_input) - F.softplus(beta_from * hidden_input)).sum(1, dtype=torch.float64)
                      + (beta_to - beta_from) * (v @ self.bias_change).double())
-        h = sample_bernoulli(torch.sigmoid(hidden_input.mul_(beta_to)), generator)
+        h = sample_bernoulli(hidden_input.mul_(beta_to).sigmoid_(), generator)
         visible_input = torch.addmm(self.base_bias + beta_to * self.bias_change, h, rbm.weights.T, alpha=beta_to)
-        return increment, sample_bernoulli(torch.sigmoid(visible_input), generator)
+        return increment, sample_bernoulli(visible_input.sigmoid_(), generator)
 
 
 def log_partition_ais(rbm: RBM, betas: Tensor, chains: int, data: Tensor | None = None, seed: int = 0,
