@@ -9,42 +9,50 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 QUALITY_START, QUALITY_END = "<!-- quality:start -->", "<!-- quality:end -->"
 
 
+def row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def published(r: dict) -> str:
+    return f"{r['published']['value']} ({r['published']['source']})"
+
+
 def rows(results: Path) -> list[str]:
     lines = ["| benchmark | measured | published | budget | machine, commit |", "|---|---|---|---|---|"]
     for r in read_results(results):
         p = r["provenance"]
         where = f"{p['machine']['cores']} cores, {p['wall_time_s'] / 60:.0f} min; `{p['commit'][:10]}`"
         if r["benchmark"] == "vae_mnist":
-            iwae = r["test_log_likelihood"]["iwae"]
-            elbo = r["test_log_likelihood"]["elbo"]
-            lines.append(f"| VAE, binarized MNIST test log-likelihood (nats; IWAE lower bound, test set binarized "
-                         f"once) | **{iwae['value']:.2f} ± {iwae['stderr']:.2f}** (k={iwae['budget']['k']}); "
-                         f"ELBO {elbo['value']:.2f} ± {elbo['stderr']:.2f} | {r['published']['value']} "
-                         f"({r['published']['source']}) | {r['training']['epochs']} epochs, seed {p['seed']} | {where} |")
+            iwae, elbo = r["test_log_likelihood"]["iwae"], r["test_log_likelihood"]["elbo"]
+            lines.append(row("VAE, binarized MNIST test log-likelihood (nats; IWAE lower bound, test set binarized once)",
+                             f"**{iwae['value']:.2f} ± {iwae['stderr']:.2f}** (k={iwae['budget']['k']}); "
+                             f"ELBO {elbo['value']:.2f} ± {elbo['stderr']:.2f}", published(r),
+                             f"{r['training']['epochs']} epochs, seed {p['seed']}", where))
         elif r["benchmark"] == "dcgan_mnist":
-            t = r["throughput_images_per_s"]
-            lines.append(f"| DCGAN training throughput on MNIST (images/s, median over epochs) | "
-                         f"**{t['median_over_epochs']:.0f}** | — | {r['training']['steps']} steps, seed {p['seed']}; "
-                         f"grid: [{Path(r['grid']).name}](benchmarks/results/{Path(r['grid']).name}) | {where} |")
+            grid = Path(r["grid"]).name
+            lines.append(row("DCGAN training throughput on MNIST (images/s, median over epochs)",
+                             f"**{r['throughput_images_per_s']['median_over_epochs']:.0f}**", "—",
+                             f"{r['training']['steps']} steps, seed {p['seed']}; grid: [{grid}](benchmarks/results/{grid})",
+                             where))
         elif r["benchmark"] == "rbm_mnist":
             ll = r["metrics"]["log_likelihood"]
             ais = ll["details"]
-            lines.append(f"| RBM (500 hidden, PCD), binarized MNIST test log-likelihood (nats; AIS, test set binarized "
-                         f"once) | **{ll['value']:.2f} ± {ll['stderr']:.2f}**; log Z {ais['log_partition']['value']:.2f}"
-                         f", reverse AIS {ais['reverse_log_partition']['value']:.2f}"
-                         f"{'; ' + ais['warning'] if ais['warning'] else ''} | {r['published']['value']} "
-                         f"({r['published']['source']}) | {r['training']['epochs']} epochs; {ll['budget']['chains']} "
-                         f"chains x {ll['budget']['betas']:,} betas, seed {p['seed']} | {where} |")
+            lines.append(row("RBM (500 hidden, PCD), binarized MNIST test log-likelihood (nats; AIS, test set binarized "
+                             "once)", f"**{ll['value']:.2f} ± {ll['stderr']:.2f}**; log Z "
+                             f"{ais['log_partition']['value']:.2f}, reverse AIS {ais['reverse_log_partition']['value']:.2f}"
+                             + (f"; {ais['warning']}" if ais["warning"] else ""), published(r),
+                             f"{r['training']['epochs']} epochs; {ll['budget']['chains']} chains x "
+                             f"{ll['budget']['betas']:,} betas, seed {p['seed']}", where))
         elif r["benchmark"] == "eval_speed":
-            m = r["metrics"]
-            lines.append(f"| Evaluation speed, 10,000 samples against 10,000 test images (s, median of "
-                         f"{len(m['fd']['runs_s'])}) | FD **{m['fd']['median_s']:.2f}**, KID "
-                         f"**{m['kid (100 subsets of 1000)']['median_s']:.2f}**, precision/recall/density/coverage "
-                         f"**{m['precision, recall, density, coverage']['median_s']:.2f}**; features "
-                         f"{r['features_10000_images_s']:.1f} | — | KID: 100 subsets of 1,000 | {where} |")
-            a = r["ais_784_500"]
-            lines.append(f"| AIS log Z of a 784-500 RBM (s, median of {len(a['runs_s'])}) | **{a['median_s']:.1f}** | — | "
-                         f"{a['chains']} chains x {a['betas']:,} betas (Salakhutdinov & Murray 2008's budget) | {where} |")
+            m, a = r["metrics"], r["ais_784_500"]
+            lines.append(row(f"Evaluation speed, 10,000 samples against 10,000 test images (s, median of "
+                             f"{len(m['fd']['runs_s'])})", f"FD **{m['fd']['median_s']:.2f}**, KID "
+                             f"**{m['kid (100 subsets of 1000)']['median_s']:.2f}**, precision/recall/density/coverage "
+                             f"**{m['precision, recall, density, coverage']['median_s']:.2f}**; features "
+                             f"{r['features_10000_images_s']:.1f}", "—", "KID: 100 subsets of 1,000", where))
+            lines.append(row(f"AIS log Z of a 784-500 RBM (s, median of {len(a['runs_s'])})", f"**{a['median_s']:.1f}**",
+                             "—", f"{a['chains']} chains x {a['betas']:,} betas (Salakhutdinov & Murray 2008's budget)",
+                             where))
     return lines
 
 
