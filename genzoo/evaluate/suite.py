@@ -85,11 +85,11 @@ class RealFeatures:
 def sample_metrics(features: Tensor, probs: Tensor, real: RealFeatures, metrics: list[str],
                    labels: Tensor | None = None, seed: int = 0) -> dict[str, Any]:
     """The sample-quality metrics of ``metrics`` for samples already embedded as (features, probs)."""
-    test_features, test_probs = real.split(real.reference)
-    smallest = min(len(features), len(test_features))
+    reference_features, reference_probs = real.split(real.reference)
+    smallest = min(len(features), len(reference_features))
     if smallest < MIN_SAMPLES:
         raise GenzooError(f"the metrics need at least {MIN_SAMPLES} samples and {MIN_SAMPLES} reference images "
-                          f"(k = 5 neighbours for density and coverage), got {len(features)} and {len(test_features)}")
+                          f"(k = 5 neighbours for density and coverage), got {len(features)} and {len(reference_features)}")
     results: dict[str, Any] = {}
     timings: dict[str, float] = {}
 
@@ -105,19 +105,19 @@ def sample_metrics(features: Tensor, probs: Tensor, real: RealFeatures, metrics:
 
     for name in metrics:
         if name == "fd":
-            timed("fd", lambda: frechet_distance(features, test_features))
+            timed("fd", lambda: frechet_distance(features, reference_features))
         elif name == "kid":
-            timed("kid", lambda: kernel_inception_distance(features, test_features, seed=seed).to_dict())
+            timed("kid", lambda: kernel_inception_distance(features, reference_features, seed=seed).to_dict())
         elif name in ("pr", "dc") and "precision" not in results:
-            timed("pr_dc", lambda: manifold_scores(test_features, features), merge=True)
+            timed("pr_dc", lambda: manifold_scores(reference_features, features), merge=True)
         elif name == "cs":
             timed("cs", lambda: classifier_score(probs, seed=seed))
         elif name == "acc" and labels is not None:
             timed("acc", lambda: conditional_accuracy(probs, labels))
         elif name == "modes":
-            timed("modes", lambda: mode_coverage(probs, test_probs), merge=True)
+            timed("modes", lambda: mode_coverage(probs, reference_probs), merge=True)
         elif name == "mem":
-            timed("mem", lambda: memorisation(features, real.split("train")[0], test_features), merge=True)
+            timed("mem", lambda: memorisation(features, real.split("train")[0], reference_features), merge=True)
     for name in ("pr", "dc"):
         if name not in metrics:
             for key in {"pr": ("precision", "recall"), "dc": ("density", "coverage")}[name]:
