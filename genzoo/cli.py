@@ -123,9 +123,9 @@ def cmd_eval(args: argparse.Namespace) -> None:
     import time
 
     from genzoo.evaluate import suite
-    from genzoo.provenance import stamp
+    from genzoo.provenance import git_commit, stamp
 
-    started = time.perf_counter()
+    started, commit = time.perf_counter(), git_commit()
     default = suite.SAMPLE_METRICS if args.samples else suite.DEFAULT_METRICS
     metrics = suite.parse_metrics(args.metrics) if args.metrics else default
     budget = {k: v for k, v in {"k": args.k, "betas": args.betas, "chains": args.chains}.items() if v is not None}
@@ -144,7 +144,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
         result = suite.evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
                                     args.data_dir)
         out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
-    result["provenance"] = stamp(args.seed, started, [args.command_line])
+    result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"]))
     suite.save_result(result, out)
     print(f"written to {out}")

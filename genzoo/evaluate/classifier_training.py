@@ -49,7 +49,7 @@ def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None
                      batch_size: int = 128, lr: float = 2e-3, seed: int = 0, data_dir: str | None = None,
                      command: str = "", log=print) -> dict[str, Any]:
     """Fit a :class:`FeatureNet` to ``dataset``; write ``out`` (weights) and ``out`` with .json (its card)."""
-    started = time.time()
+    started, commit = time.time(), git_commit()   # the code that trains, not whatever HEAD is when it ends
     data_cfg = data_cfg or DataConfig()
     data = load_dataset(dataset, data_cfg, data_dir)
     if len(data.train) < 2 or len(data.validation) == 0 or len(data.test) == 0:
@@ -92,7 +92,7 @@ def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None
                      "data": {k: v for k, v in vars(data_cfg).items()}},
         "data_provenance": data.provenance,
         "command": command,
-        "commit": git_commit(),
+        "commit": commit,
         "machine": machine(),
         "wall_time_s": round(time.time() - started, 1),
     }
