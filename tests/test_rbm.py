@@ -42,10 +42,11 @@ def test_cd_with_long_chains_gives_the_exact_log_likelihood_gradient():
     v_model = v_data.repeat(400, 1)                   # 20,000 chains started at the data, as CD starts them
     for _ in range(100):                              # CD-100: the chains forget where they began
         _, v_model = rbm.gibbs_sweep(v_model, g)
-    estimated = log_likelihood_gradient(rbm, v_data, v_model)
+    estimated = log_likelihood_gradient(v_data, rbm.hidden_probs(v_data), v_model, rbm.hidden_probs(v_model))
     for got, want in zip(estimated, exact_gradient(rbm, v_data)):
         assert torch.allclose(got.double(), want, atol=0.02), (got, want)
-    cd1 = log_likelihood_gradient(rbm, v_data, rbm.gibbs_sweep(v_data.repeat(400, 1), g)[1])
+    cd1_model = rbm.gibbs_sweep(v_data.repeat(400, 1), g)[1]
+    cd1 = log_likelihood_gradient(v_data, rbm.hidden_probs(v_data), cd1_model, rbm.hidden_probs(cd1_model))
     assert (cd1[0].double() - exact_gradient(rbm, v_data)[0]).abs().max() > 0.05   # CD-1 is biased
 
 

@@ -5,8 +5,8 @@ distributions f_k, reweighting as it goes; E[w] = Z_K / Z_0. Its log estimate is
 lower bound on log Z (Jensen). Run the other way, from samples of the target back to the base,
 it gives a stochastic upper bound when those samples are exact (Grosse, Ghahramani & Adams 2015,
 bidirectional Monte Carlo). Exact samples of an RBM are not available, so genzoo starts the reverse
-chains from the forward chains' final states resampled by their weights (or from samples the caller
-supplies, such as persistent chains): the reverse figure is then only approximately an upper bound.
+chains from the forward chains' final states resampled by their weights: the reverse figure is then
+only approximately an upper bound.
 A wide gap between the two, or degenerate weights, says the annealing was too short to trust; a
 small gap does not prove the estimate right (both runs can miss the same modes), which is why the
 tests hold AIS to exact values on models small enough to enumerate.
@@ -28,7 +28,7 @@ from torch import Tensor
 
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
-from genzoo.nn.rbm import RBM, sample_bernoulli
+from genzoo.nn.rbm import RBM, sample_bernoulli, smoothed_mean
 
 # Salakhutdinov & Murray 2008, Section 4.2: 500 betas uniform on [0, 0.5], 4,000 on [0.5, 0.9] and
 # 10,000 on [0.9, 1], 14,500 intermediate distributions in all
@@ -72,7 +72,6 @@ class AISResult:
     log_partition: Estimate
     reverse_log_partition: Estimate | None
     effective_sample_size: float
-    final_states: Any
 
     @property
     def gap(self) -> float:
@@ -123,27 +122,21 @@ def anneal(path: AnnealingPath, betas: Tensor, state: Any, generator: torch.Gene
 
 @torch.no_grad()
 def log_partition_by_annealing(path: AnnealingPath, betas: Tensor, chains: int, seed: int = 0,
-                               reverse: bool = True, target_samples: Any = None) -> AISResult:
-    """log Z of the model at the end of ``path`` by AIS with ``chains`` chains, and optionally the reverse check.
-
-    The reverse run starts from ``target_samples`` when given (e.g. persistent chains of the model),
-    else from the forward chains' final states.
-    """
+                               reverse: bool = True) -> AISResult:
+    """log Z of the model at the end of ``path`` by AIS with ``chains`` chains, and optionally the reverse check,
+    started from the forward chains' final states resampled in proportion to their weights."""
     generator = torch.Generator().manual_seed(seed)
     budget = {"betas": len(betas) - 1, "chains": chains, "seed": seed}
     log_weights, final = anneal(path, betas, path.base_samples(chains, generator), generator)
     forward, ess = log_mean_exp_estimate(log_weights, path.log_base_partition(), 1, "AIS (stochastic lower bound)",
                                          budget)
     backward = None
-    if reverse:
-        start = target_samples
-        if start is None:   # importance resampling turns the weighted final states into approximate model samples
-            chosen = torch.multinomial(torch.softmax(log_weights, 0), chains, replacement=True, generator=generator)
-            start = final[chosen]
-        reverse_weights, _ = anneal(path, betas.flip(0), start, generator)
+    if reverse:   # importance resampling turns the weighted final states into approximate model samples
+        chosen = torch.multinomial(torch.softmax(log_weights, 0), chains, replacement=True, generator=generator)
+        reverse_weights, _ = anneal(path, betas.flip(0), final[chosen], generator)
         backward, _ = log_mean_exp_estimate(reverse_weights, path.log_base_partition(), -1,
                                             "reverse AIS (approximate upper bound)", budget)
-    return AISResult(forward, backward, ess, final)
+    return AISResult(forward, backward, ess)
 
 
 class RBMBaseRatePath:
@@ -162,8 +155,7 @@ class RBMBaseRatePath:
     @classmethod
     def from_data(cls, rbm: RBM, images: Tensor, smoothing: float = 0.05) -> "RBMBaseRatePath":
         """The base-rate model fitted to ``images`` (N, V) by matching pixel means, smoothed away from 0 and 1."""
-        n = len(images)
-        mean = (images.reshape(n, -1).double().sum(0) + smoothing) / (n + 2 * smoothing)
+        mean = smoothed_mean(images.reshape(len(images), -1).double().sum(0), len(images), smoothing)
         return cls(rbm, torch.logit(mean).float())
 
     def log_base_partition(self) -> float:

@@ -21,7 +21,7 @@ from genzoo.evaluate.ais import RBMBaseRatePath, annealing_schedule, log_partiti
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.exact import MAX_ENUMERATED_BITS, log_partition_exact
 from genzoo.models.base import GenerativeModel
-from genzoo.nn.rbm import RBM, sample_bernoulli
+from genzoo.nn.rbm import RBM, sample_bernoulli, smoothed_mean
 
 
 @dataclass
@@ -77,18 +77,17 @@ class BernoulliRBM(GenerativeModel):
         """One CD-k or PCD update of weights and biases from the batch's data and model statistics."""
         v_data = x.flatten(1)
         if self.updates == 0:   # visible biases start at log p/(1-p) of the first batch (Hinton 2010, Section 8)
-            mean = (v_data.sum(0) + 0.5) / (len(v_data) + 1)
-            self.rbm.visible_bias.copy_(torch.logit(mean))
+            self.rbm.visible_bias.copy_(torch.logit(smoothed_mean(v_data.sum(0), len(v_data), 0.5)))
         self.pixel_sums += v_data.sum(0).double()
         self.images_seen += len(v_data)
         start = self.persistent_chains if self.cfg.persistent else v_data
         v_model = self.gibbs(start, self.cfg.cd_steps)
         if self.cfg.persistent:
             self.persistent_chains.copy_(v_model)
-        measured = {**self.validation_scalars(x, y),
-                    "free_energy_gap": self.rbm.free_energy(v_data).mean().item()
-                    - self.rbm.free_energy(v_model).mean().item()}
-        self._ascend(log_likelihood_gradient(self.rbm, v_data, v_model))
+        data_input, model_input = self.rbm.hidden_input(v_data), self.rbm.hidden_input(v_model)
+        measured = self._data_scalars(v_data, data_input)
+        measured["free_energy_gap"] = measured["free_energy"] - self.rbm.free_energy(v_model, model_input).mean().item()
+        self._ascend(log_likelihood_gradient(v_data, torch.sigmoid(data_input), v_model, torch.sigmoid(model_input)))
         return {**measured, "lr": self.optimizers["rbm"].param_groups[0]["lr"]}
 
     @torch.no_grad()
@@ -96,8 +95,11 @@ class BernoulliRBM(GenerativeModel):
         """Mean free energy (the training batches log it too: a widening gap means overfitting, Hinton 2010,
         Section 6) and reconstruction error."""
         v = x.flatten(1)
-        reconstruction = self.rbm.visible_probs(self.rbm.hidden_probs(v))
-        return {"free_energy": self.rbm.free_energy(v).mean().item(),
+        return self._data_scalars(v, self.rbm.hidden_input(v))
+
+    def _data_scalars(self, v: Tensor, hidden_input: Tensor) -> dict[str, float]:
+        reconstruction = self.rbm.visible_probs(torch.sigmoid(hidden_input))
+        return {"free_energy": self.rbm.free_energy(v, hidden_input).mean().item(),
                 "reconstruction_error": (v - reconstruction).square().sum(1).mean().item()}
 
     def _ascend(self, gradients: tuple[Tensor, Tensor, Tensor]) -> None:
@@ -121,10 +123,7 @@ class BernoulliRBM(GenerativeModel):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """p(v|h) after ``sample_steps`` Gibbs sweeps of n independent chains started from the base rate."""
-        v = sample_bernoulli(self.base_rate().expand(n, -1), generator)
-        v = self.gibbs(v, self.cfg.sample_steps - 1, generator)
-        h = sample_bernoulli(self.rbm.hidden_probs(v), generator)
-        return self.rbm.visible_probs(h).reshape(n, *self.image_shape)
+        return self.gibbs_chain(n, 1, self.cfg.sample_steps, generator)[0]
 
     def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
         """Ten Gibbs chains from the base rate, one per row, p(v|h) every sample_steps / 10 sweeps."""
@@ -147,7 +146,7 @@ class BernoulliRBM(GenerativeModel):
         """Pixel means of the training data seen so far (0.5 before any), smoothed away from 0 and 1."""
         if self.images_seen == 0:
             return torch.full((self.rbm.visible,), 0.5)
-        return ((self.pixel_sums + 0.05) / (self.images_seen.item() + 0.1)).float()
+        return smoothed_mean(self.pixel_sums, self.images_seen.item(), 0.05).float()
 
     @torch.no_grad()
     def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:
@@ -170,9 +169,10 @@ class BernoulliRBM(GenerativeModel):
         return estimate
 
 
-def log_likelihood_gradient(rbm: RBM, v_data: Tensor, v_model: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def log_likelihood_gradient(v_data: Tensor, h_data: Tensor, v_model: Tensor,
+                            h_model: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """(dW, db, dc) = <v p(h|v)>_data - <v p(h|v)>_model, the RBM's log-likelihood gradient with the model
-    expectation taken over ``v_model`` and the hidden units averaged analytically (Hinton 2010, eq. 9)."""
-    h_data, h_model = rbm.hidden_probs(v_data), rbm.hidden_probs(v_model)
+    expectation taken over ``v_model`` and the hidden units averaged analytically (Hinton 2010, eq. 9);
+    ``h_data`` and ``h_model`` are p(h = 1 | v) of each."""
     weights = v_data.T @ h_data / len(v_data) - v_model.T @ h_model / len(v_model)
     return weights, v_data.mean(0) - v_model.mean(0), h_data.mean(0) - h_model.mean(0)

@@ -18,6 +18,12 @@ def sample_bernoulli(probs: Tensor, generator: torch.Generator | None = None) ->
     return (torch.rand(probs.shape, generator=generator) < probs).to(probs.dtype)
 
 
+def smoothed_mean(sums: Tensor, count: int, smoothing: float) -> Tensor:
+    """Pixel means from their sums over ``count`` images, pulled from 0 and 1 as if ``smoothing`` extra
+    images were all on and as many all off, so that their logits stay finite."""
+    return (sums + smoothing) / (count + 2 * smoothing)
+
+
 class RBM(nn.Module):
     """``visible`` x ``hidden`` binary units; ``weights`` (V, H), ``visible_bias`` (V,), ``hidden_bias`` (H,)."""
 
@@ -35,13 +41,19 @@ class RBM(nn.Module):
     def hidden(self) -> int:
         return self.weights.shape[1]
 
-    def free_energy(self, v: Tensor) -> Tensor:
-        """F(v) = -b.v - sum_j softplus(c_j + (vW)_j), so that p(v) = exp(-F(v)) / Z (Hinton 2010, eq. 25)."""
-        return -v @ self.visible_bias - F.softplus(v @ self.weights + self.hidden_bias).sum(-1)
+    def hidden_input(self, v: Tensor) -> Tensor:
+        """c + vW, the total input of each hidden unit."""
+        return v @ self.weights + self.hidden_bias
+
+    def free_energy(self, v: Tensor, hidden_input: Tensor | None = None) -> Tensor:
+        """F(v) = -b.v - sum_j softplus(c_j + (vW)_j), so that p(v) = exp(-F(v)) / Z (Hinton 2010, eq. 25);
+        pass ``hidden_input`` when it is already at hand."""
+        hidden_input = self.hidden_input(v) if hidden_input is None else hidden_input
+        return -v @ self.visible_bias - F.softplus(hidden_input).sum(-1)
 
     def hidden_probs(self, v: Tensor) -> Tensor:
         """p(h_j = 1 | v) = sigmoid(c_j + (vW)_j)."""
-        return torch.sigmoid(v @ self.weights + self.hidden_bias)
+        return torch.sigmoid(self.hidden_input(v))
 
     def visible_probs(self, h: Tensor) -> Tensor:
         """p(v_i = 1 | h) = sigmoid(b_i + (W h)_i)."""
