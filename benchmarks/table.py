@@ -9,6 +9,17 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 QUALITY_START, QUALITY_END = "<!-- quality:start -->", "<!-- quality:end -->"
 
 
+# what each Boltzmann-family benchmark's log-likelihood is, for its row
+BOLTZMANN = {
+    "rbm_mnist": "RBM (500 hidden, PCD), binarized MNIST test log-likelihood (nats; AIS estimate, test set binarized "
+                 "once)",
+    "dbn_mnist": "DBN 500-2000 (greedy PCD), binarized MNIST test log-likelihood (nats; variational lower bound, "
+                 "log Z of the top RBM by AIS, test set binarized once)",
+    "dbm_mnist": "DBM 500-1000 (pretrained, mean-field + PCD), binarized MNIST test log-likelihood (nats; mean-field "
+                 "lower bound, log Z by AIS, test set binarized once)",
+}
+
+
 def row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -34,15 +45,29 @@ def rows(results: Path) -> list[str]:
                              f"**{r['throughput_images_per_s']['median_over_epochs']:.0f}**", "—",
                              f"{r['training']['steps']} steps, seed {p['seed']}; grid: [{grid}](benchmarks/results/{grid})",
                              where))
-        elif r["benchmark"] == "rbm_mnist":
+        elif r["benchmark"] in BOLTZMANN:
             ll = r["metrics"]["log_likelihood"]
             ais = ll["details"]
-            lines.append(row("RBM (500 hidden, PCD), binarized MNIST test log-likelihood (nats; AIS, test set binarized "
-                             "once)", f"**{ll['value']:.2f} ± {ll['stderr']:.2f}**; log Z "
+            budget = ", ".join(f"{k} {v:,}" for k, v in ll["budget"].items())
+            lines.append(row(BOLTZMANN[r["benchmark"]], f"**{ll['value']:.2f} ± {ll['stderr']:.2f}**; log Z "
                              f"{ais['log_partition']['value']:.2f}, reverse AIS {ais['reverse_log_partition']['value']:.2f}"
                              + (f"; {ais['warning']}" if ais["warning"] else ""), published(r),
-                             f"{r['training']['epochs']} epochs; {ll['budget']['chains']} chains x "
-                             f"{ll['budget']['betas']:,} betas, seed {p['seed']}", where))
+                             f"{r['training']['epochs']} epochs; {budget}; seed {p['seed']}", where))
+        elif r["benchmark"] == "helmholtz_mnist":
+            runs, quotes = r["runs"], r["published"]
+            measured = []
+            for name, run in runs.items():
+                ll = run["metrics"]["log_likelihood"]
+                measured.append(f"{name} **{ll['value']:.2f} ± {ll['stderr']:.2f}** "
+                                f"({run['training']['seconds_per_epoch']:.0f} s/epoch)")
+            quoted = "; ".join(f"{name} {quotes[name]['value'] or 'not quoted'}" for name in runs)
+            sources = "; ".join(sorted({quote["source"] for quote in quotes.values()}))
+            lines.append(row("Helmholtz machine (SBN 200-200), binarized MNIST test log-likelihood, wake-sleep beside "
+                             "reweighted wake-sleep (nats; importance-sampled with q as proposal, a stochastic lower "
+                             "bound; test set binarized once)", "; ".join(measured), f"{quoted} ({sources})",
+                             f"{runs['reweighted']['training']['epochs']} epochs each, "
+                             f"k={runs['reweighted']['metrics']['log_likelihood']['budget']['k']}, seed {p['seed']}",
+                             where))
         elif r["benchmark"] == "eval_speed":
             m, a = r["metrics"], r["ais_784_500"]
             lines.append(row(f"Evaluation speed, 10,000 samples against 10,000 test images (s, median of "
@@ -62,22 +87,28 @@ def quality_rows(results: Path) -> list[str]:
              "classes (KL) | test log-likelihood | commit |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     ordered = sorted(read_results(results), key=lambda r: (r["benchmark"] != "eval_floor", r.get("dataset", "")))
     for r in ordered:
-        if r["benchmark"] == "eval_floor":
-            label = f"real {r['dataset']} training images (floor)"
-        elif r["benchmark"] in ("eval_run", "rbm_mnist"):
-            label = f"{r['model']} on {r['dataset']} ({r['step']:,} steps)"
-        else:
-            continue
-        m = r["metrics"]
-        nll = m.get("log_likelihood", {})
-        likelihood = (f"{nll['value']:.2f} ± {nll['stderr']:.2f} ({nll['method']}, "
-                      + ", ".join(f"{k}={v}" for k, v in nll["budget"].items()) + f", n={nll['n']})"
-                      if "value" in nll else "—")
-        lines.append(f"| {label} | {m['fd']:.3f} | {1000 * m['kid']['value']:.3f} ± {1000 * m['kid']['std']:.3f} | "
-                     f"{m['precision']:.3f} | {m['recall']:.3f} | {m['density']:.3f} | {m['coverage']:.3f} | "
-                     f"{m['cs']['value']:.2f} | {m['classes_covered']}/{m['classes']} ({m['kl_to_data']:.4f}) | "
-                     f"{likelihood} | `{r['provenance']['commit'][:10]}` |")
+        for label, m in scored_sample_sets(r):
+            nll = m.get("log_likelihood", {})
+            likelihood = (f"{nll['value']:.2f} ± {nll['stderr']:.2f} ({nll['method']}, "
+                          + ", ".join(f"{k}={v}" for k, v in nll["budget"].items()) + f", n={nll['n']})"
+                          if "value" in nll else "—")
+            lines.append(f"| {label} | {m['fd']:.3f} | {1000 * m['kid']['value']:.3f} ± {1000 * m['kid']['std']:.3f} "
+                         f"| {m['precision']:.3f} | {m['recall']:.3f} | {m['density']:.3f} | {m['coverage']:.3f} | "
+                         f"{m['cs']['value']:.2f} | {m['classes_covered']}/{m['classes']} ({m['kl_to_data']:.4f}) | "
+                         f"{likelihood} | `{r['provenance']['commit'][:10]}` |")
     return lines
+
+
+def scored_sample_sets(r: dict) -> list[tuple[str, dict]]:
+    """(label, metrics) of each sample set a result scored: none, one, or one per training algorithm."""
+    if r["benchmark"] == "eval_floor":
+        return [(f"real {r['dataset']} training images (floor)", r["metrics"])]
+    if r["benchmark"] == "eval_run" or r["benchmark"] in BOLTZMANN:
+        return [(f"{r['model']} on {r['dataset']} ({r['step']:,} steps)", r["metrics"])]
+    if r["benchmark"] == "helmholtz_mnist":
+        return [(f"{r['model']} ({algorithm}) on {r['dataset']} ({run['step']:,} steps)", run["metrics"])
+                for algorithm, run in r["runs"].items()]
+    return []
 
 
 def read_results(results: Path) -> list[dict]:

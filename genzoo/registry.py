@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
+from genzoo.models.dbm import DeepBoltzmannMachine
+from genzoo.models.dbn import DBN
 from genzoo.models.dcgan import DCGAN
-from genzoo.models.rbm import BernoulliRBM
+from genzoo.models.helmholtz import HelmholtzMachine
+from genzoo.models.rbm import RestrictedBoltzmannMachine
 from genzoo.models.vae import VAE
 
-MODELS: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (VAE, DCGAN, BernoulliRBM)}
+MODELS: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (
+    VAE, DCGAN, RestrictedBoltzmannMachine, DBN, DeepBoltzmannMachine, HelmholtzMachine)}
 
 
 def model_class(name: str) -> type[GenerativeModel]:

@@ -21,6 +21,11 @@ TINY = {
               "train.batch_size=32"],
     "rbm": ["model.hidden=16", "model.persistent=true", "model.persistent_chains=32", "model.sample_steps=20",
             "model.momentum_warmup=30", "train.batch_size=32", "data.binarize=dynamic"],
+    "dbm": ["model.layers=[16,12]", "model.persistent=true", "model.persistent_chains=32", "model.sample_steps=20",
+            "model.momentum_warmup=30", "train.batch_size=32", "data.binarize=dynamic"],
+    "dbn": ["model.layers=[16,12]", "model.persistent=true", "model.persistent_chains=32", "model.sample_steps=20",
+            "model.momentum_warmup=30", "train.batch_size=32", "data.binarize=dynamic"],
+    "helmholtz": ["model.layers=[16,8]", "model.lr=0.01", "train.batch_size=32", "data.binarize=dynamic"],
 }
 
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+import math
+
+import pytest
 import torch
 from PIL import Image
 
 from genzoo import run
 from genzoo.data import binarize
 from genzoo.evaluate.exact import binary_states, log_partition_exact
-from genzoo.models import rbm as rbm_module
-from genzoo.models.rbm import BernoulliRBM, RBMConfig, log_likelihood_gradient
-from genzoo.nn.rbm import RBM
+from genzoo.evaluate import exact as exact_module
+from genzoo.models.rbm import RestrictedBoltzmannMachine, RBMConfig
+from genzoo.nn.contrastive_divergence import log_likelihood_gradient
+from genzoo.errors import GenzooError
+from genzoo.evaluate.ais import GaussianVisiblePath, annealing_schedule, log_partition_by_annealing
+from genzoo.evaluate.exact import log_partition_exact_gaussian
+from genzoo.nn.rbm import RBM, GaussianRBM
 from genzoo.run import open_run
 
 
@@ -68,18 +76,18 @@ def test_a_trained_rbm_beats_independent_pixels_on_held_out_digits(tmp_path, tin
 
 
 def test_one_update_climbs_the_gradient_with_decay_on_the_weights_only():
-    model = BernoulliRBM(RBMConfig(hidden=3, lr=0.1, weight_decay=0.01, momentum_warmup=2, final_lr_fraction=0.5),
+    model = RestrictedBoltzmannMachine(RBMConfig(hidden=3, lr=0.1, weight_decay=0.01, momentum_warmup=2, final_lr_fraction=0.5),
                          (1, 2, 2), 10)
-    model.total_steps = 4
+    ascent = model.learner.ascent
     before = [p.clone() for p in (model.rbm.weights, model.rbm.visible_bias, model.rbm.hidden_bias)]
     gradients = (torch.full((4, 3), 0.2), torch.full((4,), -0.1), torch.full((3,), 0.3))
-    model._ascend(gradients)
+    ascent.ascend(gradients, 0, 4)
     assert torch.allclose(model.rbm.weights, before[0] + 0.1 * (gradients[0] - 0.01 * before[0]))
     assert torch.allclose(model.rbm.visible_bias, before[1] + 0.1 * gradients[1])
     assert torch.allclose(model.rbm.hidden_bias, before[2] + 0.1 * gradients[2])
     schedule = []
-    for _ in range(3):
-        model._ascend(gradients)
+    for update in range(1, 4):
+        ascent.ascend(gradients, update, 4)
         group = model.optimizers["rbm"].param_groups[0]
         schedule.append((round(group["lr"], 6), group["momentum"]))
     # updates 1, 2, 3 of 4: lr falls linearly towards 0.05; momentum switches after the 2 warm-up updates
@@ -88,13 +96,77 @@ def test_one_update_climbs_the_gradient_with_decay_on_the_weights_only():
 
 def test_the_models_ais_log_likelihood_agrees_with_enumeration(monkeypatch):
     torch.manual_seed(0)
-    model = BernoulliRBM(RBMConfig(hidden=10), (1, 3, 4), 10)
+    model = RestrictedBoltzmannMachine(RBMConfig(hidden=10), (1, 3, 4), 10)
     model.rbm.weights.normal_(0, 1.0)
     images = torch.bernoulli(torch.full((300, 1, 3, 4), 0.3))
     model.train_step(images[:100], None)                    # sets the base rate from data
     exact = model.log_likelihood(images, {}, 0)
-    monkeypatch.setattr(rbm_module, "MAX_ENUMERATED_BITS", 4)   # too big to enumerate, as far as the model knows
+    monkeypatch.setattr(exact_module, "MAX_ENUMERATED_BITS", 4)   # too big to enumerate, as far as the model knows
     annealed = model.log_likelihood(images, {"betas": 2000, "chains": 200}, 0)
     assert exact.method == "exact" and annealed.method.startswith("AIS")
     assert abs(annealed.value - exact.value) < 0.05   # the same images: only log Z differs
     assert annealed.details["warning"] is None and annealed.budget == {"betas": 2000, "chains": 200}
+    assert annealed.details["log_partition_method"].startswith("AIS")
+
+
+def tiny_gaussian_rbm(visible: int, hidden: int, seed: int) -> GaussianRBM:
+    g = torch.Generator().manual_seed(seed)
+    rbm = GaussianRBM(visible, hidden)
+    rbm.weights.copy_(torch.randn(visible, hidden, generator=g) * 0.5)
+    rbm.visible_bias.copy_(torch.randn(visible, generator=g) * 0.5)
+    rbm.hidden_bias.copy_(torch.randn(hidden, generator=g) * 0.5)
+    return rbm
+
+
+def test_gaussian_rbm_log_partition_matches_quadrature():
+    rbm = tiny_gaussian_rbm(1, 3, 0)
+    v = torch.linspace(-15, 15, 200_001).unsqueeze(1)
+    density = torch.exp(-copy.deepcopy(rbm).double().free_energy(v.double()))
+    assert abs(math.log(torch.trapezoid(density, v.squeeze(1).double()).item()) - log_partition_exact_gaussian(rbm)) < 1e-6
+
+
+def test_gaussian_rbm_ais_matches_the_exact_log_partition():
+    rbm = tiny_gaussian_rbm(6, 4, 1)
+    result = log_partition_by_annealing(GaussianVisiblePath(rbm), annealing_schedule(2000), 200, seed=0)
+    exact = log_partition_exact_gaussian(rbm)
+    assert abs(result.log_partition.value - exact) < 0.1 and abs(result.reverse_log_partition.value - exact) < 0.1
+
+
+def test_gaussian_cd_with_long_chains_gives_the_exact_log_likelihood_gradient():
+    rbm = tiny_gaussian_rbm(3, 4, 2)
+    g = torch.Generator().manual_seed(3)
+    v_data = rbm.visible_bias + torch.randn((50, 3), generator=g)
+    v_model = v_data.repeat(400, 1)
+    for _ in range(100):
+        _, v_model = rbm.gibbs_sweep(v_model, g)
+    estimated = log_likelihood_gradient(v_data, rbm.hidden_probs(v_data), v_model, rbm.hidden_probs(v_model))
+    W, b, c = (p.detach().double().requires_grad_() for p in (rbm.weights, rbm.visible_bias, rbm.hidden_bias))
+    h = binary_states(4)
+    log_z = torch.logsumexp(h @ c + ((h @ W.T + b).square().sum(1) - b.square().sum()) / 2, 0)
+    vd = v_data.double()
+    (((-(vd - b).square().sum(1) / 2 + torch.nn.functional.softplus(vd @ W + c).sum(1)).mean()) - log_z).backward()
+    for got, want in zip(estimated, (W.grad, b.grad, c.grad)):
+        assert torch.allclose(got.double(), want, atol=0.05), (got, want)
+
+
+def test_a_gaussian_rbm_on_grey_digits_beats_independent_gaussian_pixels(tmp_path, tiny_config):
+    cfg = tiny_config("rbm", "data.binarize=none", "model.visible=gaussian", "model.lr=0.01", "train.epochs=10")
+    _, trainer = run.train(cfg, tmp_path / "grbm", progress_bar=False)
+    model = open_run(tmp_path / "grbm").model
+    test = trainer.dataset.test.images
+    rbm_ll = model.log_likelihood(test, {}, 0)
+    assert rbm_ll.method.startswith("log density of grey pixels") and "exact" in rbm_ll.method
+    # the same unit-variance Gaussian per standardized pixel, centred on the pixel means: the RBM with no weights
+    v = model.visible_units(test)
+    independent = (-(v - v.mean(0)).square().sum(1) / 2 - 64 / 2 * math.log(2 * math.pi)
+                   - 64 * math.log(model.pixel_scale.item())).mean().item()
+    assert rbm_ll.value > independent + 2, (rbm_ll.value, independent)
+    samples = model.sample(4, torch.Generator().manual_seed(0))
+    assert samples.shape == (4, 1, 8, 8) and 0 <= samples.min() and samples.max() <= 1
+
+
+def test_gaussian_units_refuse_binarized_data_and_binary_units_grey_data(tiny_config):
+    with pytest.raises(GenzooError, match="model.visible=gaussian models grey images"):
+        tiny_config("rbm", "model.visible=gaussian")
+    with pytest.raises(GenzooError, match="binarize"):
+        tiny_config("rbm", "data.binarize=none")

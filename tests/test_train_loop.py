@@ -49,7 +49,8 @@ def crash(self, x, y, real):
 # 37 steps per epoch on digits with batch 32: checkpoints inside the second epoch, or exactly at its start
 @pytest.mark.parametrize("model_name, binarize, checkpoint_every, crash_at, saved_at", [
     ("vae", "dynamic", 10, 56, 50), ("dcgan", "none", 10, 56, 50), ("vae", "dynamic", 37, 40, 37),
-    ("rbm", "dynamic", 10, 56, 50)])
+    ("rbm", "dynamic", 10, 56, 50), ("helmholtz", "dynamic", 10, 56, 50), ("dbn", "dynamic", 10, 56, 50),
+    ("dbm", "dynamic", 10, 56, 50), ("dbm", "dynamic", 10, 36, 30)])
 def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch, tiny_config, model_name, binarize,
                                                            checkpoint_every, crash_at, saved_at):
     cfg = tiny_config(model_name, "train.epochs=2", f"train.checkpoint_every={checkpoint_every}",
@@ -160,7 +161,7 @@ def test_scalars_reach_tensorboard_when_it_is_installed(tmp_path, tiny_config, m
     assert ("train/loss", 1) in written and ("train/kl", 3) in written
 
 
-@pytest.mark.parametrize("model_name", ["vae", "dcgan", "rbm"])
+@pytest.mark.parametrize("model_name", ["vae", "dcgan", "rbm", "helmholtz"])
 def test_scheduled_evaluation_leaves_training_unchanged(tmp_path, tiny_config, model_name):
     """Evaluating on a schedule draws its own noise and restores the mode: the weights end the same."""
     plain = tiny_config(model_name, "train.max_steps=12", "data.binarize=dynamic")

@@ -11,9 +11,9 @@ A wide gap between the two, or degenerate weights, says the annealing was too sh
 small gap does not prove the estimate right (both runs can miss the same modes), which is why the
 tests hold AIS to exact values on models small enough to enumerate.
 
-The annealing itself is model-agnostic: a model supplies an :class:`AnnealingPath`. The RBM's
-base-rate path (Salakhutdinov & Murray 2008, Section 4.1) lives here; the DBN and DBM reuse it or
-supply their own.
+The annealing itself is model-agnostic: a model supplies an :class:`AnnealingPath`. The base-rate
+path of RBMs and DBMs (Salakhutdinov & Murray 2008, Section 4.1) lives here; the DBN anneals its
+top RBM with it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from torch import Tensor
 
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
-from genzoo.nn.rbm import RBM, sample_bernoulli, smoothed_mean
+from genzoo.nn.dbm import layer_input
+from genzoo.nn.rbm import sample_bernoulli, smoothed_mean
 
 # Salakhutdinov & Murray 2008, Section 4.2: 500 betas uniform on [0, 0.5], 4,000 on [0.5, 0.9] and
 # 10,000 on [0.9, 1], 14,500 intermediate distributions in all
@@ -139,44 +140,82 @@ def log_partition_by_annealing(path: AnnealingPath, betas: Tensor, chains: int, 
     return AISResult(forward, backward, ess)
 
 
-class RBMBaseRatePath:
-    """f_beta(v) = exp((1 - beta) b_A.v) * exp(beta b.v) * prod_j (1 + exp(beta (c_j + (vW)_j))).
+class BaseRatePath:
+    """f_beta(x) = exp(-beta E(x) + (1 - beta) b_A.v), the odd layers summed out: AIS for RBMs and DBMs.
 
-    Salakhutdinov & Murray 2008, eq. 15-17: the base is an RBM with no weights whose visible biases
-    b_A match the data's pixel means (the "base-rate model"), so Z_A = 2^H prod_i (1 + exp(b_A,i)).
-    The hidden units are summed out of the weights and sampled for the Gibbs move.
+    Salakhutdinov & Murray 2008, eq. 15-17, and Salakhutdinov & Hinton 2009, Section 4: the base
+    (beta = 0) has no weights, visible biases b_A that match the data's pixel means (the "base-rate
+    model") and uniform hidden layers, so Z_0 = 2^(hidden units) prod_i (1 + exp(b_A,i)). The chain's
+    state is the even layers (visible first) side by side in one tensor; the odd layers, given them,
+    are summed out of the weights and sampled for the Gibbs move. For an RBM the state is v.
     """
 
-    def __init__(self, rbm: RBM, base_visible_bias: Tensor | None = None):
-        self.rbm = rbm
-        self.base_bias = torch.zeros(rbm.visible) if base_visible_bias is None else base_visible_bias.float()
-        self.bias_change = rbm.visible_bias - self.base_bias
+    def __init__(self, machine, base_visible_bias: Tensor | None = None):
+        self.weights, self.biases = list(machine.layer_weights), list(machine.layer_biases)
+        self.sizes = [len(b) for b in self.biases]
+        self.base_bias = torch.zeros(self.sizes[0]) if base_visible_bias is None else base_visible_bias.float()
+        self.bias_change = self.biases[0] - self.base_bias
+        self.even_sizes = self.sizes[0::2]
 
     @classmethod
-    def from_data(cls, rbm: RBM, images: Tensor, smoothing: float = 0.05) -> "RBMBaseRatePath":
+    def from_data(cls, machine, images: Tensor, smoothing: float = 0.05) -> "BaseRatePath":
         """The base-rate model fitted to ``images`` (N, V) by matching pixel means, smoothed away from 0 and 1."""
         mean = smoothed_mean(images.reshape(len(images), -1).double().sum(0), len(images), smoothing)
-        return cls(rbm, torch.logit(mean).float())
+        return cls(machine, torch.logit(mean).float())
 
     def log_base_partition(self) -> float:
-        return self.rbm.hidden * math.log(2) + F.softplus(self.base_bias.double()).sum().item()
+        return sum(self.sizes[1:]) * math.log(2) + F.softplus(self.base_bias.double()).sum().item()
 
     def base_samples(self, chains: int, generator: torch.Generator) -> Tensor:
-        return sample_bernoulli(torch.sigmoid(self.base_bias).expand(chains, -1), generator)
+        v = sample_bernoulli(torch.sigmoid(self.base_bias).expand(chains, -1), generator)
+        hidden = torch.rand((chains, sum(self.even_sizes[1:])), generator=generator).lt(0.5).float()
+        return torch.cat([v, hidden], 1)
+
+    def step(self, state: Tensor, beta_from: float, beta_to: float,
+             generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        layers: list[Tensor | None] = [None] * len(self.sizes)
+        layers[0::2] = state.split(self.even_sizes, dim=1)
+        increment = (beta_to - beta_from) * (layers[0] @ self.bias_change).double()
+        for layer in range(2, len(layers), 2):
+            increment += (beta_to - beta_from) * (layers[layer] @ self.biases[layer]).double()
+        for layer in range(1, len(layers), 2):   # odd layers: summed out for the weight, then sampled at beta_to
+            total_input = layer_input(self.weights, self.biases, layers, layer)
+            # per-unit differences first, then a float64 sum: 14,500 float32 sums of hundreds of terms would drift
+            increment += (F.softplus(beta_to * total_input) - F.softplus(beta_from * total_input)).sum(
+                1, dtype=torch.float64)
+            layers[layer] = sample_bernoulli(total_input.mul_(beta_to).sigmoid_(), generator)
+        for layer in range(0, len(layers), 2):
+            total_input = layer_input(self.weights, self.biases, layers, layer).mul_(beta_to)
+            if layer == 0:   # the visible bias moves from the base rate's to the model's
+                total_input += (1 - beta_to) * self.base_bias
+            layers[layer] = sample_bernoulli(total_input.sigmoid_(), generator)
+        return increment, torch.cat(layers[0::2], 1)
+
+
+class GaussianVisiblePath:
+    """f_beta(v) = exp(-||v - b||^2 / 2) prod_j (1 + exp(beta (c_j + (vW)_j))) for a Gaussian-Bernoulli RBM: the
+    weights annealed in from a base N(b, I) x uniform hidden units, Z_0 = (2 pi)^(V/2) 2^H. The Gibbs move at beta
+    draws h ~ sigmoid(beta (c + vW)) and v ~ N(b + beta W h, I)."""
+
+    def __init__(self, rbm):
+        self.rbm = rbm
+
+    def log_base_partition(self) -> float:
+        return self.rbm.visible / 2 * math.log(2 * math.pi) + self.rbm.hidden * math.log(2)
+
+    def base_samples(self, chains: int, generator: torch.Generator) -> Tensor:
+        return self.rbm.visible_bias + torch.randn((chains, self.rbm.visible), generator=generator)
 
     def step(self, v: Tensor, beta_from: float, beta_to: float, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         rbm = self.rbm
-        hidden_input = torch.addmm(rbm.hidden_bias, v, rbm.weights)
-        # per-unit differences first, then a float64 sum: 14,500 float32 sums of hundreds of terms would drift
-        increment = ((F.softplus(beta_to * hidden_input) - F.softplus(beta_from * hidden_input)).sum(1, dtype=torch.float64)
-                     + (beta_to - beta_from) * (v @ self.bias_change).double())
+        hidden_input = rbm.hidden_input(v)
+        increment = (F.softplus(beta_to * hidden_input) - F.softplus(beta_from * hidden_input)).sum(1, dtype=torch.float64)
         h = sample_bernoulli(hidden_input.mul_(beta_to).sigmoid_(), generator)
-        visible_input = torch.addmm(self.base_bias + beta_to * self.bias_change, h, rbm.weights.T, alpha=beta_to)
-        return increment, sample_bernoulli(visible_input.sigmoid_(), generator)
+        return increment, rbm.sample_visible(rbm.visible_mean(h, down=beta_to), generator)
 
 
-def log_partition_ais(rbm: RBM, betas: Tensor, chains: int, data: Tensor | None = None, seed: int = 0,
+def log_partition_ais(machine, betas: Tensor, chains: int, data: Tensor | None = None, seed: int = 0,
                       reverse: bool = True) -> AISResult:
-    """log Z of an RBM by AIS from the base-rate model of ``data`` (Salakhutdinov & Murray 2008)."""
-    path = RBMBaseRatePath.from_data(rbm, data) if data is not None else RBMBaseRatePath(rbm)
+    """log Z of an RBM or a DBM by AIS from the base-rate model of ``data`` (Salakhutdinov & Murray 2008)."""
+    path = BaseRatePath.from_data(machine, data) if data is not None else BaseRatePath(machine)
     return log_partition_by_annealing(path, betas, chains, seed, reverse)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from genzoo.errors import GenzooError
-from genzoo.nn.rbm import RBM
+from genzoo.nn.dbm import log_summed_out
+from genzoo.nn.rbm import RBM, GaussianRBM
 
 MAX_ENUMERATED_BITS = 20
 
@@ -24,15 +25,31 @@ def binary_states(bits: int, dtype: torch.dtype = torch.float64) -> Tensor:
 
 
 @torch.no_grad()
-def log_partition_exact(rbm: RBM, chunk: int = 8192) -> float:
-    """log Z of an RBM, summing out the larger layer analytically and enumerating the smaller one, in float64."""
-    W, b, c = rbm.weights.double(), rbm.visible_bias.double(), rbm.hidden_bias.double()
-    if rbm.hidden <= rbm.visible:   # sum_h exp(c.h + sum_i softplus(b_i + (W h)_i))
-        states, linear, field, bias = binary_states(rbm.hidden), c, W.T, b
-    else:                           # sum_v exp(b.v + sum_j softplus(c_j + (v W)_j))
-        states, linear, field, bias = binary_states(rbm.visible), b, W, c
-    terms = [s @ linear + F.softplus(s @ field + bias).sum(1) for s in states.split(chunk)]
+def log_partition_exact(machine, chunk: int = 8192) -> float:
+    """log Z of a layered Boltzmann machine (an RBM or a DBM: ``layer_weights``, ``layer_biases``) in float64,
+    enumerating the even or the odd layers, whichever have fewer units, and summing the others out in closed form."""
+    weights = [w.double() for w in machine.layer_weights]
+    biases = [b.double() for b in machine.layer_biases]
+    sizes = [len(b) for b in biases]
+    parity = 0 if sum(sizes[0::2]) <= sum(sizes[1::2]) else 1
+    enumerated = list(range(parity, len(sizes), 2))
+    terms = []
+    for block in binary_states(sum(sizes[layer] for layer in enumerated)).split(chunk):
+        states: list[Tensor | None] = [None] * len(sizes)
+        for layer, part in zip(enumerated, block.split([sizes[layer] for layer in enumerated], dim=1)):
+            states[layer] = part
+        terms.append(log_summed_out(weights, biases, states, parity))
     return torch.logsumexp(torch.cat(terms), 0).item()
+
+
+@torch.no_grad()
+def log_partition_exact_gaussian(rbm: GaussianRBM) -> float:
+    """log Z of a Gaussian-Bernoulli RBM: the Gaussian integral over v in closed form for each h, the hidden states
+    enumerated: Z = (2 pi)^(V/2) sum_h exp(c.h + ||b + W h||^2 / 2 - ||b||^2 / 2)."""
+    W, b, c = rbm.weights.double(), rbm.visible_bias.double(), rbm.hidden_bias.double()
+    h = binary_states(rbm.hidden)
+    terms = h @ c + ((h @ W.T + b).square().sum(1) - b.square().sum()) / 2
+    return torch.logsumexp(terms, 0).item() + rbm.visible / 2 * math.log(2 * math.pi)
 
 
 @torch.no_grad()

@@ -13,12 +13,12 @@ from genzoo.train.seeding import fixed_noise
 
 @torch.no_grad()
 def iwae_bound(model, images: Tensor, k: int, batch_size: int = 100, chunk: int = 500,
-               generator_seed: int = 0) -> Estimate:
+               generator_seed: int = 0, method: str = "IWAE lower bound") -> Estimate:
     """Mean over ``images`` of log (1/k) sum_i p(x, z_i)/q(z_i|x), z_i ~ q(z|x), in nats.
 
     ``model.log_weights(x, k)`` returns the (k, N) log weights. The k samples are drawn in chunks
     and combined with a running logsumexp, so memory stays bounded whatever k is. The bound tends
-    to log p(x) from below as k grows; k = 1 is the ELBO.
+    to log p(x) from below as k grows; k = 1 is the ELBO. ``method`` names the estimate for its reader.
     """
     was_training = model.training
     model.eval()
@@ -32,4 +32,4 @@ def iwae_bound(model, images: Tensor, k: int, batch_size: int = 100, chunk: int 
                 total = torch.logaddexp(total, torch.logsumexp(log_w, dim=0))
             per_example.append(total - math.log(k))
     model.train(was_training)
-    return Estimate.mean_of(torch.cat(per_example), "IWAE lower bound", {"k": k})
+    return Estimate.mean_of(torch.cat(per_example), method, {"k": k})

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 
 
@@ -55,6 +56,17 @@ class GenerativeModel(nn.Module):
         the loop writes them beside the final grid. None by default."""
         return {}
 
+    def phase(self) -> str | None:
+        """The stage of training the next step belongs to (a DBN's layer, a DBM's pretraining), for the progress bar
+        and the logs; derived from state the checkpoint holds, so a resumed run continues in the right phase."""
+        return None
+
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """Scalars worth tracking on held-out data, averaged over the batch; none by default."""
         return {}
+
+
+def require_binarized(model: str, binarized: bool) -> None:
+    """The one-line error for a model of binary units (rbm, dbn, dbm, helmholtz) given grey images."""
+    if not binarized:
+        raise GenzooError(f"the {model} models binary images: add --set data.binarize=dynamic (or fixed)")

@@ -41,6 +41,15 @@ class RBM(nn.Module):
     def hidden(self) -> int:
         return self.weights.shape[1]
 
+    @property
+    def layer_weights(self) -> list[Tensor]:
+        """The weights as a one-layer stack, the view the evaluation suite's AIS and enumeration take."""
+        return [self.weights]
+
+    @property
+    def layer_biases(self) -> list[Tensor]:
+        return [self.visible_bias, self.hidden_bias]
+
     def hidden_input(self, v: Tensor) -> Tensor:
         """c + vW, the total input of each hidden unit."""
         return v @ self.weights + self.hidden_bias
@@ -55,11 +64,51 @@ class RBM(nn.Module):
         """p(h_j = 1 | v) = sigmoid(c_j + (vW)_j)."""
         return torch.sigmoid(self.hidden_input(v))
 
-    def visible_probs(self, h: Tensor) -> Tensor:
-        """p(v_i = 1 | h) = sigmoid(b_i + (W h)_i)."""
-        return torch.sigmoid(h @ self.weights.T + self.visible_bias)
+    def visible_mean(self, h: Tensor, down: float = 1.0) -> Tensor:
+        """E[v | h]: p(v_i = 1 | h) = sigmoid(b_i + (W h)_i), with the top-down input scaled by ``down``."""
+        return torch.sigmoid(torch.addmm(self.visible_bias, h, self.weights.T, alpha=down))
+
+    def sample_visible(self, mean: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """v ~ p(v | h) from its mean."""
+        return sample_bernoulli(mean, generator)
+
+    def initial_visible_bias(self, v: Tensor) -> Tensor:
+        """Visible biases that reproduce the pixel means of ``v`` with no weights: log p/(1-p) (Hinton 2010, Section 8)."""
+        return torch.logit(smoothed_mean(v.sum(0), len(v), 0.5))
 
     def gibbs_sweep(self, v: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         """One block-Gibbs sweep v -> h -> v'; returns (h, v')."""
         h = sample_bernoulli(self.hidden_probs(v), generator)
-        return h, sample_bernoulli(self.visible_probs(h), generator)
+        return h, self.sample_visible(self.visible_mean(h), generator)
+
+    def gibbs_snapshots(self, v: Tensor, snapshots: int, every: int,
+                        generator: torch.Generator | None = None) -> list[Tensor]:
+        """p(v | h) of chains started at ``v``, recorded every ``every`` sweeps, ``snapshots`` times."""
+        frames = []
+        for _ in range(snapshots):
+            for _ in range(every - 1):
+                _, v = self.gibbs_sweep(v, generator)
+            h = sample_bernoulli(self.hidden_probs(v), generator)
+            frames.append(self.visible_mean(h))
+            v = self.sample_visible(frames[-1], generator)
+        return frames
+
+
+class GaussianRBM(RBM):
+    """Real visible units of unit variance, binary hidden units: E(v, h) = ||v - b||^2 / 2 - c.h - v.W.h, for grey
+    images standardized first (Hinton 2010, Section 13.2; Cho, Ilin & Raiko 2011 learn the variances too)."""
+
+    def free_energy(self, v: Tensor, hidden_input: Tensor | None = None) -> Tensor:
+        """F(v) = ||v - b||^2 / 2 - sum_j softplus(c_j + (vW)_j): p(v) = exp(-F(v)) / Z, a density."""
+        hidden_input = self.hidden_input(v) if hidden_input is None else hidden_input
+        return (v - self.visible_bias).square().sum(-1) / 2 - F.softplus(hidden_input).sum(-1)
+
+    def visible_mean(self, h: Tensor, down: float = 1.0) -> Tensor:
+        """E[v | h] = b + W h: p(v | h) is a unit-variance Gaussian around it."""
+        return torch.addmm(self.visible_bias, h, self.weights.T, alpha=down)
+
+    def sample_visible(self, mean: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        return mean + torch.randn(mean.shape, generator=generator)
+
+    def initial_visible_bias(self, v: Tensor) -> Tensor:
+        return v.mean(0)

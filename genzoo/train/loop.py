@@ -114,14 +114,17 @@ class Trainer:
             for x, y in batches:
                 if p.batch >= self.steps_per_epoch or p.step >= self.total_steps:
                     break
+                phase = self.model.phase()
                 scalars = self.model.train_step(self._prepare(x), y)
                 self._check_finite(scalars, p.step + 1)
                 p.step, p.batch, p.elapsed = p.step + 1, p.batch + 1, time.perf_counter() - started
                 self.last_scalars = scalars
                 bar.update(1)
-                bar.set_postfix({"epoch": p.epoch + 1, **{k: f"{v:.4g}" for k, v in scalars.items()}}, refresh=False)
+                shown = {"phase": phase} if phase else {}
+                bar.set_postfix({**shown, "epoch": p.epoch + 1, **{k: f"{v:.4g}" for k, v in scalars.items()}},
+                                refresh=False)
                 if p.step % cfg.log_every == 0:
-                    log.write({"step": p.step, "epoch": p.epoch, "time": round(p.elapsed, 3), **scalars})
+                    log.write({"step": p.step, "epoch": p.epoch, "time": round(p.elapsed, 3), **shown, **scalars})
                 end_of_epoch = p.batch == self.steps_per_epoch
                 p.finished = p.step == self.total_steps
                 if end_of_epoch:

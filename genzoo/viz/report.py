@@ -32,13 +32,15 @@ def image_tag(images: torch.Tensor, caption: str, scale: int) -> str:
 
 
 def curves(records: list[dict]) -> str:
-    """A small chart per scalar: training records by step, validation records beside them."""
+    """A small chart per numeric scalar: training records by step, validation records beside them (a model whose
+    phases log different scalars gets a chart for each that any record holds)."""
     charts = []
     for split in ("train", "validation", "eval"):
         rows = [r for r in records if r.get("split", "train") == split]
-        keys = [k for k in (rows[0] if rows else {}) if k not in ("step", "epoch", "time", "split")]
+        keys = dict.fromkeys(k for r in rows for k, v in r.items()
+                             if k not in ("step", "epoch", "time", "split") and isinstance(v, (int, float)))
         for key in keys:
-            points = [(r["step"], r[key]) for r in rows if key in r]
+            points = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
             charts.append(line_chart({key: points}, f"{split}: {key}", width=330, height=200))
     return "".join(charts)
 

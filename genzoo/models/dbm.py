@@ -1,0 +1,200 @@
+"""The deep Boltzmann machine (Salakhutdinov & Hinton 2009): undirected layers, inference with top-down feedback.
+
+Training has two stages. First, greedy pretraining of one RBM per layer, the bottom one with its
+visible input doubled and the top one with its hidden input doubled (Section 3.1), composed into a
+DBM whose every hidden layer then hears from both neighbours. Then joint training by the
+stochastic approximation procedure (Algorithm 1): the data term from mean-field posteriors, the
+model term from persistent Gibbs chains. The test log-likelihood is the mean-field lower bound per
+image minus log Z from AIS (Section 4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from genzoo.config import option
+from genzoo.errors import GenzooError
+from genzoo.evaluate.estimate import Estimate
+from genzoo.evaluate.partition import log_partition, minus_log_partition
+from genzoo.models.base import GenerativeModel, require_binarized
+from genzoo.nn.contrastive_divergence import (ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent,
+                                              RunningMeans)
+from genzoo.nn.dbm import DBM
+from genzoo.nn.rbm import RBM, sample_bernoulli
+
+
+@dataclass
+class DBMConfig(ContrastiveDivergenceConfig):
+    layers: tuple[int, ...] = option((500, 1000), "hidden layer sizes, bottom to top (Salakhutdinov & Hinton 2009: "
+                                     "500-1000 on MNIST)", low=1)
+    pretrain_fraction: float = option(0.3, "share of the run spent pretraining, split equally between the layers' "
+                                      "RBMs; the rest trains the DBM jointly", low=0.0, high=1.0)
+    joint_lr: float = option(0.005, "learning rate at the start of joint training, falling linearly as lr does; "
+                             "lr, momentum and weight decay above apply to pretraining and, but for lr, here",
+                             low=0.0)
+    mean_field_steps: int = option(10, "rounds of mean-field updates for the data term (Salakhutdinov & Hinton "
+                                   "2009, Algorithm 1)", low=1)
+    gibbs_steps: int = option(1, "Gibbs sweeps of the persistent chains per update (the chains are "
+                              "persistent_chains fantasy particles; the paper used 100)", low=1)
+    sample_steps: int = option(1000, "Gibbs sweeps before a chain's state is taken as a sample", low=1)
+
+
+class DeepBoltzmannMachine(GenerativeModel):
+    """A DBM of binary layers, pretrained greedily and then trained jointly; binarized images only."""
+
+    name = "dbm"
+    summary = "deep Boltzmann machine, doubled-input pretraining, mean-field + PCD, AIS log-likelihood bound"
+    Config = DBMConfig
+    train_defaults = {"batch_size": 100}   # Salakhutdinov & Hinton 2009, Section 5
+
+    def __init__(self, cfg: DBMConfig, image_shape: tuple[int, int, int], num_classes: int):
+        super().__init__(cfg, image_shape, num_classes)
+        sizes = [math.prod(self.image_shape), *cfg.layers]
+        top = len(cfg.layers) - 1
+        self.pretraining = nn.ModuleList()
+        for i, (visible, hidden) in enumerate(zip(sizes[:-1], sizes[1:])):
+            rbm = RBM(visible, hidden)
+            rbm.weights.normal_(0, 0.01)   # Hinton 2010, Section 8
+            self.pretraining.append(ContrastiveDivergence(rbm, cfg, up=2.0 if i < top else 1.0,
+                                                          down=2.0 if i > 0 else 1.0))
+        self.dbm = DBM(sizes)
+        self.joint = GradientAscent(list(self.dbm.layer_weights), list(self.dbm.layer_biases),
+                                    dataclasses.replace(cfg, lr=cfg.joint_lr))
+        self.optimizers = {**{f"pretrain_layer{i + 1}": m.optimizer for i, m in enumerate(self.pretraining)},
+                           "joint": self.joint.optimizer}
+        self.pixel_means = RunningMeans(sizes[0])
+        self.register_buffer("persistent_chains", torch.zeros(cfg.persistent_chains, sum(sizes)))
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+
+    @classmethod
+    def resolve(cls, cfg: DBMConfig, binarized: bool) -> DBMConfig:
+        require_binarized(cls.name, binarized)
+        if len(cfg.layers) < 2:
+            raise GenzooError("a dbm needs at least two hidden layers (e.g. --set model.layers=[500,1000]); "
+                              "one is the rbm model")
+        return cfg
+
+    def phase_bounds(self) -> list[int]:
+        """The update at which each pretraining phase starts, then the start of joint training, then the total."""
+        if self.total_steps is None:
+            raise GenzooError("a dbm trains in phases of the run and needs its length: train it with 'genzoo train' "
+                              "(or set model.total_steps)")
+        layers = len(self.pretraining)
+        pretraining = round(self.total_steps * self.cfg.pretrain_fraction)
+        return [pretraining * i // layers for i in range(layers + 1)] + [self.total_steps]
+
+    def phase_index(self) -> int:
+        """0 .. L-1: pretraining layer i + 1; L: joint training."""
+        bounds = self.phase_bounds()
+        return max(i for i in range(len(bounds) - 1) if self.updates >= bounds[i])
+
+    def phase(self) -> str:
+        index, layers = self.phase_index(), len(self.pretraining)
+        return f"pretrain layer {index + 1}/{layers}" if index < layers else "joint"
+
+    def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        v = x.flatten(1)
+        self.pixel_means.observe(v)
+        index, bounds = self.phase_index(), self.phase_bounds()
+        if index < len(self.pretraining):
+            scalars = self.pretrain_step(index, v, bounds[index + 1] - bounds[index])
+        else:
+            if self.updates == bounds[index]:
+                self.compose()
+            scalars = self.joint_step(v, self.updates.item() - bounds[index], bounds[-1] - bounds[index])
+        self.updates += 1
+        return scalars
+
+    @torch.no_grad()
+    def pretrain_step(self, layer: int, v: Tensor, phase_length: int) -> dict[str, float]:
+        """CD on the layer's RBM, its data sampled up through the (doubled) RBMs below."""
+        for module in self.pretraining[:layer]:
+            v = sample_bernoulli(module.hidden_probs(v))
+        scalars = self.pretraining[layer].update(v, phase_length)
+        return {f"pretrain_layer{layer + 1}_{key}": value for key, value in scalars.items()}
+
+    @torch.no_grad()
+    def compose(self) -> None:
+        """The pretrained RBMs as one DBM: their weights as they are (each doubled input is now shared by two
+        neighbours), each hidden layer's bias the mean of the two RBMs' biases for it; chains started bottom-up."""
+        modules, dbm = self.pretraining, self.dbm
+        for i, module in enumerate(modules):
+            dbm.layer_weights[i].copy_(module.rbm.weights)
+        dbm.layer_biases[0].copy_(modules[0].rbm.visible_bias)
+        for layer in range(1, len(modules)):
+            dbm.layer_biases[layer].copy_((modules[layer - 1].rbm.hidden_bias + modules[layer].rbm.visible_bias) / 2)
+        dbm.layer_biases[-1].copy_(modules[-1].rbm.hidden_bias)
+        chains = len(self.persistent_chains)
+        states = [sample_bernoulli(self.pixel_means.base_rate().expand(chains, -1))]
+        for layer in range(1, len(dbm.sizes)):
+            states.append(sample_bernoulli(torch.sigmoid(states[-1] @ dbm.layer_weights[layer - 1]
+                                                         + dbm.layer_biases[layer])))
+        self.persistent_chains.copy_(torch.cat(states, 1))
+
+    def chain_states(self) -> list[Tensor]:
+        return list(self.persistent_chains.split(self.dbm.sizes, dim=1))
+
+    @torch.no_grad()
+    def joint_step(self, v: Tensor, update: int, phase_length: int) -> dict[str, float]:
+        """Salakhutdinov & Hinton 2009, Algorithm 1: mean-field for the data, persistent Gibbs chains for the model."""
+        mu = self.dbm.mean_field(v, self.cfg.mean_field_steps)
+        states = self.chain_states()
+        for _ in range(self.cfg.gibbs_steps):
+            states = self.dbm.gibbs_sweep(states)
+        self.persistent_chains.copy_(torch.cat(states, 1))
+        data = self.dbm.pairwise_statistics(mu)
+        model = self.dbm.pairwise_statistics(self.dbm.odd_probs(states))
+        lr = self.joint.ascend([d - m for d, m in zip(data, model)], update, phase_length)
+        return {"variational_free_energy": -self.dbm.variational_bound(mu).mean().item(), "lr": lr}
+
+    @torch.no_grad()
+    def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        """The variational free energy -(E_q[-E] + H(q)) = -log p(v) - log Z + KL, once joint training has begun."""
+        index = self.phase_index()
+        if index < len(self.pretraining):
+            v = x.flatten(1)
+            for module in self.pretraining[:index]:
+                v = sample_bernoulli(module.hidden_probs(v))
+            scalars = self.pretraining[index].data_scalars(v)
+            return {f"pretrain_layer{index + 1}_{key}": value for key, value in scalars.items()}
+        mu = self.dbm.mean_field(x.flatten(1), self.cfg.mean_field_steps)
+        return {"variational_free_energy": -self.dbm.variational_bound(mu).mean().item()}
+
+    @torch.no_grad()
+    def gibbs_chain(self, n: int, snapshots: int, every: int, generator: torch.Generator | None = None) -> Tensor:
+        """(snapshots, n, C, H, W): n chains from the base rate (hidden layers uniform), p(v | h_1) every ``every``
+        sweeps."""
+        sizes = self.dbm.sizes
+        states = [sample_bernoulli(self.pixel_means.base_rate().expand(n, -1), generator)]
+        states += [sample_bernoulli(torch.full((n, size), 0.5), generator) for size in sizes[1:]]
+        frames = []
+        for _ in range(snapshots):
+            for _ in range(every):
+                states = self.dbm.gibbs_sweep(states, generator)
+            frames.append(self.dbm.conditional(states, 0).reshape(n, *self.image_shape))
+        return torch.stack(frames)
+
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
+        return self.gibbs_chain(n, 1, self.cfg.sample_steps, generator)[0]
+
+    def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
+        """Ten Gibbs chains, one per row, p(v | h_1) every sample_steps / 10 sweeps."""
+        frames = self.gibbs_chain(10, 10, max(1, self.cfg.sample_steps // 10), generator)
+        return {"gibbs_chain": (frames.transpose(0, 1).flatten(0, 1), 10)}
+
+    @torch.no_grad()
+    def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:
+        """The mean-field lower bound on log p(v) per image ('mean_field_steps', default 30) minus log Z, exact or
+        by AIS ('betas', 'chains'); with AIS log Z the result is an estimate of a lower bound (Salakhutdinov &
+        Hinton 2009, Section 4)."""
+        steps = budget.get("mean_field_steps", 30)
+        per_image = torch.cat([self.dbm.variational_bound(self.dbm.mean_field(chunk, steps)).double()
+                               for chunk in images.flatten(1).split(1000)])
+        log_z = log_partition(self.dbm, torch.logit(self.pixel_means.base_rate()), budget, seed)
+        return minus_log_partition(per_image, log_z, f"mean-field lower bound ({steps} steps), log Z: {log_z.method}",
+                                   {"mean_field_steps": steps})

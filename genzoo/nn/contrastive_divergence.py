@@ -1,0 +1,166 @@
+"""Training one RBM by contrastive divergence (Hinton 2002) or persistent CD (Tieleman 2008).
+
+The rbm model trains one of these, the dbn a stack of them and the dbm its pretraining modules. The
+update is the closed-form statistic of the algorithm, not autograd: the gradient of the mean
+log-likelihood is <v h^T>_data - <v h^T>_model (Hinton 2010, eq. 9), the model term taken after
+k Gibbs sweeps from the data (CD-k) or from chains that persist between updates (PCD). Momentum,
+weight decay and the initialisation follow Hinton's practical guide (2010, Sections 8-10); the
+learning rate falls linearly over the module's training, as in Tieleman 2008.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from genzoo.config import option
+from genzoo.nn.rbm import RBM, sample_bernoulli, smoothed_mean
+
+
+@dataclass
+class ContrastiveDivergenceConfig:
+    """The learning rule's settings, shared by every model that trains RBMs."""
+
+    cd_steps: int = option(1, "Gibbs sweeps per update, the k of CD-k (Hinton 2002)", low=1)
+    persistent: bool = option(False, "keep the negative chains between updates: PCD (Tieleman 2008)")
+    persistent_chains: int = option(100, "number of persistent chains (Tieleman 2008: one per training case)",
+                                    low=1)
+    lr: float = option(0.01, "learning rate at the start; with momentum 0.9 a step of about 0.1 (Hinton 2010, Section 4)",
+                       low=0.0)
+    final_lr_fraction: float = option(0.0, "learning rate at the end of training as a fraction of lr, reached "
+                                      "linearly (Tieleman 2008 decays to 0); extending a finished run with --resume "
+                                      "stretches the schedule over the new length", low=0.0, high=1.0)
+    momentum: float = option(0.9, "momentum after the warm-up (Hinton 2010, Section 9)", low=0.0, high=1.0)
+    initial_momentum: float = option(0.5, "momentum during the warm-up (Hinton 2010, Section 9)", low=0.0, high=1.0)
+    momentum_warmup: int = option(2500, "updates at initial_momentum (about 5 epochs of MNIST)", low=0)
+    weight_decay: float = option(2e-4, "L2 penalty on the weights, not the biases (Hinton 2010, Section 10)",
+                                 low=0.0)
+
+
+class RunningMeans(nn.Module):
+    """Means of binary units over all the data seen in training, kept for AIS's base-rate model."""
+
+    def __init__(self, units: int):
+        super().__init__()
+        self.register_buffer("sums", torch.zeros(units, dtype=torch.float64))
+        self.register_buffer("seen", torch.zeros((), dtype=torch.long))
+
+    def observe(self, batch: Tensor) -> None:
+        self.sums += batch.sum(0).double()
+        self.seen += len(batch)
+
+    def base_rate(self) -> Tensor:
+        """The means so far (0.5 before any data), smoothed away from 0 and 1 so that their logits stay finite."""
+        if self.seen == 0:
+            return torch.full(self.sums.shape, 0.5)
+        return smoothed_mean(self.sums, self.seen.item(), 0.05).float()
+
+
+class GradientAscent:
+    """SGD climbing a log-likelihood gradient given in closed form: momentum that rises after a warm-up, weight decay
+    on the weights only, and a learning rate falling linearly to ``final_lr_fraction`` of ``lr``."""
+
+    def __init__(self, weights: Sequence[nn.Parameter], biases: Sequence[nn.Parameter],
+                 cfg: ContrastiveDivergenceConfig):
+        self.cfg = cfg
+        self.parameters = [*weights, *biases]
+        self.optimizer = torch.optim.SGD([{"params": list(weights), "weight_decay": cfg.weight_decay},
+                                          {"params": list(biases), "weight_decay": 0.0}],
+                                         lr=cfg.lr, momentum=cfg.initial_momentum)
+
+    def ascend(self, gradients: Sequence[Tensor], update: int, total: int | None) -> float:
+        """Step ``update`` (counted from 0) of ``total`` along ``gradients`` (in the order weights, biases); returns
+        the learning rate used."""
+        cfg = self.cfg
+        progress = min(update / total, 1.0) if total else 0.0
+        lr = cfg.lr * (1 - (1 - cfg.final_lr_fraction) * progress)
+        momentum = cfg.initial_momentum if update < cfg.momentum_warmup else cfg.momentum
+        for group in self.optimizer.param_groups:
+            group["lr"], group["momentum"] = lr, momentum
+        for parameter, gradient in zip(self.parameters, gradients, strict=True):
+            parameter.grad = -gradient   # SGD descends; the log-likelihood is climbed
+        self.optimizer.step()
+        return lr
+
+
+class ContrastiveDivergence(nn.Module):
+    """An RBM with its negative chains, its update count, the visible statistics for its AIS base rate, and its SGD.
+
+    ``up`` and ``down`` scale the input each layer receives from the other: the bottom module of a DBM
+    is trained with its visible input counted twice (up = 2) and the top one with its hidden input
+    counted twice (down = 2), so that halving the doubled inputs in the composed DBM corrects for
+    each layer then hearing from two neighbours (Salakhutdinov & Hinton 2009, Section 3.1).
+    """
+
+    def __init__(self, rbm: RBM, cfg: ContrastiveDivergenceConfig, up: float = 1.0, down: float = 1.0):
+        super().__init__()
+        self.cfg, self.up, self.down = cfg, up, down
+        self.rbm = rbm
+        self.register_buffer("persistent_chains", torch.bernoulli(torch.full((cfg.persistent_chains, rbm.visible), 0.5)))
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+        self.visible_means = RunningMeans(rbm.visible)
+        self.ascent = GradientAscent([rbm.weights], [rbm.visible_bias, rbm.hidden_bias], cfg)
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        return self.ascent.optimizer
+
+    def hidden_input(self, v: Tensor) -> Tensor:
+        return torch.addmm(self.rbm.hidden_bias, v, self.rbm.weights, alpha=self.up)
+
+    def hidden_probs(self, v: Tensor) -> Tensor:
+        return torch.sigmoid(self.hidden_input(v))
+
+    def visible_mean(self, h: Tensor) -> Tensor:
+        return self.rbm.visible_mean(h, self.down)
+
+    def gibbs(self, v: Tensor, sweeps: int, generator: torch.Generator | None = None) -> Tensor:
+        for _ in range(sweeps):
+            h = sample_bernoulli(self.hidden_probs(v), generator)
+            v = self.rbm.sample_visible(self.visible_mean(h), generator)
+        return v
+
+    def base_rate(self) -> Tensor:
+        return self.visible_means.base_rate()
+
+    def update(self, v_data: Tensor, total_updates: int | None) -> dict[str, float]:
+        """One CD-k or PCD update from a batch of binary visible vectors; ``total_updates`` sets the lr schedule."""
+        if self.updates == 0:   # visible biases start at the first batch's means (Hinton 2010, Section 8)
+            self.rbm.visible_bias.copy_(self.rbm.initial_visible_bias(v_data))
+        self.visible_means.observe(v_data)
+        start = self.persistent_chains if self.cfg.persistent else v_data
+        v_model = self.gibbs(start, self.cfg.cd_steps)
+        if self.cfg.persistent:
+            self.persistent_chains.copy_(v_model)
+        data_input, model_input = self.hidden_input(v_data), self.hidden_input(v_model)
+        measured = self.data_scalars(v_data, data_input)
+        if "free_energy" in measured:
+            measured["free_energy_gap"] = (measured["free_energy"]
+                                           - self.rbm.free_energy(v_model, model_input).mean().item())
+        gradients = log_likelihood_gradient(v_data, torch.sigmoid(data_input), v_model, torch.sigmoid(model_input))
+        measured["lr"] = self.ascent.ascend(gradients, self.updates.item(), total_updates)
+        self.updates += 1
+        return measured
+
+    @torch.no_grad()
+    def data_scalars(self, v: Tensor, hidden_input: Tensor | None = None) -> dict[str, float]:
+        """Reconstruction error, and the mean free energy where the module is a plain RBM (a widening gap between
+        training and validation free energy means overfitting, Hinton 2010, Section 6)."""
+        hidden_input = self.hidden_input(v) if hidden_input is None else hidden_input
+        reconstruction = self.visible_mean(torch.sigmoid(hidden_input))
+        measured = {"reconstruction_error": (v - reconstruction).square().sum(1).mean().item()}
+        if self.up == self.down == 1.0:
+            measured["free_energy"] = self.rbm.free_energy(v, hidden_input).mean().item()
+        return measured
+
+
+def log_likelihood_gradient(v_data: Tensor, h_data: Tensor, v_model: Tensor,
+                            h_model: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(dW, db, dc) = <v p(h|v)>_data - <v p(h|v)>_model, the RBM's log-likelihood gradient with the model
+    expectation taken over ``v_model`` and the hidden units averaged analytically (Hinton 2010, eq. 9);
+    ``h_data`` and ``h_model`` are p(h = 1 | v) of each."""
+    weights = v_data.T @ h_data / len(v_data) - v_model.T @ h_model / len(v_model)
+    return weights, v_data.mean(0) - v_model.mean(0), h_data.mean(0) - h_model.mean(0)

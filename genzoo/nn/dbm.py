@@ -1,0 +1,106 @@
+"""Layered Boltzmann machines: binary layers x_0 (the visible units) .. x_L, weights between neighbours only.
+
+E(x) = -sum_l x_l.W_l.x_{l+1} - sum_l b_l.x_l (Salakhutdinov & Hinton 2009, eq. 1, there with L = 2).
+Given the even layers the odd ones are independent, and the other way round, so Gibbs sampling
+updates the two halves in turn and either half can be summed out in closed form: what exact
+enumeration and AIS do. An RBM is the case L = 1; both expose ``layer_weights`` and ``layer_biases``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from genzoo.nn.rbm import sample_bernoulli
+
+
+def layer_input(weights: Sequence[Tensor], biases: Sequence[Tensor], states: Sequence[Tensor | None],
+                layer: int) -> Tensor:
+    """b_l + x_{l-1}.W_{l-1} + W_l.x_{l+1}: the total input of layer ``layer`` from its neighbours' states."""
+    total = biases[layer]
+    if layer > 0:
+        total = torch.addmm(total, states[layer - 1], weights[layer - 1])
+    if layer < len(weights):
+        total = torch.addmm(total, states[layer + 1], weights[layer].T)
+    return total
+
+
+def log_summed_out(weights: Sequence[Tensor], biases: Sequence[Tensor], states: Sequence[Tensor | None],
+                   parity: int) -> Tensor:
+    """log sum over the layers of the other parity of exp(-E), for the given states of layers l with l % 2 == parity:
+    sum_l b_l.x_l over the given layers plus sum_j softplus(input_j) over the units summed out."""
+    total = 0
+    for layer in range(len(biases)):
+        if layer % 2 == parity:
+            total = total + states[layer] @ biases[layer]
+        else:
+            total = total + F.softplus(layer_input(weights, biases, states, layer)).sum(-1)
+    return total
+
+
+class DBM(nn.Module):
+    """A deep Boltzmann machine with layer sizes ``sizes`` (visible first); parameters updated by closed-form
+    statistics, not autograd."""
+
+    def __init__(self, sizes: Sequence[int]):
+        super().__init__()
+        self.layer_weights = nn.ParameterList(nn.Parameter(torch.zeros(a, b), requires_grad=False)
+                                              for a, b in zip(sizes[:-1], sizes[1:]))
+        self.layer_biases = nn.ParameterList(nn.Parameter(torch.zeros(n), requires_grad=False) for n in sizes)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(b) for b in self.layer_biases]
+
+    def conditional(self, states: Sequence[Tensor | None], layer: int) -> Tensor:
+        """p(x_l = 1 | neighbours) = sigmoid(input of layer l)."""
+        return torch.sigmoid(layer_input(self.layer_weights, self.layer_biases, states, layer))
+
+    def gibbs_sweep(self, states: list[Tensor], generator: torch.Generator | None = None) -> list[Tensor]:
+        """Odd layers given the even ones, then the even ones (visible included) given the odd: one sweep."""
+        states = list(states)
+        for parity in (1, 0):
+            for layer in range(parity, len(states), 2):
+                states[layer] = sample_bernoulli(self.conditional(states, layer), generator)
+        return states
+
+    def odd_probs(self, states: list[Tensor]) -> list[Tensor]:
+        """The states with each odd layer replaced by its probabilities given the even layers (Rao-Blackwellised
+        statistics for the model term of the gradient)."""
+        return [self.conditional(states, layer) if layer % 2 else states[layer] for layer in range(len(states))]
+
+    def mean_field(self, v: Tensor, steps: int) -> list[Tensor]:
+        """[v, mu_1, .., mu_L]: the factorial q(h | v) that maximises the variational bound, by ``steps`` rounds of
+        fixed-point updates mu_l = sigmoid(input of l) (Salakhutdinov & Hinton 2009, eq. 7), started from a bottom-up
+        pass whose inner weights are doubled to stand in for the missing top-down input (Section 3.1)."""
+        weights, biases = self.layer_weights, self.layer_biases
+        mu = [v]
+        for layer in range(1, len(biases)):
+            doubling = 2.0 if layer < len(weights) else 1.0
+            mu.append(torch.sigmoid(torch.addmm(biases[layer], mu[-1], weights[layer - 1], alpha=doubling)))
+        for _ in range(steps):
+            for layer in range(1, len(biases)):
+                mu[layer] = self.conditional(mu, layer)
+        return mu
+
+    def variational_bound(self, mu: list[Tensor]) -> Tensor:
+        """E_q[-E(v, h)] + H(q) per row for the factorial q of ``mu`` (mu[0] = v): log p(v) + log Z is at least this
+        (Salakhutdinov & Hinton 2009, eq. 6). The energy is multilinear, so its mean under q is the energy at mu."""
+        weights, biases = self.layer_weights, self.layer_biases
+        negative_energy = sum(m @ b for m, b in zip(mu, biases))
+        negative_energy = negative_energy + sum(((a @ w) * b).sum(-1) for a, w, b in zip(mu[:-1], weights, mu[1:]))
+        entropy = sum(binary_entropy(m).sum(-1) for m in mu[1:])
+        return negative_energy + entropy
+
+    def pairwise_statistics(self, states: Sequence[Tensor]) -> list[Tensor]:
+        """[<x_l x_{l+1}^T> for each weight matrix, then <x_l> for each bias], averaged over the rows."""
+        n = len(states[0])
+        return [a.T @ b / n for a, b in zip(states[:-1], states[1:])] + [s.mean(0) for s in states]
+
+
+def binary_entropy(p: Tensor) -> Tensor:
+    """-p log p - (1 - p) log (1 - p), elementwise, 0 at p in {0, 1}."""
+    return -(torch.special.xlogy(p, p) + torch.special.xlogy(1 - p, 1 - p))
