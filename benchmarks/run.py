@@ -373,7 +373,7 @@ def main() -> None:
     parser.add_argument("--dbn-epochs", type=int, default=60, help="DBN training epochs, split between its layers")
     parser.add_argument("--dbn-samples", type=int, default=100, help="samples of q per test image for the DBN bound")
     parser.add_argument("--dbm-epochs", type=int, default=60, help="DBM training epochs, pretraining included")
-    parser.add_argument("--helmholtz-epochs", type=int, default=100,
+    parser.add_argument("--helmholtz-epochs", type=int, default=60,
                         help="Helmholtz machine training epochs, the same for both algorithms (budget)")
     parser.add_argument("--betas", type=int, default=14_500, help="AIS intermediate distributions")
     parser.add_argument("--chains", type=int, default=100, help="AIS chains")

@@ -1,7 +1,8 @@
-"""``genzoo demo``: a VAE, a DCGAN and an RBM trained briefly on scikit-learn's 8x8 digits, shown on one page.
+"""``genzoo demo``: a VAE, a DCGAN and the Boltzmann family trained briefly on scikit-learn's 8x8 digits, on one page.
 
-Runs offline everywhere in a few minutes on two cores: three kinds of model (a variational one, an
-adversarial one and an energy-based one) through the same loop, data, checkpoints and evaluation.
+Runs offline everywhere in a few minutes on two cores: a variational model, an adversarial one, the
+energy-based ones (RBM, DBN, DBM) and a Helmholtz machine, through the same loop, data, checkpoints
+and evaluation.
 """
 
 from __future__ import annotations
@@ -23,12 +24,20 @@ DEMO_RUNS = {
     "rbm": ("rbm", ["train.epochs=200", "train.batch_size=50", "data.binarize=dynamic", "model.hidden=64",
                     "model.persistent=true", "model.persistent_chains=50", "model.lr=0.05", "model.momentum_warmup=500",
                     "train.sample_every=10000"]),
+    "dbn": ("dbn", ["train.epochs=200", "train.batch_size=50", "data.binarize=dynamic", "model.layers=[64,128]",
+                    "model.persistent=true", "model.persistent_chains=50", "model.lr=0.05", "model.momentum_warmup=500",
+                    "train.sample_every=10000"]),
+    "dbm": ("dbm", ["train.epochs=200", "train.batch_size=50", "data.binarize=dynamic", "model.layers=[64,64]",
+                    "model.persistent=true", "model.persistent_chains=50", "model.lr=0.05", "model.joint_lr=0.01",
+                    "model.momentum_warmup=500", "train.sample_every=10000"]),
+    "helmholtz": ("helmholtz", ["train.epochs=200", "train.batch_size=50", "data.binarize=dynamic",
+                                "model.layers=[64,32]", "model.algorithm=reweighted", "train.sample_every=10000"]),
 }
 
 DEMO_METRICS = ["fd", "kid", "pr", "dc", "cs", "modes", "nll"]
 DEMO_SAMPLES = 1000
 
-INTRO = ("<p>Three models trained through the same loop on scikit-learn's 1,797 8x8 digits "
+INTRO = ("<p>Six models trained through the same loop on scikit-learn's 1,797 8x8 digits "
          "(the validation and test images held out), then scored by <code>genzoo eval</code> on one scale: "
          "distances in the features of genzoo's digits classifier (not comparable with Inception-based "
          "figures from papers) and, where the model defines one, the test log-likelihood. Retrain with "
@@ -51,5 +60,5 @@ def run_demo(out: Path, progress_bar: bool = True) -> Path:
     floor = real_floor(RealFeatures.of(load_feature_network("digits"), dataset), DEMO_SAMPLES)
     intro = INTRO + (f"<p>The floor of the sample metrics, {floor['samples']} real training images scored as if they "
                      f"were samples:</p><pre>{html.escape(format_table(floor))}</pre>")
-    return write_report(run_dirs, out / "index.html", "genzoo demo: VAE, DCGAN and RBM on 8x8 digits", intro,
+    return write_report(run_dirs, out / "index.html", "genzoo demo: six generative models on 8x8 digits", intro,
                         dataset.train.images[:64])

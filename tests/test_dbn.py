@@ -84,3 +84,23 @@ def test_a_trained_dbn_samples_shows_its_chain_and_logs_its_phases(tmp_path, tin
     records = [r for r in read_metrics(tmp_path / "dbn" / "metrics.jsonl") if r.get("split", "train") == "train"]
     assert {r["phase"] for r in records} == {"layer 1/2", "layer 2/2"}
     assert all(any(k.startswith(r["phase"].replace(" ", "")[:6]) for k in r) for r in records)
+
+
+def test_up_down_fine_tuning_unties_the_weights_without_changing_the_model_until_it_learns():
+    model = tiny_dbn(0)
+    model.cfg.fine_tune_fraction = 0.5
+    model.total_steps = 8
+    x = torch.bernoulli(torch.full((8, 1, 2, 3), 0.5), generator=torch.Generator().manual_seed(2))
+    for _ in range(4):
+        model.train_step(x, None)
+    assert model.phase() == "up-down" and not model.untied
+    v = x.flatten(1)
+    before = model.unnormalised_bound(v, 50, torch.Generator().manual_seed(3))
+    rbm_weights = model.learners[0].rbm.weights.clone()
+    model.cfg.lr = 0.0          # the untying alone (every update reads this config): weights start as the RBM's
+    model.train_step(x, None)
+    assert model.untied and torch.equal(model.generative_weights[0], rbm_weights)
+    assert torch.equal(model.unnormalised_bound(v, 50, torch.Generator().manual_seed(3)), before)
+    model.cfg.lr = 0.1
+    model.train_step(x, None)
+    assert not torch.equal(model.generative_weights[0], model.learners[0].rbm.weights)   # now they part ways

@@ -70,3 +70,8 @@ def require_binarized(model: str, binarized: bool) -> None:
     """The one-line error for a model of binary units (rbm, dbn, dbm, helmholtz) given grey images."""
     if not binarized:
         raise GenzooError(f"the {model} models binary images: add --set data.binarize=dynamic (or fixed)")
+
+
+def prefixed(prefix: str, scalars: dict[str, float]) -> dict[str, float]:
+    """Scalars renamed ``prefix_name``, so that each phase or part of a model logs under its own names."""
+    return {f"{prefix}_{key}": value for key, value in scalars.items()}

@@ -21,7 +21,7 @@ from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.partition import log_partition, minus_log_partition
-from genzoo.models.base import GenerativeModel, require_binarized
+from genzoo.models.base import GenerativeModel, prefixed, require_binarized
 from genzoo.nn.contrastive_divergence import (ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent,
                                               RunningMeans)
 from genzoo.nn.dbm import DBM
@@ -83,7 +83,7 @@ class DeepBoltzmannMachine(GenerativeModel):
         """The update at which each pretraining phase starts, then the start of joint training, then the total."""
         if self.total_steps is None:
             raise GenzooError("a dbm trains in phases of the run and needs its length: train it with 'genzoo train' "
-                              "(or set model.total_steps)")
+                              "(or set the model's total_steps attribute)")
         layers = len(self.pretraining)
         pretraining = round(self.total_steps * self.cfg.pretrain_fraction)
         return [pretraining * i // layers for i in range(layers + 1)] + [self.total_steps]
@@ -116,7 +116,7 @@ class DeepBoltzmannMachine(GenerativeModel):
         for module in self.pretraining[:layer]:
             v = sample_bernoulli(module.hidden_probs(v))
         scalars = self.pretraining[layer].update(v, phase_length)
-        return {f"pretrain_layer{layer + 1}_{key}": value for key, value in scalars.items()}
+        return prefixed(f"pretrain_layer{layer + 1}", scalars)
 
     @torch.no_grad()
     def compose(self) -> None:
@@ -161,7 +161,7 @@ class DeepBoltzmannMachine(GenerativeModel):
             for module in self.pretraining[:index]:
                 v = sample_bernoulli(module.hidden_probs(v))
             scalars = self.pretraining[index].data_scalars(v)
-            return {f"pretrain_layer{index + 1}_{key}": value for key, value in scalars.items()}
+            return prefixed(f"pretrain_layer{index + 1}", scalars)
         mu = self.dbm.mean_field(x.flatten(1), self.cfg.mean_field_steps)
         return {"variational_free_energy": -self.dbm.variational_bound(mu).mean().item()}
 

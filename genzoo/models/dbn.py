@@ -3,9 +3,11 @@
 P(v, h_1, .., h_L) = P(h_{L-1}, h_L) prod_l P(h_{l-1} | h_l): the top two layers form an RBM and the
 layers below are directed, each using the weights and visible biases of the RBM trained at that
 level. Training has one phase per layer; layer l learns from samples of q(h_l | h_{l-1}) of the
-frozen layers below. Generation is Gibbs sampling in the top RBM, then one top-down pass. The test
-log-likelihood is the variational lower bound with log Z of the top RBM by AIS (Salakhutdinov &
-Murray 2008, Section 5, eq. 21).
+frozen layers below. An optional last phase fine-tunes the whole network by the up-down algorithm
+(Hinton, Osindero & Teh 2006, Section 5 and Appendix B), with the recognition and generative
+weights of the directed layers untied. Generation is Gibbs sampling in the top RBM, then one
+top-down pass. The test log-likelihood is the variational lower bound with log Z of the top RBM by
+AIS (Salakhutdinov & Murray 2008, Section 5, eq. 21).
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.partition import log_partition, minus_log_partition
-from genzoo.models.base import GenerativeModel, require_binarized
-from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig
+from genzoo.models.base import GenerativeModel, prefixed, require_binarized
+from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent
 from genzoo.nn.dbm import binary_entropy
 from genzoo.nn.rbm import RBM, sample_bernoulli
+from genzoo.nn.sigmoid_belief import bernoulli_log_prob
 
 
 @dataclass
@@ -32,6 +34,9 @@ class DBNConfig(ContrastiveDivergenceConfig):
     layers: tuple[int, ...] = option((500, 2000), "hidden layer sizes, bottom to top; the top two layers form an "
                                      "RBM (Salakhutdinov & Murray 2008: 500-2000 on MNIST)", low=1)
     sample_steps: int = option(1000, "Gibbs sweeps in the top RBM before the top-down pass", low=1)
+    fine_tune_fraction: float = option(0.0, "share of the run spent on up-down fine-tuning after the greedy layers "
+                                       "(Hinton, Osindero & Teh 2006, Appendix B); 0 keeps the greedy DBN",
+                                       low=0.0, high=0.9)
 
 
 class DBN(GenerativeModel):
@@ -50,8 +55,17 @@ class DBN(GenerativeModel):
             rbm = RBM(visible, hidden)
             rbm.weights.normal_(0, 0.01)   # Hinton 2010, Section 8
             self.learners.append(ContrastiveDivergence(rbm, cfg))
-        self.optimizers = {f"layer{i + 1}": learner.optimizer for i, learner in enumerate(self.learners)}
+        # p(h_{l-1} | h_l) of the directed layers: tied to the RBMs' weights until up-down fine-tuning unties them
+        self.generative_weights = nn.ParameterList(nn.Parameter(torch.zeros(a, b), requires_grad=False)
+                                                   for a, b in zip(sizes[:-2], sizes[1:-1]))
+        self.generative_biases = nn.ParameterList(nn.Parameter(torch.zeros(a), requires_grad=False)
+                                                  for a in sizes[:-2])
+        self.up_down = GradientAscent([*self.generative_weights, *(m.rbm.weights for m in self.learners[:-1])],
+                                      [*self.generative_biases, *(m.rbm.hidden_bias for m in self.learners[:-1])], cfg)
+        self.optimizers = {**{f"layer{i + 1}": learner.optimizer for i, learner in enumerate(self.learners)},
+                           "up_down": self.up_down.optimizer}
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+        self.register_buffer("untied", torch.zeros((), dtype=torch.bool))
 
     @classmethod
     def resolve(cls, cfg: DBNConfig, binarized: bool) -> DBNConfig:
@@ -62,19 +76,34 @@ class DBN(GenerativeModel):
         return cfg
 
     def phase_bounds(self) -> list[int]:
-        """The update at which each layer starts, and the total: the run split equally between the layers."""
+        """The update at which each layer's greedy phase starts, then the start of up-down fine-tuning, then the
+        total: the greedy share of the run split equally between the layers."""
         if self.total_steps is None:
             raise GenzooError("a dbn trains its layers in phases of the run and needs its length: train it with "
-                              "'genzoo train' (or set model.total_steps)")
+                              "'genzoo train' (or set the model's total_steps attribute)")
         layers = len(self.learners)
-        return [self.total_steps * i // layers for i in range(layers + 1)]
+        greedy = self.total_steps - round(self.total_steps * self.cfg.fine_tune_fraction)
+        return [greedy * i // layers for i in range(layers + 1)] + [self.total_steps]
 
-    def layer_in_training(self) -> int:
+    def phase_index(self) -> int:
+        """0 .. L-1: greedy training of layer i + 1; L: up-down fine-tuning."""
         bounds = self.phase_bounds()
-        return max(i for i in range(len(self.learners)) if self.updates >= bounds[i])
+        return max(i for i in range(len(bounds) - 1) if self.updates >= bounds[i])
 
     def phase(self) -> str:
-        return f"layer {self.layer_in_training() + 1}/{len(self.learners)}"
+        index, layers = self.phase_index(), len(self.learners)
+        return f"layer {index + 1}/{layers}" if index < layers else "up-down"
+
+    def generative_layer(self, layer: int) -> tuple[Tensor, Tensor]:
+        """(weights, visible biases) of p(h_{l-1} | h_l) for directed layer ``layer`` (0 for p(v | h_1))."""
+        if self.untied:
+            return self.generative_weights[layer], self.generative_biases[layer]
+        rbm = self.learners[layer].rbm
+        return rbm.weights, rbm.visible_bias
+
+    def generative_mean(self, layer: int, h: Tensor) -> Tensor:
+        weights, bias = self.generative_layer(layer)
+        return torch.sigmoid(torch.addmm(bias, h, weights.T))
 
     @torch.no_grad()
     def recognise(self, v: Tensor, layers: int, generator: torch.Generator | None = None) -> Tensor:
@@ -84,25 +113,65 @@ class DBN(GenerativeModel):
         return v
 
     def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
-        """One CD-k or PCD update of the layer in training, on samples of the data passed up the frozen layers."""
-        layer = self.layer_in_training()
-        bounds = self.phase_bounds()
-        scalars = self.learners[layer].update(self.recognise(x.flatten(1), layer), bounds[layer + 1] - bounds[layer])
+        """One CD-k or PCD update of the layer in training, on samples of the data passed up the frozen layers; or,
+        in the last phase, one up-down update."""
+        index, bounds = self.phase_index(), self.phase_bounds()
+        top = len(self.learners) - 1
+        if index < len(self.learners):   # the top RBM's lr schedule spans its greedy phase and fine-tuning
+            length = bounds[-1] - bounds[top] if index == top else bounds[index + 1] - bounds[index]
+            scalars = self.learners[index].update(self.recognise(x.flatten(1), index), length)
+            scalars = prefixed(f"layer{index + 1}", scalars)
+        else:
+            scalars = self.up_down_step(x.flatten(1), self.updates.item() - bounds[index], bounds[-1] - bounds[index],
+                                        bounds[-1] - bounds[top])
         self.updates += 1
-        return {f"layer{layer + 1}_{key}": value for key, value in scalars.items()}
+        return scalars
+
+    @torch.no_grad()
+    def up_down_step(self, v: Tensor, update: int, phase_length: int, top_length: int) -> dict[str, float]:
+        """Hinton, Osindero & Teh 2006, Appendix B: an up pass with the recognition weights trains the generative
+        ones by the delta rule; the top RBM takes a CD step from the up pass's top state (its lr schedule spans its
+        greedy phase and this one); a down pass from the top RBM's chain trains the recognition weights."""
+        if not self.untied:
+            for layer, learner in enumerate(self.learners[:-1]):
+                self.generative_weights[layer].copy_(learner.rbm.weights)
+                self.generative_biases[layer].copy_(learner.rbm.visible_bias)
+            self.untied.fill_(True)
+        directed, top = self.learners[:-1], self.learners[-1]
+        wake = [v]
+        for learner in directed:
+            wake.append(sample_bernoulli(learner.hidden_probs(wake[-1])))
+        scalars = prefixed("top", top.update(wake[-1], top_length))
+        sleep = [top.gibbs(wake[-1], self.cfg.cd_steps)]
+        for layer in reversed(range(len(directed))):
+            sleep.insert(0, sample_bernoulli(self.generative_mean(layer, sleep[0])))
+        n = len(v)
+        generative, recognition = [], []
+        for layer, learner in enumerate(directed):
+            below, above = wake[layer], wake[layer + 1]
+            error = below - self.generative_mean(layer, above)
+            generative.append((error.T @ above / n, error.mean(0)))
+            below, above = sleep[layer], sleep[layer + 1]
+            error = above - learner.hidden_probs(below)
+            recognition.append((below.T @ error / n, error.mean(0)))
+        gradients = ([g[0] for g in generative] + [r[0] for r in recognition]
+                     + [g[1] for g in generative] + [r[1] for r in recognition])
+        lr = self.up_down.ascend(gradients, update, phase_length)
+        reconstruction = self.generative_mean(0, wake[1])
+        return {**scalars, "wake_reconstruction_error": (v - reconstruction).square().sum(1).mean().item(), "lr": lr}
 
     @torch.no_grad()
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
-        layer = self.layer_in_training()
+        layer = min(self.phase_index(), len(self.learners) - 1)
         scalars = self.learners[layer].data_scalars(self.recognise(x.flatten(1), layer))
-        return {f"layer{layer + 1}_{key}": value for key, value in scalars.items()}
+        return prefixed(f"layer{layer + 1}", scalars)
 
     @torch.no_grad()
     def generate_down(self, top_visible: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Images p(v | h_1) from probabilities of h_{L-1}: sample it, then sample each directed layer downwards."""
         h = sample_bernoulli(top_visible, generator)
-        for learner in reversed(self.learners[:-1]):
-            probs = learner.visible_mean(h)
+        for layer in reversed(range(len(self.learners) - 1)):
+            probs = self.generative_mean(layer, h)
             h = sample_bernoulli(probs, generator)
         return probs.reshape(len(probs), *self.image_shape)
 
@@ -128,12 +197,12 @@ class DBN(GenerativeModel):
         recognition pass q (the entropies in closed form given each layer's input): the bound plus log Z_top."""
         x = v.repeat(samples, 1)
         total = torch.zeros(len(x), dtype=torch.float64)
-        for learner in self.learners[:-1]:
+        for layer, learner in enumerate(self.learners[:-1]):
             probs = learner.hidden_probs(x)
             h = sample_bernoulli(probs, generator)
             total += binary_entropy(probs).sum(1, dtype=torch.float64)
-            logits = torch.addmm(learner.rbm.visible_bias, h, learner.rbm.weights.T)
-            total -= F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1, dtype=torch.float64)
+            weights, bias = self.generative_layer(layer)
+            total += bernoulli_log_prob(torch.addmm(bias, h, weights.T), x).double()
             x = h
         total -= self.learners[-1].rbm.free_energy(x).double()
         return total.reshape(samples, len(v)).mean(0)

@@ -22,7 +22,7 @@ from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.iwae import iwae_bound
-from genzoo.models.base import GenerativeModel
+from genzoo.models.base import GenerativeModel, require_binarized
 from genzoo.nn.sigmoid_belief import FactorialBernoulli, SigmoidBeliefChain
 
 
@@ -68,8 +68,7 @@ class HelmholtzMachine(GenerativeModel):
 
     @classmethod
     def resolve(cls, cfg: HelmholtzConfig, binarized: bool) -> HelmholtzConfig:
-        if not binarized:
-            raise GenzooError("the helmholtz machine models binary images: add --set data.binarize=dynamic (or fixed)")
+        require_binarized(cls.name, binarized)
         if cfg.algorithm == "wake-sleep" and not cfg.sleep_phase_q:
             raise GenzooError("model.sleep_phase_q=false would leave wake-sleep's recognition network untrained: "
                               "it is an option of --set model.algorithm=reweighted")
