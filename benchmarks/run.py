@@ -226,7 +226,7 @@ def dbm_mnist(args: argparse.Namespace) -> None:
                     f"DBM 784-500-1000 trained {args.dbm_epochs} epochs on MNIST binarized once (fixed, data.seed 0; "
                     "50,000 train images): the first 30% of the run greedy pretraining of the two RBMs by persistent "
                     "CD with doubled inputs, then joint training (10 mean-field rounds for the data term, 100 "
-                    "persistent chains with one Gibbs sweep per update for the model term, lr 0.005 falling linearly "
+                    "persistent chains with one Gibbs sweep per update for the model term, lr 0.002 falling linearly "
                     "to 0); test log-likelihood as the mean-field lower bound (30 rounds) per test image minus log Z "
                     "by AIS from the base-rate model, with the reverse check; sample metrics on 10,000 samples (300 "
                     "Gibbs sweeps each)",
