@@ -28,6 +28,14 @@ def published(r: dict) -> str:
     return f"{r['published']['value']} ({r['published']['source']})"
 
 
+def annealed(ll: dict) -> str:
+    """A log-likelihood with the forward and reverse AIS log Z behind it, and AIS's warning if it gave one."""
+    ais = ll["details"]
+    value = f"{ll['value']:.2f} ± {ll['stderr']:.2f}"
+    return ((f"untrusted {value}" if ais["warning"] else f"**{value}**") + f"; log Z {ais['log_partition']['value']:.2f},"
+            f" reverse AIS {ais['reverse_log_partition']['value']:.2f}" + (f"; {ais['warning']}" if ais["warning"] else ""))
+
+
 def rows(results: Path) -> list[str]:
     lines = ["| benchmark | measured | published | budget | machine, commit |", "|---|---|---|---|---|"]
     for r in read_results(results):
@@ -47,12 +55,13 @@ def rows(results: Path) -> list[str]:
                              where))
         elif r["benchmark"] in BOLTZMANN:
             ll = r["metrics"]["log_likelihood"]
-            ais = ll["details"]
             budget = ", ".join(f"{k} {v:,}" for k, v in ll["budget"].items())
-            lines.append(row(BOLTZMANN[r["benchmark"]], f"**{ll['value']:.2f} ± {ll['stderr']:.2f}**; log Z "
-                             f"{ais['log_partition']['value']:.2f}, reverse AIS {ais['reverse_log_partition']['value']:.2f}"
-                             + (f"; {ais['warning']}" if ais["warning"] else ""), published(r),
+            lines.append(row(BOLTZMANN[r["benchmark"]], annealed(ll), published(r),
                              f"{r['training']['epochs']} epochs; {budget}; seed {p['seed']}", where))
+        elif r["benchmark"] == "longer_annealing":
+            ll = r["metrics"]["log_likelihood"]
+            lines.append(row(f"{r['run']}: the same log-likelihood with longer annealing", annealed(ll), "—",
+                             ", ".join(f"{k} {v:,}" for k, v in ll["budget"].items()) + f"; seed {p['seed']}", where))
         elif r["benchmark"] == "helmholtz_mnist":
             runs, quotes = r["runs"], r["published"]
             measured = []
