@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import torch
 
 from genzoo import run
@@ -15,42 +16,46 @@ from genzoo.run import open_run
 from genzoo.train.metrics_log import read_metrics
 
 SIZES = (5, 4, 3)
+DEEPER = (4, 3, 3, 2)   # three hidden layers: the odd ones (h1, h3) are summed out together
 
 
-def tiny_dbm(seed: int, scale: float = 1.0) -> DBM:
+def tiny_dbm(seed: int, scale: float = 1.0, sizes: tuple[int, ...] = SIZES) -> DBM:
     g = torch.Generator().manual_seed(seed)
-    dbm = DBM(SIZES)
+    dbm = DBM(sizes)
     for parameter in dbm.parameters():
         parameter.copy_(torch.randn(parameter.shape, generator=g) * scale)
     return dbm
 
 
 def all_states_log_weights(dbm: DBM) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every joint state (v, h1, h2) of the tiny DBM and its -E, by brute force over all 12 bits."""
-    states = binary_states(sum(SIZES))
-    v, h1, h2 = states.split(SIZES, dim=1)
-    w1, w2 = (w.double() for w in dbm.layer_weights)
-    b0, b1, b2 = (b.double() for b in dbm.layer_biases)
-    negative_energy = ((v @ w1) * h1).sum(1) + ((h1 @ w2) * h2).sum(1) + v @ b0 + h1 @ b1 + h2 @ b2
+    """Every joint state (v, h1, ..) of a tiny DBM and its -E, by brute force over all its bits."""
+    states = binary_states(sum(dbm.sizes))
+    layers = states.split(dbm.sizes, dim=1)
+    weights = [w.double() for w in dbm.layer_weights]
+    biases = [b.double() for b in dbm.layer_biases]
+    negative_energy = sum(((a @ w) * b).sum(1) for a, w, b in zip(layers, weights, layers[1:]))
+    negative_energy = negative_energy + sum(x @ b for x, b in zip(layers, biases))
     return states, negative_energy
 
 
 def exact_log_likelihood(dbm: DBM, images: torch.Tensor) -> torch.Tensor:
     states, negative_energy = all_states_log_weights(dbm)
     log_z = torch.logsumexp(negative_energy, 0)
-    v = states[:, :SIZES[0]]
+    v = states[:, :dbm.sizes[0]]
     return torch.stack([torch.logsumexp(negative_energy[(v == x).all(1)], 0) - log_z for x in images.double()])
 
 
-def test_summing_out_the_odd_layers_gives_the_brute_force_log_partition():
-    dbm = tiny_dbm(0)
+@pytest.mark.parametrize("sizes", [SIZES, DEEPER])
+def test_summing_out_the_odd_layers_gives_the_brute_force_log_partition(sizes):
+    dbm = tiny_dbm(0, sizes=sizes)
     _, negative_energy = all_states_log_weights(dbm)
     assert abs(log_partition_exact(dbm) - torch.logsumexp(negative_energy, 0).item()) < 1e-9
 
 
-def test_ais_matches_the_exact_log_partition_of_a_tiny_dbm_forward_and_reverse():
-    dbm = tiny_dbm(1)
-    data = torch.bernoulli(torch.full((200, SIZES[0]), 0.3), generator=torch.Generator().manual_seed(2))
+@pytest.mark.parametrize("sizes", [SIZES, DEEPER])
+def test_ais_matches_the_exact_log_partition_of_a_tiny_dbm_forward_and_reverse(sizes):
+    dbm = tiny_dbm(1, sizes=sizes)
+    data = torch.bernoulli(torch.full((200, sizes[0]), 0.3), generator=torch.Generator().manual_seed(2))
     result = log_partition_by_annealing(BaseRatePath.from_data(dbm, data), annealing_schedule(3000), 300, seed=0)
     exact = log_partition_exact(dbm)
     assert abs(result.log_partition.value - exact) < 0.1, (result.log_partition.value, exact)
@@ -58,9 +63,10 @@ def test_ais_matches_the_exact_log_partition_of_a_tiny_dbm_forward_and_reverse()
     assert result.warning is None
 
 
-def test_mean_field_climbs_to_a_bound_below_the_exact_log_likelihood():
-    dbm = tiny_dbm(3)
-    images = binary_states(SIZES[0]).float()
+@pytest.mark.parametrize("sizes", [SIZES, DEEPER])
+def test_mean_field_climbs_to_a_bound_below_the_exact_log_likelihood(sizes):
+    dbm = tiny_dbm(3, sizes=sizes)
+    images = binary_states(sizes[0]).float()
     exact = exact_log_likelihood(dbm, images)
     log_z = log_partition_exact(dbm)
     bounds = [dbm.variational_bound(dbm.mean_field(images, steps)).double() - log_z for steps in (0, 1, 5, 50)]
