@@ -15,10 +15,10 @@ from genzoo.run import open_run
 from genzoo.train.metrics_log import read_metrics
 
 
-def tiny_dbn(seed: int) -> DBN:
+def tiny_dbn(seed: int, fine_tune_fraction: float = 0.0) -> DBN:
     """6 visible units, then 4 and 3 hidden: small enough to enumerate."""
     torch.manual_seed(seed)
-    model = DBN(DBNConfig(layers=(4, 3)), (1, 2, 3), 10)
+    model = DBN(DBNConfig(layers=(4, 3), fine_tune_fraction=fine_tune_fraction), (1, 2, 3), 10)
     for learner in model.learners:
         for parameter in learner.rbm.parameters():
             parameter.normal_(0, 1.0)
@@ -87,8 +87,7 @@ def test_a_trained_dbn_samples_shows_its_chain_and_logs_its_phases(tmp_path, tin
 
 
 def test_up_down_fine_tuning_unties_the_weights_without_changing_the_model_until_it_learns():
-    model = tiny_dbn(0)
-    model.cfg.fine_tune_fraction = 0.5
+    model = tiny_dbn(0, fine_tune_fraction=0.5)
     model.total_steps = 8
     x = torch.bernoulli(torch.full((8, 1, 2, 3), 0.5), generator=torch.Generator().manual_seed(2))
     for _ in range(4):

@@ -55,17 +55,19 @@ class DBN(GenerativeModel):
             rbm = RBM(visible, hidden)
             rbm.weights.normal_(0, 0.01)   # Hinton 2010, Section 8
             self.learners.append(ContrastiveDivergence(rbm, cfg))
-        # p(h_{l-1} | h_l) of the directed layers: tied to the RBMs' weights until up-down fine-tuning unties them
-        self.generative_weights = nn.ParameterList(nn.Parameter(torch.zeros(a, b), requires_grad=False)
-                                                   for a, b in zip(sizes[:-2], sizes[1:-1]))
-        self.generative_biases = nn.ParameterList(nn.Parameter(torch.zeros(a), requires_grad=False)
-                                                  for a in sizes[:-2])
-        self.up_down = GradientAscent([*self.generative_weights, *(m.rbm.weights for m in self.learners[:-1])],
-                                      [*self.generative_biases, *(m.rbm.hidden_bias for m in self.learners[:-1])], cfg)
-        self.optimizers = {**{f"layer{i + 1}": learner.optimizer for i, learner in enumerate(self.learners)},
-                           "up_down": self.up_down.optimizer}
+        self.optimizers = {f"layer{i + 1}": learner.optimizer for i, learner in enumerate(self.learners)}
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
-        self.register_buffer("untied", torch.zeros((), dtype=torch.bool))
+        if cfg.fine_tune_fraction > 0:
+            # p(h_{l-1} | h_l) of the directed layers: tied to the RBMs' weights until up-down fine-tuning unties them
+            self.generative_weights = nn.ParameterList(nn.Parameter(torch.zeros(a, b), requires_grad=False)
+                                                       for a, b in zip(sizes[:-2], sizes[1:-1]))
+            self.generative_biases = nn.ParameterList(nn.Parameter(torch.zeros(a), requires_grad=False)
+                                                      for a in sizes[:-2])
+            self.up_down = GradientAscent([*self.generative_weights, *(m.rbm.weights for m in self.learners[:-1])],
+                                          [*self.generative_biases, *(m.rbm.hidden_bias for m in self.learners[:-1])],
+                                          cfg)
+            self.optimizers["up_down"] = self.up_down.optimizer
+            self.register_buffer("untied", torch.zeros((), dtype=torch.bool))
 
     @classmethod
     def resolve(cls, cfg: DBNConfig, binarized: bool) -> DBNConfig:
@@ -96,7 +98,7 @@ class DBN(GenerativeModel):
 
     def generative_layer(self, layer: int) -> tuple[Tensor, Tensor]:
         """(weights, visible biases) of p(h_{l-1} | h_l) for directed layer ``layer`` (0 for p(v | h_1))."""
-        if self.untied:
+        if self.cfg.fine_tune_fraction > 0 and self.untied:
             return self.generative_weights[layer], self.generative_biases[layer]
         rbm = self.learners[layer].rbm
         return rbm.weights, rbm.visible_bias
