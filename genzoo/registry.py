@@ -7,12 +7,14 @@ from genzoo.models.base import GenerativeModel
 from genzoo.models.dbm import DeepBoltzmannMachine
 from genzoo.models.dbn import DBN
 from genzoo.models.dcgan import DCGAN
+from genzoo.models.gan import GAN
 from genzoo.models.helmholtz import HelmholtzMachine
 from genzoo.models.rbm import RestrictedBoltzmannMachine
 from genzoo.models.vae import VAE
+from genzoo.models.wgan import WGAN, WGANGP
 
 MODELS: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (
-    VAE, DCGAN, RestrictedBoltzmannMachine, DBN, DeepBoltzmannMachine, HelmholtzMachine)}
+    VAE, GAN, DCGAN, WGAN, WGANGP, RestrictedBoltzmannMachine, DBN, DeepBoltzmannMachine, HelmholtzMachine)}
 
 
 def model_class(name: str) -> type[GenerativeModel]:

@@ -50,7 +50,8 @@ def crash(self, x, y, real):
 @pytest.mark.parametrize("model_name, binarize, checkpoint_every, crash_at, saved_at", [
     ("vae", "dynamic", 10, 56, 50), ("dcgan", "none", 10, 56, 50), ("vae", "dynamic", 37, 40, 37),
     ("rbm", "dynamic", 10, 56, 50), ("helmholtz", "dynamic", 10, 56, 50), ("dbn", "dynamic", 10, 56, 50),
-    ("dbm", "dynamic", 10, 56, 50), ("dbm", "dynamic", 10, 36, 30), ("dbn", "dynamic", 10, 66, 60)])
+    ("dbm", "dynamic", 10, 56, 50), ("dbm", "dynamic", 10, 36, 30), ("dbn", "dynamic", 10, 66, 60),
+    ("gan", "none", 10, 56, 50), ("wgan", "none", 10, 56, 50), ("wgan-gp", "none", 10, 56, 50)])
 def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch, tiny_config, model_name, binarize,
                                                            checkpoint_every, crash_at, saved_at):
     fine_tuning = ["model.fine_tune_fraction=0.3"] if (model_name, crash_at) == ("dbn", 66) else []   # up-down phase

@@ -1,0 +1,65 @@
+"""What every GAN shares: noise z, a generator whose tanh output is an image, the second network it plays
+against, one optimizer step per player, and the MLP or DCGAN networks of both."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from genzoo.data.preprocess import to_unit
+from genzoo.models.base import GenerativeModel
+from genzoo.nn.conv import Reshape, conv_decoder, conv_encoder, init_dcgan_weights, mlp
+
+NOISE = ("uniform", "normal")
+
+
+class AdversarialModel(GenerativeModel):
+    """A generator G(z) with images tanh(G(z)) in [-1, 1]; a subclass builds it and its opponent, names their
+    optimizers and plays the game in ``train_step``. Its config has ``latent_dim`` and ``noise``."""
+
+    generator: nn.Module
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n draws of z from p(z): uniform on [-1, 1]^latent_dim or standard normal, as the config says."""
+        if self.cfg.noise == "uniform":
+            return torch.rand(n, self.cfg.latent_dim, generator=generator) * 2 - 1
+        return torch.randn(n, self.cfg.latent_dim, generator=generator)
+
+    def generate(self, z: Tensor) -> Tensor:
+        """Images in [-1, 1], the range the networks see real images in."""
+        return torch.tanh(self.generator(z))
+
+    def _update(self, name: str, loss: Tensor) -> None:
+        """One step of the optimizer ``name`` down the gradient of ``loss``."""
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
+        return to_unit(self.generate(self.noise(n, generator)))
+
+
+def mlp_networks(latent_dim: int, image_shape: tuple[int, int, int], generator_hidden: tuple[int, ...],
+                 discriminator_hidden: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """G: z through ReLU layers to the flattened image; D: the flattened image through LeakyReLU layers (slope
+    0.01) to one logit or score. ReLU in G as in Arjovsky et al. 2017's MLP (Figure 6); a leaky rectifier in D in
+    place of Goodfellow et al. 2014's maxout, as Radford et al. 2015 (Section 3) found it works well there."""
+    pixels = math.prod(image_shape)
+    generator = nn.Sequential(mlp((latent_dim, *generator_hidden, pixels), "relu"), Reshape(*image_shape))
+    discriminator = nn.Sequential(nn.Flatten(), mlp((pixels, *discriminator_hidden, 1), "leaky_relu"))
+    return generator, discriminator
+
+
+def conv_networks(latent_dim: int, image_shape: tuple[int, int, int], generator_width: int,
+                  discriminator_width: int, discriminator_batch_norm: bool = True) -> tuple[nn.Module, nn.Module]:
+    """The DCGAN generator (batch norm) and discriminator with one output, initialised as in Radford et al. 2015."""
+    c, size, _ = image_shape
+    generator = conv_decoder(latent_dim, c, size, generator_width, batch_norm=True)
+    discriminator = conv_encoder(c, size, discriminator_width, 1, batch_norm=discriminator_batch_norm)
+    init_dcgan_weights(generator)
+    init_dcgan_weights(discriminator)
+    return generator, discriminator

@@ -1,0 +1,25 @@
+"""The two players' losses in the game of Goodfellow et al. 2014, eq. 1, from the discriminator's logits."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+GENERATOR_LOSSES = ("non-saturating", "minimax")
+
+
+def discriminator_loss(real_logits: Tensor, fake_logits: Tensor, real_label: float = 1.0) -> Tensor:
+    """-E[log D(x)] - E[log(1 - D(G(z)))], the negated value function D maximises; with ``real_label`` < 1 the real
+    images' target is smoothed and the fakes' stays 0 (one-sided label smoothing, Salimans et al. 2016, Section 3.4)."""
+    return (F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_label))
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+
+
+def generator_loss(fake_logits: Tensor, kind: str) -> Tensor:
+    """What G minimises: ``minimax`` is E[log(1 - D(G(z)))], its term of the value function (eq. 1);
+    ``non-saturating`` is -E[log D(G(z))] (Section 3), the same fixed point with a gradient that does not
+    vanish while D rejects the fakes: d/dl of log(1 - sigmoid(l)) is -D(G(z)), of -log sigmoid(l) is D(G(z)) - 1."""
+    if kind == "minimax":
+        return -F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
