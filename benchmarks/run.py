@@ -5,7 +5,7 @@
     python benchmarks/run.py rbm_mnist      # RBM, 500 hidden, PCD on binarized MNIST: AIS test log-likelihood
     python benchmarks/run.py dbn_mnist      # DBN 500-2000, greedy: variational bound with AIS on the top RBM
     python benchmarks/run.py dbm_mnist      # DBM 500-1000: AIS estimate of the mean-field bound
-    python benchmarks/run.py longer_annealing --runs dbn_mnist --long-betas 50000   # AIS again, longer
+    python benchmarks/run.py reevaluate --runs dbm_mnist --metrics fd,kid,pr,dc,cs,modes --why "..."   # again
     python benchmarks/run.py helmholtz_mnist  # Helmholtz machine 200-200: wake-sleep and reweighted wake-sleep
     python benchmarks/run.py eval_floors    # FD/KID/PR/DC of real training images against the test set
     python benchmarks/run.py eval_runs      # 'genzoo eval' on the vae_mnist and dcgan_mnist runs
@@ -212,9 +212,10 @@ def dbn_mnist(args: argparse.Namespace) -> None:
                     PUBLISHED_DBN, {"betas": args.betas, "chains": args.chains, "samples": args.dbn_samples}, args)
 
 
-def longer_annealing(args: argparse.Namespace) -> None:
-    """The log-likelihood of trained Boltzmann-family benchmark runs again, with --long-betas intermediate
-    distributions: for runs whose AIS check failed at the papers' 14,500."""
+def reevaluate(args: argparse.Namespace) -> None:
+    """Trained benchmark runs evaluated again by today's code, with --metrics (nll with --long-betas AIS
+    distributions): for a run whose AIS check failed at 14,500, or whose sampler was fixed after it trained."""
+    metrics = args.metrics.split(",")
     for name in args.runs.split(","):
         run_dir = RUNS / name
         if not (run_dir / "checkpoint.pt").exists():
@@ -222,14 +223,15 @@ def longer_annealing(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         trained = json.loads((RESULTS / f"{name}.json").read_text())
         budget = {**trained["metrics"]["log_likelihood"]["budget"], "betas": args.long_betas}
-        result = evaluate_run(run_dir, ["nll"], seed=args.seed, budget=budget, data_dir=args.data_dir)
+        result = evaluate_run(run_dir, metrics, n=10_000, seed=args.seed, budget=budget, data_dir=args.data_dir)
         dataset = load_dataset(result["dataset"], open_run(run_dir).config.data, args.data_dir)
-        write_result(f"{name}_longer_annealing", {
-            "benchmark": "longer_annealing", "run": name, "model": result["model"], "dataset": result["dataset"],
-            "what": f"the test log-likelihood of the {name} benchmark run evaluated again with {args.long_betas:,} "
-                    "AIS intermediate distributions (same chains, seed and test images), because its AIS check "
-                    "at 14,500 failed",
-            "step": result["step"], "metrics": result["metrics"],
+        write_result(f"{name}_reevaluated", {
+            "benchmark": "reevaluated", "run": name, "model": result["model"], "dataset": result["dataset"],
+            "what": f"the {name} benchmark run (trained by the command and commit in trained_by) evaluated again "
+                    f"by this commit's code: {', '.join(metrics)}"
+                    + (f", the log-likelihood with {args.long_betas:,} AIS intermediate distributions" if "nll" in metrics
+                       else "") + f"; why: {args.why}",
+            "step": result["step"], "metrics": result["metrics"], "feature_network": result["feature_network"],
             "trained_by": {k: trained["provenance"][k] for k in ("command", "commit", "date")},
             "provenance": provenance(args.seed, started, dataset),
         })
@@ -381,7 +383,7 @@ def eval_speed(args: argparse.Namespace) -> None:
 
 
 BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": rbm_mnist, "dbn_mnist": dbn_mnist,
-              "dbm_mnist": dbm_mnist, "longer_annealing": longer_annealing, "helmholtz_mnist": helmholtz_mnist,
+              "dbm_mnist": dbm_mnist, "reevaluate": reevaluate, "helmholtz_mnist": helmholtz_mnist,
               "eval_floors": eval_floors, "eval_runs": eval_runs,
               "eval_speed": eval_speed}
 
@@ -403,8 +405,10 @@ def main() -> None:
     parser.add_argument("--betas", type=int, default=14_500, help="AIS intermediate distributions")
     parser.add_argument("--chains", type=int, default=100, help="AIS chains")
     parser.add_argument("--long-betas", type=int, default=50_000, help="AIS intermediate distributions in "
-                        "longer_annealing")
-    parser.add_argument("--runs", default="dbn_mnist", help="comma-separated benchmark runs for longer_annealing")
+                        "reevaluate")
+    parser.add_argument("--metrics", default="nll", help="comma-separated metrics for reevaluate")
+    parser.add_argument("--why", default="", help="the reason for reevaluate, kept in its result")
+    parser.add_argument("--runs", default="dbn_mnist", help="comma-separated benchmark runs for reevaluate")
     parser.add_argument("--eval-k", type=int, default=1000, help="IWAE samples in eval_runs")
     parser.add_argument("--nll-images", type=int, default=2000, help="test images for the likelihood in eval_runs")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats in eval_speed")

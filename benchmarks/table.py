@@ -58,9 +58,9 @@ def rows(results: Path) -> list[str]:
             budget = ", ".join(f"{k} {v:,}" for k, v in ll["budget"].items())
             lines.append(row(BOLTZMANN[r["benchmark"]], annealed(ll), published(r),
                              f"{r['training']['epochs']} epochs; {budget}; seed {p['seed']}", where))
-        elif r["benchmark"] == "longer_annealing":
+        elif r["benchmark"] == "reevaluated" and "value" in r["metrics"].get("log_likelihood", {}):
             ll = r["metrics"]["log_likelihood"]
-            lines.append(row(f"{r['run']}: the same log-likelihood with longer annealing", annealed(ll), "—",
+            lines.append(row(f"{r['run']}: the same log-likelihood, evaluated again", annealed(ll), "—",
                              ", ".join(f"{k} {v:,}" for k, v in ll["budget"].items()) + f"; seed {p['seed']}", where))
         elif r["benchmark"] == "helmholtz_mnist":
             runs, quotes = r["runs"], r["published"]
@@ -112,6 +112,8 @@ def scored_sample_sets(r: dict) -> list[tuple[str, dict]]:
     """(label, metrics) of each sample set a result scored: none, one, or one per training algorithm."""
     if r["benchmark"] == "eval_floor":
         return [(f"real {r['dataset']} training images (floor)", r["metrics"])]
+    if r["benchmark"] == "reevaluated" and "fd" in r["metrics"]:
+        return [(f"{r['model']} on {r['dataset']} ({r['step']:,} steps), evaluated again", r["metrics"])]
     if r["benchmark"] == "eval_run" or r["benchmark"] in BOLTZMANN:
         return [(f"{r['model']} on {r['dataset']} ({r['step']:,} steps)", r["metrics"])]
     if r["benchmark"] == "helmholtz_mnist":

@@ -130,12 +130,18 @@ class DeepBoltzmannMachine(GenerativeModel):
         for layer in range(1, len(modules)):
             dbm.layer_biases[layer].copy_((modules[layer - 1].rbm.hidden_bias + modules[layer].rbm.visible_bias) / 2)
         dbm.layer_biases[-1].copy_(modules[-1].rbm.hidden_bias)
-        chains = len(self.persistent_chains)
-        states = [sample_bernoulli(self.pixel_means.base_rate().expand(chains, -1))]
+        self.persistent_chains.copy_(torch.cat(self.bottom_up_start(len(self.persistent_chains)), 1))
+
+    def bottom_up_start(self, n: int, generator: torch.Generator | None = None) -> list[Tensor]:
+        """States to start Gibbs chains from: v from the pixels' base rate, each hidden layer sampled given the one
+        below alone. Uniformly random hidden layers instead send a trained DBM's chains into a blurred mode that
+        a thousand sweeps do not leave."""
+        dbm = self.dbm
+        states = [sample_bernoulli(self.pixel_means.base_rate().expand(n, -1), generator)]
         for layer in range(1, len(dbm.sizes)):
-            states.append(sample_bernoulli(torch.sigmoid(states[-1] @ dbm.layer_weights[layer - 1]
-                                                         + dbm.layer_biases[layer])))
-        self.persistent_chains.copy_(torch.cat(states, 1))
+            states.append(sample_bernoulli(torch.sigmoid(torch.addmm(dbm.layer_biases[layer], states[-1],
+                                                                     dbm.layer_weights[layer - 1])), generator))
+        return states
 
     def chain_states(self) -> list[Tensor]:
         return list(self.persistent_chains.split(self.dbm.sizes, dim=1))
@@ -168,11 +174,8 @@ class DeepBoltzmannMachine(GenerativeModel):
 
     @torch.no_grad()
     def gibbs_chain(self, n: int, snapshots: int, every: int, generator: torch.Generator | None = None) -> Tensor:
-        """(snapshots, n, C, H, W): n chains from the base rate (hidden layers uniform), p(v | h_1) every ``every``
-        sweeps."""
-        sizes = self.dbm.sizes
-        states = [sample_bernoulli(self.pixel_means.base_rate().expand(n, -1), generator)]
-        states += [sample_bernoulli(torch.full((n, size), 0.5), generator) for size in sizes[1:]]
+        """(snapshots, n, C, H, W): n chains from a bottom-up start, p(v | h_1) every ``every`` sweeps."""
+        states = self.bottom_up_start(n, generator)
         frames = []
         for _ in range(snapshots):
             for _ in range(every):
