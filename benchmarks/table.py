@@ -56,7 +56,10 @@ def rows(results: Path) -> list[str]:
         elif r["benchmark"] in BOLTZMANN:
             ll = r["metrics"]["log_likelihood"]
             budget = ", ".join(f"{k} {v:,}" for k, v in ll["budget"].items())
-            lines.append(row(BOLTZMANN[r["benchmark"]], annealed(ll), published(r),
+            again = results / f"{r['benchmark']}_reevaluated.json"
+            measured = annealed(ll) + ("; superseded by the row 'evaluated again' (its reason is in that result)"
+                                       if again.exists() else "")
+            lines.append(row(BOLTZMANN[r["benchmark"]], measured, published(r),
                              f"{r['training']['epochs']} epochs; {budget}; seed {p['seed']}", where))
         elif r["benchmark"] == "reevaluated" and "value" in r["metrics"].get("log_likelihood", {}):
             ll = r["metrics"]["log_likelihood"]

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from genzoo.errors import GenzooError
-from genzoo.evaluate.ais import annealing_schedule, log_partition_ais
+from genzoo.evaluate.ais import BaseRatePath, log_partition_by_annealing, annealing_schedule, log_partition_ais
 from genzoo.evaluate.exact import binary_states, log_likelihood_exact_rbm, log_marginal_exact, log_partition_exact
 from genzoo.evaluate.iwae import iwae_bound
 from genzoo.nn.rbm import RBM
@@ -66,6 +66,18 @@ def test_ais_says_when_its_annealing_is_too_short_to_trust():
     result = log_partition_ais(rbm, annealing_schedule(10), chains=50, seed=0)
     assert result.warning is not None
     assert result.log_partition.value < log_partition_exact(rbm)   # the stochastic lower bound, far below
+
+
+def test_reverse_ais_from_model_samples_brackets_log_z_from_above():
+    rbm = random_rbm(16, 10, 2.5, 4)   # rugged: 100 distributions are too few for the forward run
+    states = binary_states(16).float()
+    log_p = log_likelihood_exact_rbm(rbm, states)
+    samples = states[torch.multinomial(log_p.exp(), 300, replacement=True,
+                                       generator=torch.Generator().manual_seed(5))]   # exact samples of the model
+    result = log_partition_by_annealing(BaseRatePath(rbm), annealing_schedule(100), 300, seed=0, model_samples=samples)
+    exact = log_partition_exact(rbm)   # the bidirectional sandwich of Grosse et al. 2015
+    assert result.log_partition.value < exact < result.reverse_log_partition.value
+    assert result.reverse_log_partition.method.startswith("reverse AIS from the model")
 
 
 class TinySigmoidBeliefNet(torch.nn.Module):

@@ -123,20 +123,26 @@ def anneal(path: AnnealingPath, betas: Tensor, state: Any, generator: torch.Gene
 
 @torch.no_grad()
 def log_partition_by_annealing(path: AnnealingPath, betas: Tensor, chains: int, seed: int = 0,
-                               reverse: bool = True) -> AISResult:
+                               reverse: bool = True, model_samples: Tensor | None = None) -> AISResult:
     """log Z of the model at the end of ``path`` by AIS with ``chains`` chains, and optionally the reverse check,
-    started from the forward chains' final states resampled in proportion to their weights."""
+    started from ``model_samples`` (states the model's own chains reached, e.g. persistent training chains: the
+    closest genzoo has to exact samples, and independent of the forward run) or, without them, from the forward
+    chains' final states resampled in proportion to their weights, which cannot reveal modes the forward run missed."""
     generator = torch.Generator().manual_seed(seed)
     budget = {"betas": len(betas) - 1, "chains": chains, "seed": seed}
     log_weights, final = anneal(path, betas, path.base_samples(chains, generator), generator)
     forward, ess = log_mean_exp_estimate(log_weights, path.log_base_partition(), 1, "AIS (stochastic lower bound)",
                                          budget)
     backward = None
-    if reverse:   # importance resampling turns the weighted final states into approximate model samples
-        chosen = torch.multinomial(torch.softmax(log_weights, 0), chains, replacement=True, generator=generator)
-        reverse_weights, _ = anneal(path, betas.flip(0), final[chosen], generator)
-        backward, _ = log_mean_exp_estimate(reverse_weights, path.log_base_partition(), -1,
-                                            "reverse AIS (approximate upper bound)", budget)
+    if reverse:
+        if model_samples is not None:
+            start = model_samples[torch.arange(chains) % len(model_samples)]
+            method = "reverse AIS from the model's own chains (approximate upper bound)"
+        else:   # importance resampling turns the weighted final states into approximate model samples
+            chosen = torch.multinomial(torch.softmax(log_weights, 0), chains, replacement=True, generator=generator)
+            start, method = final[chosen], "reverse AIS from resampled forward states (approximate upper bound)"
+        reverse_weights, _ = anneal(path, betas.flip(0), start, generator)
+        backward, _ = log_mean_exp_estimate(reverse_weights, path.log_base_partition(), -1, method, budget)
     return AISResult(forward, backward, ess)
 
 

@@ -21,10 +21,12 @@ def is_enumerable(machine) -> bool:
     return min(sum(sizes[0::2]), sum(sizes[1::2])) <= exact.MAX_ENUMERATED_BITS
 
 
-def log_partition(machine, base_visible_bias: Tensor, budget: dict[str, int], seed: int) -> Estimate:
+def log_partition(machine, base_visible_bias: Tensor, budget: dict[str, int], seed: int,
+                  model_samples: Tensor | None = None) -> Estimate:
     """Exact log Z when enumerable; else AIS from the base-rate model with ``base_visible_bias`` (from N(b, I) for a
     Gaussian-Bernoulli RBM), budget 'betas' (default 14,500) and 'chains' (default 100), the reverse check and its
-    warning in ``details``."""
+    warning in ``details``; the reverse run starts from ``model_samples`` (the AIS state: even layers side by side)
+    where the model has them."""
     gaussian = isinstance(machine, GaussianRBM)
     if gaussian and machine.hidden <= exact.MAX_ENUMERATED_BITS:
         return Estimate(exact.log_partition_exact_gaussian(machine), 0.0, 1, "exact", {}, {"log_partition": "exact"})
@@ -32,7 +34,8 @@ def log_partition(machine, base_visible_bias: Tensor, budget: dict[str, int], se
         return Estimate(exact.log_partition_exact(machine), 0.0, 1, "exact", {}, {"log_partition": "exact"})
     used = {"betas": budget.get("betas", 14_500), "chains": budget.get("chains", 100)}
     path = GaussianVisiblePath(machine) if gaussian else BaseRatePath(machine, base_visible_bias)
-    ais = log_partition_by_annealing(path, annealing_schedule(used["betas"]), used["chains"], seed)
+    ais = log_partition_by_annealing(path, annealing_schedule(used["betas"]), used["chains"], seed,
+                                     model_samples=model_samples)
     return Estimate(ais.log_partition.value, ais.log_partition.stderr, used["chains"], AIS_METHOD, used,
                     ais.to_dict())
 
@@ -47,8 +50,9 @@ def minus_log_partition(per_image: Tensor, log_z: Estimate, method: str, budget:
 
 
 @torch.no_grad()
-def rbm_log_likelihood(rbm, base_visible_bias: Tensor, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:
+def rbm_log_likelihood(rbm, base_visible_bias: Tensor, images: Tensor, budget: dict[str, int], seed: int,
+                       model_samples: Tensor | None = None) -> Estimate:
     """log p(v) = -F(v) - log Z of each image, averaged."""
-    log_z = log_partition(rbm, base_visible_bias, budget, seed)
+    log_z = log_partition(rbm, base_visible_bias, budget, seed, model_samples)
     method = "exact" if log_z.method == "exact" else log_z.method
     return minus_log_partition(-rbm.free_energy(images.flatten(1)), log_z, method, {})

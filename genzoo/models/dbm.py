@@ -199,6 +199,8 @@ class DeepBoltzmannMachine(GenerativeModel):
         steps = budget.get("mean_field_steps", 30)
         per_image = torch.cat([self.dbm.variational_bound(self.dbm.mean_field(chunk, steps)).double()
                                for chunk in images.flatten(1).split(1000)])
-        log_z = log_partition(self.dbm, torch.logit(self.pixel_means.base_rate()), budget, seed)
+        composed = bool(self.persistent_chains.any())   # the chains exist once joint training has begun
+        chains = torch.cat(self.chain_states()[0::2], 1) if composed else None
+        log_z = log_partition(self.dbm, torch.logit(self.pixel_means.base_rate()), budget, seed, chains)
         return minus_log_partition(per_image, log_z, f"mean-field lower bound ({steps} steps), log Z: {log_z.method}",
                                    {"mean_field_steps": steps})

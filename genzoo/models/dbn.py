@@ -218,6 +218,6 @@ class DBN(GenerativeModel):
         per_image = torch.cat([self.unnormalised_bound(chunk, samples, generator)
                                for chunk in v.split(max(1, 10_000 // samples))])
         top = self.learners[-1]
-        log_z = log_partition(top.rbm, torch.logit(top.base_rate()), budget, seed)
+        log_z = log_partition(top.rbm, torch.logit(top.base_rate()), budget, seed, top.model_samples())
         return minus_log_partition(per_image, log_z, f"variational lower bound ({samples} samples of q per image), "
                                    f"log Z of the top RBM: {log_z.method}", {"samples": samples})

@@ -108,7 +108,7 @@ class RestrictedBoltzmannMachine(GenerativeModel):
         from the base-rate model (budget 'betas', default 14,500, and 'chains', default 100). For Gaussian units, the
         log density of the grey pixels: that of the standardized vector minus V log(scale)."""
         estimate = rbm_log_likelihood(self.rbm, torch.logit(self.learner.base_rate()),
-                                      self.visible_units(images), budget, seed)
+                                      self.visible_units(images), budget, seed, self.learner.model_samples())
         if self.gaussian:
             estimate.value -= self.rbm.visible * math.log(self.pixel_scale.item())
             estimate.method = f"log density of grey pixels, continuous; {estimate.method}"

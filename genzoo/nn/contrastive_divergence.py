@@ -126,6 +126,11 @@ class ContrastiveDivergence(nn.Module):
     def base_rate(self) -> Tensor:
         return self.visible_means.base_rate()
 
+    def model_samples(self) -> Tensor | None:
+        """The persistent chains, approximate samples of the model once PCD has run, for AIS's reverse check; None
+        under CD, whose chains restart at the data."""
+        return self.persistent_chains if self.cfg.persistent and self.updates > 0 else None
+
     def update(self, v_data: Tensor, total_updates: int | None) -> dict[str, float]:
         """One CD-k or PCD update from a batch of binary visible vectors; ``total_updates`` sets the lr schedule."""
         if self.updates == 0:   # visible biases start at the first batch's means (Hinton 2010, Section 8)
