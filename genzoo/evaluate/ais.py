@@ -5,8 +5,10 @@ distributions f_k, reweighting as it goes; E[w] = Z_K / Z_0. Its log estimate is
 lower bound on log Z (Jensen). Run the other way, from samples of the target back to the base,
 it gives a stochastic upper bound when those samples are exact (Grosse, Ghahramani & Adams 2015,
 bidirectional Monte Carlo). Exact samples of an RBM are not available, so genzoo starts the reverse
-chains from the forward chains' final states resampled by their weights: the reverse figure is then
-only approximately an upper bound.
+chains from the model's persistent training chains where it has them, else from the forward chains'
+final states resampled by their weights; either way the reverse figure is only approximately an
+upper bound, and the second start cannot reveal modes the forward run missed (a DBM benchmark
+showed forward and resampled-reverse runs agreeing on a log Z far too low).
 A wide gap between the two, or degenerate weights, says the annealing was too short to trust; a
 small gap does not prove the estimate right (both runs can miss the same modes), which is why the
 tests hold AIS to exact values on models small enough to enumerate.
