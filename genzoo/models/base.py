@@ -66,6 +66,25 @@ class GenerativeModel(nn.Module):
         return {}
 
 
+class GibbsChainModel(GenerativeModel):
+    """A model that samples by running Gibbs chains (rbm, dbm): its samples are a chain's last snapshot, and its
+    figure ten chains side by side; it provides ``gibbs_chain(n, snapshots, every, generator)``."""
+
+    def gibbs_chain(self, n: int, snapshots: int, every: int, generator: torch.Generator | None = None) -> Tensor:
+        """(snapshots, n, C, H, W): E[v | h] of n chains every ``every`` sweeps."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
+        """E[v | h] after ``sample_steps`` Gibbs sweeps of n independent chains."""
+        return self.gibbs_chain(n, 1, self.cfg.sample_steps, generator)[0]
+
+    def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
+        """Ten Gibbs chains, one per row, E[v | h] every sample_steps / 10 sweeps."""
+        frames = self.gibbs_chain(10, 10, max(1, self.cfg.sample_steps // 10), generator)
+        return {"gibbs_chain": (frames.transpose(0, 1).flatten(0, 1), 10)}
+
+
 def require_binarized(model: str, binarized: bool) -> None:
     """The one-line error for a model of binary units (rbm, dbn, dbm, helmholtz) given grey images."""
     if not binarized:

@@ -21,7 +21,7 @@ from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.partition import log_partition, minus_log_partition
-from genzoo.models.base import GenerativeModel, prefixed, require_binarized
+from genzoo.models.base import GibbsChainModel, prefixed, require_binarized
 from genzoo.nn.contrastive_divergence import (ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent,
                                               RunningMeans)
 from genzoo.nn.dbm import DBM
@@ -45,7 +45,7 @@ class DBMConfig(ContrastiveDivergenceConfig):
     sample_steps: int = option(1000, "Gibbs sweeps before a chain's state is taken as a sample", low=1)
 
 
-class DeepBoltzmannMachine(GenerativeModel):
+class DeepBoltzmannMachine(GibbsChainModel):
     """A DBM of binary layers, pretrained greedily and then trained jointly; binarized images only."""
 
     name = "dbm"
@@ -182,14 +182,6 @@ class DeepBoltzmannMachine(GenerativeModel):
                 states = self.dbm.gibbs_sweep(states, generator)
             frames.append(self.dbm.conditional(states, 0).reshape(n, *self.image_shape))
         return torch.stack(frames)
-
-    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
-        return self.gibbs_chain(n, 1, self.cfg.sample_steps, generator)[0]
-
-    def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
-        """Ten Gibbs chains, one per row, p(v | h_1) every sample_steps / 10 sweeps."""
-        frames = self.gibbs_chain(10, 10, max(1, self.cfg.sample_steps // 10), generator)
-        return {"gibbs_chain": (frames.transpose(0, 1).flatten(0, 1), 10)}
 
     @torch.no_grad()
     def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:

@@ -17,7 +17,7 @@ from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.partition import rbm_log_likelihood
-from genzoo.models.base import GenerativeModel, require_binarized
+from genzoo.models.base import GibbsChainModel, require_binarized
 from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig
 from genzoo.nn.rbm import RBM, GaussianRBM
 
@@ -32,7 +32,7 @@ class RBMConfig(ContrastiveDivergenceConfig):
     sample_steps: int = option(1000, "Gibbs sweeps before a chain's state is taken as a sample", low=1)
 
 
-class RestrictedBoltzmannMachine(GenerativeModel):
+class RestrictedBoltzmannMachine(GibbsChainModel):
     """Binary hidden units; binary visible units for binarized images (``--set data.binarize=dynamic`` or fixed), or
     Gaussian ones for grey images (``--set model.visible=gaussian``)."""
 
@@ -83,16 +83,6 @@ class RestrictedBoltzmannMachine(GenerativeModel):
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """Mean free energy (the training batches log it too) and reconstruction error."""
         return self.learner.data_scalars(self.visible_units(x))
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
-        """p(v|h) after ``sample_steps`` Gibbs sweeps of n independent chains started from the base rate."""
-        return self.gibbs_chain(n, 1, self.cfg.sample_steps, generator)[0]
-
-    def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
-        """Ten Gibbs chains from the base rate, one per row, p(v|h) every sample_steps / 10 sweeps."""
-        frames = self.gibbs_chain(10, 10, max(1, self.cfg.sample_steps // 10), generator)
-        return {"gibbs_chain": (frames.transpose(0, 1).flatten(0, 1), 10)}
 
     @torch.no_grad()
     def gibbs_chain(self, n: int, snapshots: int, every: int, generator: torch.Generator | None = None) -> Tensor:
