@@ -101,7 +101,8 @@ def quality_rows(results: Path) -> list[str]:
     for r in ordered:
         for label, m in scored_sample_sets(r):
             nll = m.get("log_likelihood", {})
-            likelihood = (f"{nll['value']:.2f} ± {nll['stderr']:.2f} ({nll['method']}, "
+            untrusted = "untrusted (AIS check failed): " if nll.get("details", {}).get("warning") else ""
+            likelihood = (f"{untrusted}{nll['value']:.2f} ± {nll['stderr']:.2f} ({nll['method']}, "
                           + ", ".join(f"{k}={v}" for k, v in nll["budget"].items()) + f", n={nll['n']})"
                           if "value" in nll else "—")
             lines.append(f"| {label} | {m['fd']:.3f} | {1000 * m['kid']['value']:.3f} ± {1000 * m['kid']['std']:.3f} "
