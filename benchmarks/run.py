@@ -10,6 +10,8 @@
     python benchmarks/run.py eval_floors    # FD/KID/PR/DC of real training images against the test set
     python benchmarks/run.py eval_runs      # 'genzoo eval' on the vae_mnist and dcgan_mnist runs
     python benchmarks/run.py eval_speed     # seconds for FD, KID, PR/DC over 10,000 samples; AIS on a 784-500 RBM
+    python benchmarks/run.py gan_family     # every GAN at one budget on MNIST and Fashion-MNIST; its loss against FD
+    python benchmarks/run.py gan_modes      # mode collapse of an MLP GAN and WGAN: 25 Gaussians and MNIST
     python benchmarks/run.py all
 
 Data comes from genzoo's own search order (set GENZOO_DATA_DIR or --data-dir). Every result file
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import time
@@ -39,16 +40,14 @@ from genzoo.evaluate.kid import kernel_inception_distance
 from genzoo.evaluate.manifold import manifold_scores
 from genzoo.evaluate.suite import DEFAULT_METRICS, RealFeatures, evaluate_run, feature_network_summary, real_floor
 from genzoo.nn.rbm import RBM
-from genzoo.provenance import git_commit, stamp
-from genzoo.run import make_run_config, open_run, train
+from genzoo.run import make_run_config, open_run
 from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.grid import save_grid
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
-RUNS = ROOT / "benchmarks" / "runs"
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from table import write_readme_table  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from adversarial import gan_family, gan_modes  # noqa: E402
+from common import (RESULTS, ROOT, RUNS, fresh_run_dir, provenance,  # noqa: E402
+                    train_to_the_end, write_result)
 
 # Burda et al. 2015 ("Importance Weighted Autoencoders"), Table 1: VAE with one stochastic layer
 # (k = 1 training), test log-likelihood estimated with k = 5000.
@@ -60,35 +59,6 @@ PUBLISHED_VAE_NLL = {"value": -86.76, "source": "Burda, Grosse & Salakhutdinov 2
 VAE_SETTINGS = ["data.binarize=dynamic", "model.architecture=mlp", "model.hidden=[500,500]", "model.activation=tanh",
                 "train.sample_every=5000", "train.checkpoint_every=5000"]
 IWAE_K = 5000
-
-
-COMMIT_AT_START = git_commit()
-
-
-def provenance(seed: int, started: float, dataset) -> dict:
-    return {**stamp(seed, started, [Path(sys.executable).name, *sys.argv], COMMIT_AT_START),
-            "data": {"name": dataset.name, **dataset.provenance}}
-
-
-def write_result(name: str, result: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    write_readme_table(RESULTS, ROOT / "README.md")
-    print(json.dumps(result, indent=2))
-
-
-def fresh_run_dir(name: str) -> Path:
-    path = RUNS / name
-    shutil.rmtree(path, ignore_errors=True)
-    return path
-
-
-def train_to_the_end(cfg, run_dir: Path, args: argparse.Namespace):
-    """Train a fresh run; an interrupted benchmark writes no result."""
-    outcome, trainer = train(cfg, run_dir, data_dir=args.data_dir, progress_bar=not args.quiet)
-    if outcome != "finished":
-        sys.exit(f"benchmark interrupted at step {trainer.progress.step}: no result written")
-    return trainer
 
 
 def vae_mnist(args: argparse.Namespace) -> None:
@@ -386,7 +356,7 @@ def eval_speed(args: argparse.Namespace) -> None:
 BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": rbm_mnist, "dbn_mnist": dbn_mnist,
               "dbm_mnist": dbm_mnist, "reevaluate": reevaluate, "helmholtz_mnist": helmholtz_mnist,
               "eval_floors": eval_floors, "eval_runs": eval_runs,
-              "eval_speed": eval_speed}
+              "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes}
 
 
 def main() -> None:
@@ -396,7 +366,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=100, help="VAE training epochs (budget)")
     parser.add_argument("--k", type=int, default=IWAE_K, help="importance samples for the IWAE bound and the Helmholtz estimate")
-    parser.add_argument("--gan-epochs", type=int, default=5)
+    parser.add_argument("--gan-epochs", type=int, default=5, help="GAN training epochs (dcgan_mnist, gan_family, "
+                        "gan_modes)")
+    parser.add_argument("--gan-models", default="gan,dcgan,wgan,wgan-gp,cgan,infogan", help="models in gan_family")
+    parser.add_argument("--gan-data", default="mnist,fashion-mnist", help="datasets in gan_family")
+    parser.add_argument("--toy-steps", type=int, default=5000, help="generator updates on the 25 Gaussians in gan_modes")
     parser.add_argument("--rbm-epochs", type=int, default=100, help="RBM training epochs (budget)")
     parser.add_argument("--dbn-epochs", type=int, default=60, help="DBN training epochs, split between its layers")
     parser.add_argument("--dbn-samples", type=int, default=100, help="samples of q per test image for the DBN bound")

@@ -107,6 +107,13 @@ def test_mode_coverage_counts_classes_and_measures_the_imbalance():
     assert mode_coverage(data, data)["kl_to_data"] == pytest.approx(0.0, abs=1e-12)
 
 
+def test_mode_coverage_counts_the_samples_named_confidently():
+    unsure = torch.full((3, 10), 0.1)                                  # a blurred sample: every class at 0.1
+    sure = torch.eye(10)[[1, 2]] * 0.91 + 0.01                         # 0.92 on its class
+    borderline = torch.eye(10)[[4]] * 0.8 + 0.02                       # 0.82: below the 0.9 threshold
+    assert mode_coverage(torch.cat([unsure, sure, borderline]), torch.eye(10))["confident_share"] == pytest.approx(2 / 6)
+
+
 def test_memorisation_flags_copies_and_clears_fresh_samples():
     train, test, fresh = (gaussian_features(3000, 8, seed) for seed in (0, 1, 2))
     copies = memorisation(train[:500] + 1e-4, train, test)

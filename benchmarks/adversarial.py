@@ -1,0 +1,185 @@
+"""Benchmarks of the GAN family: the lecture's claims about GANs, each turned into a measurement.
+
+    python benchmarks/run.py gan_family --gan-data mnist,fashion-mnist   # every GAN at one budget; loss vs FD
+    python benchmarks/run.py gan_modes                                   # mode collapse: 25 Gaussians and MNIST
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import torch
+from PIL import Image, ImageDraw
+from scipy.stats import spearmanr
+
+from common import RESULTS, fresh_run_dir, provenance, train_to_the_end, write_result
+from genzoo.data import load_dataset
+from genzoo.evaluate.suite import evaluate_run
+from genzoo.evaluate.toy2d import toy_target
+from genzoo.registry import MODELS
+from genzoo.run import build_model, make_run_config
+from genzoo.train.metrics_log import read_metrics
+from genzoo.viz.curves import line_chart
+
+# every GAN at its paper's settings, the convolutional ones at half DCGAN's width so that the family trains on
+# 2 CPU cores in about an hour; gan is the MLP of Arjovsky et al. 2017's Figure 6 (4 layers of 512 units)
+NARROW = ["model.generator_width=32"]
+FAMILY_SETTINGS = {
+    "gan": [],
+    "dcgan": [*NARROW, "model.discriminator_width=32"],
+    "wgan": [*NARROW, "model.critic_width=32"],
+    "wgan-gp": [*NARROW, "model.critic_width=32"],
+    "cgan": ["model.architecture=conv", *NARROW, "model.discriminator_width=32"],
+    "infogan": [],
+}
+# the number a user watches while the model trains: the generator's loss, or the critic's Wasserstein estimate
+WATCHED = {"gan": "g_loss", "dcgan": "g_loss", "wgan": "wasserstein_estimate", "wgan-gp": "wasserstein_estimate",
+           "cgan": "g_loss", "infogan": "g_loss"}
+QUIET_RUN = ["train.sample_every=100000", "train.checkpoint_every=2000", "train.log_every=5"]
+SAMPLE_METRICS = ["fd", "kid", "pr", "dc", "cs", "modes"]
+EVALUATIONS = 25   # scheduled FD evaluations along each run
+
+
+def steps_per_epoch(cfg, dataset_name: str, data_dir: str | None) -> int:
+    return math.ceil(len(load_dataset(dataset_name, cfg.data, data_dir).train) / cfg.train.batch_size)
+
+
+def watched_against_quality(records: list[dict], watched: str) -> dict:
+    """The watched loss averaged over the steps since the previous scheduled evaluation, beside that evaluation's
+    FD, and their Spearman rank correlation over the run (a loss that tracks quality falls as FD falls: rho > 0)."""
+    train = [r for r in records if r.get("split", "train") == "train" and watched in r]
+    evaluations = [r for r in records if r.get("split") == "eval"]
+    points, previous = [], 0
+    for e in evaluations:
+        window = [r[watched] for r in train if previous < r["step"] <= e["step"]]
+        if window:
+            points.append([e["step"], sum(window) / len(window), e["fd"]])
+        previous = e["step"]
+    if len(points) < 3:
+        raise SystemExit(f"{len(points)} scheduled evaluations are too few for a rank correlation: train longer")
+    rho, p_value = spearmanr([p[1] for p in points], [p[2] for p in points])
+    return {"watched": watched, "spearman_rho": float(rho), "p_value": float(p_value), "evaluations": len(points),
+            "points (step, mean watched loss since the previous evaluation, validation FD of 1,000 samples)": points}
+
+
+def curves_svg(title: str, convergence: dict) -> str:
+    """The watched loss and FD along a run, one chart each, side by side in one SVG."""
+    points = next(v for k, v in convergence.items() if k.startswith("points"))
+    charts = [line_chart({convergence["watched"]: [(s, loss) for s, loss, _ in points]},
+                         f"{title}: {convergence['watched']}"),
+              line_chart({"FD": [(s, fd) for s, _, fd in points]},
+                         f"{title}: validation FD (Spearman rho {convergence['spearman_rho']:.2f})")]
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="840" height="240">'
+            + "".join(f'<g transform="translate({420 * i},0)">{chart}</g>' for i, chart in enumerate(charts))
+            + "</svg>\n")
+
+
+def gan_family(args: argparse.Namespace) -> None:
+    """Each GAN trained for --gan-epochs on each --gan-data set with FD scheduled along the way; then 'genzoo eval'
+    on 10,000 samples against the test split. One result per model and dataset."""
+    for dataset in args.gan_data.split(","):
+        for model in args.gan_models.split(","):
+            if model not in MODELS:
+                raise SystemExit(f"unknown model '{model}': choose from {', '.join(FAMILY_SETTINGS)}")
+            started = time.perf_counter()
+            name = f"gan_{model}_{dataset}"
+            overrides = [*FAMILY_SETTINGS[model], *QUIET_RUN, f"train.seed={args.seed}"]
+            cfg = make_run_config(model, dataset, overrides=overrides, epochs=args.gan_epochs)
+            every = max(1, steps_per_epoch(cfg, dataset, args.data_dir) * args.gan_epochs // EVALUATIONS)
+            cfg = make_run_config(model, dataset, overrides=[*overrides, f"train.eval_every={every}",
+                                                             "train.eval_metrics=fd"], epochs=args.gan_epochs)
+            run_dir = fresh_run_dir(name)
+            trainer = train_to_the_end(cfg, run_dir, args)
+            convergence = watched_against_quality(read_metrics(run_dir / "metrics.jsonl"), WATCHED[model])
+            (RESULTS / f"{name}_curves.svg").write_text(curves_svg(f"{model} on {dataset}", convergence))
+            evaluation_started = time.perf_counter()
+            metrics = SAMPLE_METRICS + (["acc"] if MODELS[model].conditional else [])
+            result = evaluate_run(run_dir, metrics, n=10_000, seed=args.seed, data_dir=args.data_dir)
+            write_result(name, {
+                "benchmark": "gan_family", "what": f"{model} trained {args.gan_epochs} epochs on {dataset} (50,000 "
+                "train images), FD of 1,000 samples against the validation split every "
+                f"{every} steps; then 10,000 samples scored against the test split",
+                "config": cfg.to_dict(),
+                **{k: result[k] for k in ("model", "dataset", "step", "metrics", "feature_network")},
+                "convergence": convergence, "curves": f"benchmarks/results/{name}_curves.svg",
+                "training": {"epochs": args.gan_epochs, "steps": trainer.progress.step,
+                             "train_time_s": round(trainer.progress.elapsed, 1), "last_scalars": trainer.last_scalars},
+                "evaluation_time_s": round(time.perf_counter() - evaluation_started, 1),
+                "provenance": provenance(args.seed, started, trainer.dataset),
+            })
+
+
+# the MLP of Arjovsky et al. 2017's Figure 6 on both sides: 4 layers, 3 hidden of 512 ReLU units
+MLP_4x512 = {"gan": ["model.generator_hidden=[512,512,512]", "model.discriminator_hidden=[512,512,512]"],
+             "wgan": ["model.architecture=mlp", "model.hidden=[512,512,512]"],
+             "wgan-gp": ["model.architecture=mlp", "model.hidden=[512,512,512]"]}
+TOY_SCALE = 5.0   # toy points / TOY_SCALE lie in [-1, 1], the range of the generator's tanh
+
+
+def train_on_toy(model_name: str, target, steps: int, seed: int) -> tuple[torch.Tensor, float]:
+    """A GAN of the MLP_4x512 networks trained on points of ``target`` as 1x1x2 'images' (coordinates mapped into
+    [0, 1]); returns 2,500 of its samples in the target's coordinates and the training seconds."""
+    cfg = make_run_config(model_name, "digits", overrides=[*MLP_4x512[model_name], f"train.seed={seed}"])
+    model = build_model(cfg, (1, 1, 2), len(target.centres))
+    data = torch.Generator().manual_seed(seed)
+    started = time.perf_counter()
+    for _ in range(steps):
+        points = target.sample(cfg.train.batch_size, data)
+        model.train_step((points / TOY_SCALE + 1).div(2).reshape(-1, 1, 1, 2), torch.zeros(len(points)).long())
+    seconds = time.perf_counter() - started
+    model.eval()
+    samples = model.sample(2500, torch.Generator().manual_seed(seed)).reshape(-1, 2)
+    return (samples * 2 - 1) * TOY_SCALE, seconds
+
+
+def scatter(panels: dict[str, torch.Tensor], centres: torch.Tensor, path, size: int = 300) -> None:
+    """Samples (black) over the mixture's centres (red), one square panel per model, titled."""
+    image = Image.new("RGB", (size * len(panels), size + 20), "white")
+    draw = ImageDraw.Draw(image)
+    for i, (title, points) in enumerate(panels.items()):
+        def pixel(p: torch.Tensor) -> tuple[float, float]:
+            return i * size + (p[0].item() / 6 + 0.5) * size, 20 + (0.5 - p[1].item() / 6) * size
+        draw.text((i * size + 8, 4), title, fill="black")
+        draw.rectangle([i * size, 20, (i + 1) * size - 1, size + 19], outline="grey")
+        for p in points:
+            x, y = pixel(p)
+            draw.point((x, y), fill="black")
+        for c in centres:
+            x, y = pixel(c)
+            draw.ellipse([x - 2, y - 2, x + 2, y + 2], outline="red")
+    image.save(path)
+
+
+def gan_modes(args: argparse.Namespace) -> None:
+    """Mode collapse, as the lecture's WGAN slide claims it: the same MLP (4 x 512) trained as a standard GAN and
+    as a WGAN (clipping, and gradient penalty), on the 25-Gaussian grid and on MNIST."""
+    started = time.perf_counter()
+    target = toy_target("grid25")
+    toy, panels = {}, {}
+    for model in MLP_4x512:
+        points, seconds = train_on_toy(model, target, args.toy_steps, args.seed)
+        toy[model] = {"generator_steps": args.toy_steps, "train_time_s": round(seconds, 1), **target.score(points)}
+        panels[f"{model}: {toy[model]['modes_covered']}/25 modes"] = points
+    scatter(panels, target.centres, RESULTS / "gan_modes_grid25.png")
+    mnist = {}
+    for model in ("gan", "wgan"):
+        run_dir = fresh_run_dir(f"gan_modes_{model}_mnist")
+        cfg = make_run_config(model, "mnist", overrides=[*MLP_4x512[model], *QUIET_RUN, f"train.seed={args.seed}"],
+                              epochs=args.gan_epochs)
+        trainer = train_to_the_end(cfg, run_dir, args)
+        result = evaluate_run(run_dir, ["fd", "kid", "pr", "modes"], n=10_000, seed=args.seed, data_dir=args.data_dir)
+        mnist[model] = {"config": cfg.to_dict(), "step": result["step"], "metrics": result["metrics"],
+                        "train_time_s": round(trainer.progress.elapsed, 1)}
+    write_result("gan_modes", {
+        "benchmark": "gan_modes",
+        "what": "mode collapse of an MLP generator (4 layers, 3 hidden of 512 ReLU units; the critic or discriminator "
+                "the same shape) trained as a standard GAN (non-saturating loss, Adam 2e-4) and as a WGAN "
+                f"(clipping 0.01, RMSProp 5e-5) and a WGAN-GP: on the 5x5 grid of Gaussians (std 0.02, spacing 2; "
+                f"{args.toy_steps} generator updates each, the x-axis of Arjovsky et al. 2017's curves, scored on 2,500 samples: a sample is high quality "
+                "within 3 std of a centre, a mode covered with at least 20 of them) and on MNIST "
+                f"({args.gan_epochs} epochs; classes of 10,000 samples by genzoo's classifier)",
+        "grid25": toy, "grid25_picture": "benchmarks/results/gan_modes_grid25.png", "mnist": mnist,
+        "provenance": provenance(args.seed, started, trainer.dataset),
+    })
