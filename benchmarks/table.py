@@ -7,6 +7,7 @@ from pathlib import Path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 QUALITY_START, QUALITY_END = "<!-- quality:start -->", "<!-- quality:end -->"
+GANS_START, GANS_END = "<!-- gans:start -->", "<!-- gans:end -->"
 
 
 # what each Boltzmann-family benchmark's log-likelihood is, for its row
@@ -123,7 +124,44 @@ def scored_sample_sets(r: dict) -> list[tuple[str, dict]]:
     if r["benchmark"] == "helmholtz_mnist":
         return [(f"{r['model']} ({algorithm}) on {r['dataset']} ({run['step']:,} steps)", run["metrics"])
                 for algorithm, run in r["runs"].items()]
+    if r["benchmark"] == "gan_family":
+        return [(f"{r['model']} on {r['dataset']} ({r['step']:,} steps)", r["metrics"])]
     return []
+
+
+def gan_rows(results: Path) -> list[str]:
+    """The GAN family at one budget: sample quality, and whether the loss a user watches tracks FD."""
+    lines = ["| model | data | budget | FD | KID x 1000 | precision / recall | classes (confident share) | "
+             "label accuracy | watched loss vs FD: Spearman rho (p) | commit |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in read_results(results):
+        if r["benchmark"] != "gan_family":
+            continue
+        m, c, t = r["metrics"], r["convergence"], r["training"]
+        curves = Path(r["curves"]).name
+        lines.append(row(f"`{r['model']}`", r["dataset"], f"{t['epochs']} epochs, {t['steps']:,} steps, "
+                         f"{t['train_time_s'] / 60:.0f} min", f"**{m['fd']:.2f}**",
+                         f"{1000 * m['kid']['value']:.2f} ± {1000 * m['kid']['std']:.2f}",
+                         f"{m['precision']:.2f} / {m['recall']:.2f}",
+                         f"{m['classes_covered']}/{m['classes']} ({m['confident_share']:.2f})",
+                         f"{m['acc']:.3f}" if "acc" in m else "—",
+                         f"`{c['watched']}` **{c['spearman_rho']:+.2f}** ({c['p_value']:.2g}; {c['evaluations']} "
+                         f"evaluations; [curves](benchmarks/results/{curves}))", f"`{r['provenance']['commit'][:10]}`"))
+    for r in read_results(results):
+        if r["benchmark"] != "gan_modes":
+            continue
+        lines += ["", "| mode collapse: MLP 4 x 512 | 25 Gaussians: modes covered | high-quality share | "
+                  "MNIST: classes | confident share | KL to the data's classes | class histogram |",
+                  "|---|---|---|---|---|---|---|"]
+        for model, toy in r["grid25"].items():
+            mnist = r["mnist"].get(model, {}).get("metrics")
+            lines.append(row(f"`{model}`", f"**{toy['modes_covered']}/{toy['modes']}**",
+                             f"{toy['high_quality_share']:.3f}",
+                             *((f"**{mnist['classes_covered']}/{mnist['classes']}**", f"{mnist['confident_share']:.3f}",
+                                f"{mnist['kl_to_data']:.3f}", " ".join(f"{v:.2f}" for v in mnist["histogram"]))
+                               if mnist else ("—",) * 4)))
+        lines.append(f"\n[25 Gaussians]({r['grid25_picture']}); `{r['provenance']['commit'][:10]}`, "
+                     f"{r['provenance']['wall_time_s'] / 60:.0f} min")
+    return lines
 
 
 def read_results(results: Path) -> list[dict]:
@@ -140,7 +178,8 @@ def replace_block(text: str, start: str, end: str, lines: list[str]) -> str:
 
 def write_readme_table(results: Path, readme: Path) -> None:
     text = replace_block(readme.read_text(), START, END, rows(results))
-    readme.write_text(replace_block(text, QUALITY_START, QUALITY_END, quality_rows(results)))
+    text = replace_block(text, QUALITY_START, QUALITY_END, quality_rows(results))
+    readme.write_text(replace_block(text, GANS_START, GANS_END, gan_rows(results)))
 
 
 if __name__ == "__main__":
