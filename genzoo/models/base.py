@@ -85,6 +85,31 @@ class GibbsChainModel(GenerativeModel):
         return {"gibbs_chain": (frames.transpose(0, 1).flatten(0, 1), 10)}
 
 
+class LayerwiseModel(GenerativeModel):
+    """A model trained layer by layer first, each layer for an equal share of the first ``layerwise_steps()`` updates,
+    then as a whole (a DBN's up-down fine-tuning, a DBM's joint training). It counts its ``updates`` in a buffer, so
+    a resumed run continues in the phase it stopped in."""
+
+    updates: Tensor
+
+    def layerwise_steps(self) -> int:
+        """Updates of the run given to the layer-by-layer phases; ``self.total_steps`` is known when this is asked."""
+        raise NotImplementedError
+
+    def phase_bounds(self) -> list[int]:
+        """The update at which each layer's phase starts, then the start of the whole-model phase, then the total."""
+        if self.total_steps is None:
+            raise GenzooError(f"a {self.name} trains in phases of the run and needs its length: train it with "
+                              "'genzoo train' (or set the model's total_steps attribute)")
+        layers, layerwise = len(self.cfg.layers), self.layerwise_steps()
+        return [layerwise * i // layers for i in range(layers + 1)] + [self.total_steps]
+
+    def phase_index(self) -> int:
+        """0 .. L-1: layer i + 1 on its own; L: the whole model."""
+        bounds = self.phase_bounds()
+        return max(i for i in range(len(bounds) - 1) if self.updates >= bounds[i])
+
+
 def require_binarized(model: str, binarized: bool) -> None:
     """The one-line error for a model of binary units (rbm, dbn, dbm, helmholtz) given grey images."""
     if not binarized:

@@ -21,7 +21,7 @@ from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.partition import log_partition, minus_log_partition
-from genzoo.models.base import GibbsChainModel, prefixed, require_binarized
+from genzoo.models.base import GibbsChainModel, LayerwiseModel, prefixed, require_binarized
 from genzoo.nn.contrastive_divergence import (ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent,
                                               RunningMeans)
 from genzoo.nn.dbm import DBM
@@ -45,7 +45,7 @@ class DBMConfig(ContrastiveDivergenceConfig):
     sample_steps: int = option(1000, "Gibbs sweeps before a chain's state is taken as a sample", low=1)
 
 
-class DeepBoltzmannMachine(GibbsChainModel):
+class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
     """A DBM of binary layers, pretrained greedily and then trained jointly; binarized images only."""
 
     name = "dbm"
@@ -59,10 +59,8 @@ class DeepBoltzmannMachine(GibbsChainModel):
         top = len(cfg.layers) - 1
         self.pretraining = nn.ModuleList()
         for i, (visible, hidden) in enumerate(zip(sizes[:-1], sizes[1:])):
-            rbm = RBM(visible, hidden)
-            rbm.weights.normal_(0, 0.01)   # Hinton 2010, Section 8
-            self.pretraining.append(ContrastiveDivergence(rbm, cfg, up=2.0 if i < top else 1.0,
-                                                          down=2.0 if i > 0 else 1.0))
+            self.pretraining.append(ContrastiveDivergence(RBM.initialised(visible, hidden), cfg,
+                                                          up=2.0 if i < top else 1.0, down=2.0 if i > 0 else 1.0))
         self.dbm = DBM(sizes)
         self.joint = GradientAscent(list(self.dbm.layer_weights), list(self.dbm.layer_biases),
                                     dataclasses.replace(cfg, lr=cfg.joint_lr))
@@ -80,19 +78,9 @@ class DeepBoltzmannMachine(GibbsChainModel):
                               "one is the rbm model")
         return cfg
 
-    def phase_bounds(self) -> list[int]:
-        """The update at which each pretraining phase starts, then the start of joint training, then the total."""
-        if self.total_steps is None:
-            raise GenzooError("a dbm trains in phases of the run and needs its length: train it with 'genzoo train' "
-                              "(or set the model's total_steps attribute)")
-        layers = len(self.pretraining)
-        pretraining = round(self.total_steps * self.cfg.pretrain_fraction)
-        return [pretraining * i // layers for i in range(layers + 1)] + [self.total_steps]
-
-    def phase_index(self) -> int:
-        """0 .. L-1: pretraining layer i + 1; L: joint training."""
-        bounds = self.phase_bounds()
-        return max(i for i in range(len(bounds) - 1) if self.updates >= bounds[i])
+    def layerwise_steps(self) -> int:
+        """The pretraining share of the run."""
+        return round(self.total_steps * self.cfg.pretrain_fraction)
 
     def phase(self) -> str:
         index, layers = self.phase_index(), len(self.pretraining)

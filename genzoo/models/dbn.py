@@ -22,7 +22,7 @@ from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.partition import log_partition, minus_log_partition
-from genzoo.models.base import GenerativeModel, prefixed, require_binarized
+from genzoo.models.base import LayerwiseModel, prefixed, require_binarized
 from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent
 from genzoo.nn.dbm import binary_entropy
 from genzoo.nn.rbm import RBM, sample_bernoulli
@@ -39,7 +39,7 @@ class DBNConfig(ContrastiveDivergenceConfig):
                                        low=0.0, high=0.9)
 
 
-class DBN(GenerativeModel):
+class DBN(LayerwiseModel):
     """A stack of RBMs trained greedily, each for an equal share of the run; binarized images only."""
 
     name = "dbn"
@@ -52,9 +52,7 @@ class DBN(GenerativeModel):
         sizes = [math.prod(self.image_shape), *cfg.layers]
         self.learners = nn.ModuleList()
         for visible, hidden in zip(sizes[:-1], sizes[1:]):
-            rbm = RBM(visible, hidden)
-            rbm.weights.normal_(0, 0.01)   # Hinton 2010, Section 8
-            self.learners.append(ContrastiveDivergence(rbm, cfg))
+            self.learners.append(ContrastiveDivergence(RBM.initialised(visible, hidden), cfg))
         self.optimizers = {f"layer{i + 1}": learner.optimizer for i, learner in enumerate(self.learners)}
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         if cfg.fine_tune_fraction > 0:
@@ -77,20 +75,9 @@ class DBN(GenerativeModel):
                               "one is the rbm model")
         return cfg
 
-    def phase_bounds(self) -> list[int]:
-        """The update at which each layer's greedy phase starts, then the start of up-down fine-tuning, then the
-        total: the greedy share of the run split equally between the layers."""
-        if self.total_steps is None:
-            raise GenzooError("a dbn trains its layers in phases of the run and needs its length: train it with "
-                              "'genzoo train' (or set the model's total_steps attribute)")
-        layers = len(self.learners)
-        greedy = self.total_steps - round(self.total_steps * self.cfg.fine_tune_fraction)
-        return [greedy * i // layers for i in range(layers + 1)] + [self.total_steps]
-
-    def phase_index(self) -> int:
-        """0 .. L-1: greedy training of layer i + 1; L: up-down fine-tuning."""
-        bounds = self.phase_bounds()
-        return max(i for i in range(len(bounds) - 1) if self.updates >= bounds[i])
+    def layerwise_steps(self) -> int:
+        """The greedy share of the run, what up-down fine-tuning leaves."""
+        return self.total_steps - round(self.total_steps * self.cfg.fine_tune_fraction)
 
     def phase(self) -> str:
         index, layers = self.phase_index(), len(self.learners)

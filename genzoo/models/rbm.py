@@ -44,8 +44,7 @@ class RestrictedBoltzmannMachine(GibbsChainModel):
     def __init__(self, cfg: RBMConfig, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__(cfg, image_shape, num_classes)
         visible = math.prod(self.image_shape)
-        rbm = (GaussianRBM if cfg.visible == "gaussian" else RBM)(visible, cfg.hidden)
-        rbm.weights.normal_(0, 0.01)   # Hinton 2010, Section 8
+        rbm = (GaussianRBM if cfg.visible == "gaussian" else RBM).initialised(visible, cfg.hidden)
         self.learner = ContrastiveDivergence(rbm, cfg)
         self.optimizers = {"rbm": self.learner.optimizer}
         self.register_buffer("pixel_mean", torch.zeros(visible))   # standardization of grey images (gaussian)

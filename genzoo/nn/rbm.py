@@ -33,6 +33,13 @@ class RBM(nn.Module):
         self.visible_bias = nn.Parameter(torch.zeros(visible), requires_grad=False)
         self.hidden_bias = nn.Parameter(torch.zeros(hidden), requires_grad=False)
 
+    @classmethod
+    def initialised(cls, visible: int, hidden: int) -> "RBM":
+        """An RBM to train by CD or PCD: small random weights from N(0, 0.01^2), zero biases (Hinton 2010, Section 8)."""
+        rbm = cls(visible, hidden)
+        rbm.weights.normal_(0, 0.01)
+        return rbm
+
     @property
     def visible(self) -> int:
         return self.weights.shape[0]
