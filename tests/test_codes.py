@@ -1,0 +1,45 @@
+import math
+
+import pytest
+import torch
+
+from genzoo.evaluate.codes import matched_accuracy, property_trend, slant, width
+
+
+def test_matched_accuracy_ignores_the_codes_numbering():
+    classes = torch.arange(10).repeat(20)
+    renamed = (classes * 3 + 1) % 10                      # a permutation of the class numbers
+    assert matched_accuracy(renamed, classes, 10, 10)["accuracy"] == 1.0
+    wrong = renamed.clone()
+    wrong[:40] = (wrong[:40] + 1) % 10                    # 40 of 200 moved to another code
+    result = matched_accuracy(wrong, classes, 10, 10)
+    assert result["accuracy"] == pytest.approx(160 / 200)
+    assert result["code_to_class"][1] == 0                # code 1 holds class 0's samples
+
+
+def bar(shear: float, columns: int = 3, size: int = 28) -> torch.Tensor:
+    """A bar ``columns`` pixels wide from top to bottom whose centre moves ``shear`` pixels right per row down."""
+    image = torch.zeros(1, size, size)
+    for row in range(4, size - 4):
+        centre = round(size / 2 + shear * (row - size / 2))
+        image[0, row, centre - columns // 2:centre + columns // 2 + 1] = 1.0
+    return image
+
+
+def test_slant_is_zero_upright_and_follows_the_shear():
+    assert slant(bar(0.0)[None]).item() == pytest.approx(0.0, abs=1e-6)
+    leaning = slant(torch.stack([bar(0.25), bar(-0.25)]))
+    assert leaning[0].item() == pytest.approx(0.25, abs=0.02) and leaning[1].item() == pytest.approx(-0.25, abs=0.02)
+
+
+def test_width_of_a_uniform_bar_is_its_standard_deviation():
+    for columns in (1, 3, 5):   # x uniform over `columns` pixels: variance (columns^2 - 1) / 12
+        assert width(bar(0.0, columns)[None]).item() == pytest.approx(math.sqrt((columns ** 2 - 1) / 12), abs=1e-5)
+
+
+def test_property_trend_tells_monotonic_from_not():
+    values = torch.linspace(-2, 2, 5)
+    rising = property_trend(values, torch.tensor([[0.0, 0.2], [0.5, 0.7], [1.0, 1.1], [1.5, 1.4], [2.0, 2.2]]))
+    assert rising["monotonic"] and rising["spearman_rho"] == pytest.approx(1.0)
+    bumpy = property_trend(values, torch.tensor([[0.0], [1.0], [0.5], [1.5], [2.0]]))
+    assert not bumpy["monotonic"] and bumpy["spearman_rho"] == pytest.approx(0.9)
