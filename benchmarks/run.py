@@ -12,6 +12,7 @@
     python benchmarks/run.py eval_speed     # seconds for FD, KID, PR/DC over 10,000 samples; AIS on a 784-500 RBM
     python benchmarks/run.py gan_family     # every GAN at one budget on MNIST and Fashion-MNIST; its loss against FD
     python benchmarks/run.py gan_modes      # mode collapse of an MLP GAN and WGAN: 25 Gaussians and MNIST
+    python benchmarks/run.py gan_ablation   # the dcgan with each Improved-GAN technique switched on alone
     python benchmarks/run.py all
 
 Data comes from genzoo's own search order (set GENZOO_DATA_DIR or --data-dir). Every result file
@@ -45,7 +46,7 @@ from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.grid import save_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from adversarial import gan_family, gan_modes  # noqa: E402
+from adversarial import gan_ablation, gan_family, gan_modes  # noqa: E402
 from common import (RESULTS, ROOT, RUNS, fresh_run_dir, provenance,  # noqa: E402
                     train_to_the_end, write_result)
 
@@ -356,7 +357,8 @@ def eval_speed(args: argparse.Namespace) -> None:
 BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": rbm_mnist, "dbn_mnist": dbn_mnist,
               "dbm_mnist": dbm_mnist, "reevaluate": reevaluate, "helmholtz_mnist": helmholtz_mnist,
               "eval_floors": eval_floors, "eval_runs": eval_runs,
-              "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes}
+              "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes,
+              "gan_ablation": gan_ablation}
 
 
 def main() -> None:
@@ -370,6 +372,7 @@ def main() -> None:
                         "gan_modes)")
     parser.add_argument("--gan-models", default="gan,dcgan,wgan,wgan-gp,cgan,infogan", help="models in gan_family")
     parser.add_argument("--gan-data", default="mnist,fashion-mnist", help="datasets in gan_family")
+    parser.add_argument("--ablation-epochs", type=int, default=3, help="dcgan training epochs per gan_ablation row")
     parser.add_argument("--toy-steps", type=int, default=5000, help="generator updates on the 25 Gaussians in gan_modes")
     parser.add_argument("--rbm-epochs", type=int, default=100, help="RBM training epochs (budget)")
     parser.add_argument("--dbn-epochs", type=int, default=60, help="DBN training epochs, split between its layers")

@@ -161,6 +161,19 @@ def gan_rows(results: Path) -> list[str]:
                                if mnist else ("—",) * 4)))
         lines.append(f"\n[25 Gaussians]({r['grid25_picture']}); `{r['provenance']['commit'][:10]}`, "
                      f"{r['provenance']['wall_time_s'] / 60:.0f} min")
+    for r in read_results(results):
+        if r["benchmark"] != "gan_ablation":
+            continue
+        epochs = r["config"]["train"]["epochs"]
+        lines += ["", f"| Improved-GAN ablation: dcgan, {epochs} epochs, seed {r['provenance']['seed']} | FD | KID x 1000 | "
+                  "classifier score | precision / recall | classes (confident share) |", "|---|---|---|---|---|---|"]
+        for technique, t in r["techniques"].items():
+            m = t["metrics"]
+            lines.append(row(technique, f"**{m['fd']:.2f}**",
+                             f"{1000 * m['kid']['value']:.2f} ± {1000 * m['kid']['std']:.2f}",
+                             f"{m['cs']['value']:.2f} ± {m['cs']['std']:.2f}", f"{m['precision']:.2f} / {m['recall']:.2f}",
+                             f"{m['classes_covered']}/{m['classes']} ({m['confident_share']:.2f})"))
+        lines.append(f"\n`{r['provenance']['commit'][:10]}`, {r['provenance']['wall_time_s'] / 60:.0f} min")
     return lines
 
 
