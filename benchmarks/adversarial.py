@@ -17,10 +17,12 @@ from scipy.stats import spearmanr
 
 from common import RESULTS, fresh_run_dir, provenance, train_to_the_end, write_result
 from genzoo.data import load_dataset
+from genzoo.evaluate.codes import infogan_codes
+from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.suite import evaluate_run
 from genzoo.evaluate.toy2d import toy_target
 from genzoo.registry import MODELS
-from genzoo.run import build_model, make_run_config
+from genzoo.run import build_model, make_run_config, open_run
 from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.curves import line_chart
 
@@ -98,13 +100,15 @@ def gan_family(args: argparse.Namespace) -> None:
             evaluation_started = time.perf_counter()
             metrics = SAMPLE_METRICS + (["acc"] if MODELS[model].conditional else [])
             result = evaluate_run(run_dir, metrics, n=10_000, seed=args.seed, data_dir=args.data_dir)
+            codes = ({"codes": infogan_codes(open_run(run_dir).model, load_feature_network(dataset), args.seed)}
+                     if model == "infogan" else {})
             write_result(name, {
                 "benchmark": "gan_family", "what": f"{model} trained {args.gan_epochs} epochs on {dataset} (50,000 "
                 "train images), FD of 1,000 samples against the validation split every "
                 f"{every} steps; then 10,000 samples scored against the test split",
                 "config": cfg.to_dict(),
                 **{k: result[k] for k in ("model", "dataset", "step", "metrics", "feature_network")},
-                "convergence": convergence, "curves": f"benchmarks/results/{name}_curves.svg",
+                **codes, "convergence": convergence, "curves": f"benchmarks/results/{name}_curves.svg",
                 "training": {"epochs": args.gan_epochs, "steps": trainer.progress.step,
                              "train_time_s": round(trainer.progress.elapsed, 1), "last_scalars": trainer.last_scalars},
                 "evaluation_time_s": round(time.perf_counter() - evaluation_started, 1),

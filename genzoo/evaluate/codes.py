@@ -56,3 +56,32 @@ def property_trend(values: Tensor, measured: Tensor) -> dict:
     rho = spearmanr(values.tolist(), means.tolist())[0]
     return {"values": values.tolist(), "means": means.tolist(), "spearman_rho": float(rho),
             "monotonic": bool((steps > 0).all() or (steps < 0).all())}
+
+
+SWEEP = torch.linspace(-2, 2, 9)   # a continuous code from -2 to 2, beyond its training range (Figure 2)
+
+
+@torch.no_grad()
+def infogan_codes(model, network, seed: int = 0, n: int = 10_000, rows: int = 500, batch_size: int = 500) -> dict:
+    """An InfoGAN's codes, measured: the first categorical code's matched accuracy against the classes that
+    ``network`` gives n samples, and for each continuous code the slant and width of ``rows`` noise draws as the
+    code sweeps from -2 to 2 with everything else fixed. ``model`` has draw / latent / traversal_latents / generate."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def images(latents: Tensor) -> Tensor:
+        return torch.cat([model.generate(part).add(1).div(2).clamp(0, 1) for part in latents.split(batch_size)])
+
+    report: dict = {}
+    categorical = len(model.cfg.categorical_codes)
+    if categorical:
+        draws = model.draw(n, generator)
+        classes = network.embed(images(model.latent(*draws)))[1].argmax(1)
+        report["categorical"] = matched_accuracy(draws[1][:, 0], classes, model.cfg.categorical_codes[0],
+                                                 len(network.card["classes"]))
+    draws = model.draw(rows, generator)
+    for j in range(model.cfg.continuous_codes):
+        swept = images(model.traversal_latents(draws, categorical + j, SWEEP)).unflatten(0, (rows, len(SWEEP)))
+        report[f"continuous_c{categorical + j + 1}"] = {
+            name: property_trend(SWEEP, measure(swept.flatten(0, 1)).unflatten(0, (rows, len(SWEEP))).T)
+            for name, measure in PROPERTIES.items()}
+    return report
