@@ -147,6 +147,19 @@ def gan_rows(results: Path) -> list[str]:
                          f"`{c['watched']}` **{c['spearman_rho']:+.2f}** ({c['p_value']:.2g}; {c['evaluations']} "
                          f"evaluations; [curves](benchmarks/results/{curves}))", f"`{r['provenance']['commit'][:10]}`"))
     for r in read_results(results):
+        if r["benchmark"] != "gan_family" or "codes" not in r:
+            continue
+        codes = r["codes"]
+        lines += ["", f"| InfoGAN's codes on {r['dataset']} | measured |", "|---|---|",
+                  row("categorical code: accuracy against genzoo's classifier under the best one-to-one matching "
+                      "(Chen et al. 2016 report 5% error on MNIST)", f"**{codes['categorical']['accuracy']:.3f}**")]
+        for code, measures in codes.items():
+            if code != "categorical":
+                lines.append(row(f"{code} swept from -2 to 2: slant and width of the ink (Spearman rho of the means, "
+                                 "monotonic?)", "; ".join(f"{name} {m['spearman_rho']:+.2f} "
+                                                          f"({'monotonic' if m['monotonic'] else 'not monotonic'})"
+                                                          for name, m in measures.items())))
+    for r in read_results(results):
         if r["benchmark"] != "gan_modes":
             continue
         lines += ["", "| mode collapse: MLP 4 x 512 | 25 Gaussians: modes covered | high-quality share | "
