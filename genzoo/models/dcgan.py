@@ -9,6 +9,7 @@ from torch import nn
 from genzoo.config import option
 from genzoo.models.adversarial import conv_networks
 from genzoo.models.gan import GAN, MinimaxGameConfig
+from genzoo.nn.discriminator import Discriminator
 
 
 @dataclass
@@ -25,6 +26,10 @@ class DCGAN(GAN):
     Config = DCGANConfig
     train_defaults = {"batch_size": 128}  # Radford et al. 2015, Section 4
 
-    def networks(self) -> tuple[nn.Module, nn.Module]:
+    @classmethod
+    def generator_has_batch_norm(cls, cfg: DCGANConfig) -> bool:
+        return True
+
+    def networks(self) -> tuple[nn.Module, Discriminator]:
         return conv_networks(self.cfg.latent_dim, self.image_shape, self.cfg.generator_width,
-                             self.cfg.discriminator_width)
+                             self.cfg.discriminator_width, minibatch=self.minibatch_discrimination)

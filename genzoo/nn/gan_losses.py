@@ -1,4 +1,5 @@
-"""The two players' losses in the game of Goodfellow et al. 2014, eq. 1, from the discriminator's logits."""
+"""The two players' losses in the game of Goodfellow et al. 2014, eq. 1, from the discriminator's logits, and the
+feature-matching loss that may replace the generator's (Salimans et al. 2016)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,9 @@ def generator_loss(fake_logits: Tensor, kind: str) -> Tensor:
     if kind == "minimax":
         return -F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
+    """||E_x f(x) - E_z f(G(z))||^2, the squared distance between the mean features of real and generated images
+    that G minimises under feature matching, f being D's last hidden layer (Salimans et al. 2016, Section 3.1)."""
+    return (real_features.mean(0) - fake_features.mean(0)).square().sum()
