@@ -20,7 +20,7 @@ from genzoo.data import load_dataset
 from genzoo.evaluate.codes import infogan_codes
 from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.suite import evaluate_run
-from genzoo.evaluate.toy2d import toy_target
+from genzoo.evaluate.toy2d import grid25
 from genzoo.registry import MODELS
 from genzoo.run import build_model, make_run_config, open_run
 from genzoo.train.metrics_log import read_metrics
@@ -123,20 +123,30 @@ MLP_4x512 = {"gan": ["model.generator_hidden=[512,512,512]", "model.discriminato
 TOY_SCALE = 5.0   # toy points / TOY_SCALE lie in [-1, 1], the range of the generator's tanh
 
 
-def train_on_toy(model_name: str, target, steps: int, seed: int) -> tuple[torch.Tensor, float]:
+def train_on_toy(model_name: str, target, steps: int, seed: int) -> tuple[torch.Tensor, list[dict], float]:
     """A GAN of the MLP_4x512 networks trained on points of ``target`` as 1x1x2 'images' (coordinates mapped into
-    [0, 1]); returns 2,500 of its samples in the target's coordinates and the training seconds."""
+    [0, 1]); returns 2,500 of its samples in the target's coordinates, the target's scores of such samples five times
+    along the run (a collapsing GAN hops between modes), and the training seconds."""
     cfg = make_run_config(model_name, "digits", overrides=[*MLP_4x512[model_name], f"train.seed={seed}"])
     model = build_model(cfg, (1, 1, 2), len(target.centres))
     data = torch.Generator().manual_seed(seed)
-    started = time.perf_counter()
-    for _ in range(steps):
+
+    def samples() -> torch.Tensor:
+        model.eval()
+        points = model.sample(2500, torch.Generator().manual_seed(seed)).reshape(-1, 2)
+        model.train()
+        return (points * 2 - 1) * TOY_SCALE
+
+    along, seconds = [], 0.0
+    for step in range(1, steps + 1):
         points = target.sample(cfg.train.batch_size, data)
+        started = time.perf_counter()
         model.train_step((points / TOY_SCALE + 1).div(2).reshape(-1, 1, 1, 2), torch.zeros(len(points)).long())
-    seconds = time.perf_counter() - started
-    model.eval()
-    samples = model.sample(2500, torch.Generator().manual_seed(seed)).reshape(-1, 2)
-    return (samples * 2 - 1) * TOY_SCALE, seconds
+        seconds += time.perf_counter() - started
+        if step % (steps // 5) == 0:
+            along.append({"step": step, **{k: v for k, v in target.score(samples()).items()
+                                           if k in ("modes_covered", "high_quality_share")}})
+    return samples(), along, seconds
 
 
 def scatter(panels: dict[str, torch.Tensor], centres: torch.Tensor, path, size: int = 300) -> None:
@@ -145,7 +155,7 @@ def scatter(panels: dict[str, torch.Tensor], centres: torch.Tensor, path, size: 
     draw = ImageDraw.Draw(image)
     for i, (title, points) in enumerate(panels.items()):
         def pixel(p: torch.Tensor) -> tuple[float, float]:
-            return i * size + (p[0].item() / 6 + 0.5) * size, 20 + (0.5 - p[1].item() / 6) * size
+            return i * size + (p[0].item() / 11 + 0.5) * size, 20 + (0.5 - p[1].item() / 11) * size
         draw.text((i * size + 8, 4), title, fill="black")
         draw.rectangle([i * size, 20, (i + 1) * size - 1, size + 19], outline="grey")
         for p in points:
@@ -161,11 +171,12 @@ def gan_modes(args: argparse.Namespace) -> None:
     """Mode collapse, as the lecture's WGAN slide claims it: the same MLP (4 x 512) trained as a standard GAN and
     as a WGAN (clipping, and gradient penalty), on the 25-Gaussian grid and on MNIST."""
     started = time.perf_counter()
-    target = toy_target("grid25")
+    target = grid25(std=args.toy_std)
     toy, panels = {}, {}
     for model in MLP_4x512:
-        points, seconds = train_on_toy(model, target, args.toy_steps, args.seed)
-        toy[model] = {"generator_steps": args.toy_steps, "train_time_s": round(seconds, 1), **target.score(points)}
+        points, along, seconds = train_on_toy(model, target, args.toy_steps, args.seed)
+        toy[model] = {"generator_steps": args.toy_steps, "train_time_s": round(seconds, 1), **target.score(points),
+                      "along_the_run": along}
         panels[f"{model}: {toy[model]['modes_covered']}/25 modes"] = points
     scatter(panels, target.centres, RESULTS / "gan_modes_grid25.png")
     mnist = {}
@@ -181,8 +192,9 @@ def gan_modes(args: argparse.Namespace) -> None:
         "benchmark": "gan_modes",
         "what": "mode collapse of an MLP generator (4 layers, 3 hidden of 512 ReLU units; the critic or discriminator "
                 "the same shape) trained as a standard GAN (non-saturating loss, Adam 2e-4) and as a WGAN "
-                f"(clipping 0.01, RMSProp 5e-5) and a WGAN-GP: on the 5x5 grid of Gaussians (std 0.02, spacing 2; "
-                f"{args.toy_steps} generator updates each, the x-axis of Arjovsky et al. 2017's curves, scored on 2,500 samples: a sample is high quality "
+                f"(clipping 0.01, RMSProp 5e-5) and a WGAN-GP: on the 5x5 grid of Gaussians (std {args.toy_std}, "
+                f"spacing 2; {args.toy_steps} generator updates each, the x-axis of Arjovsky et al. 2017's curves, "
+                "scored on 2,500 samples: a sample is high quality "
                 "within 3 std of a centre, a mode covered with at least 20 of them) and on MNIST "
                 f"({args.gan_epochs} epochs; classes of 10,000 samples by genzoo's classifier)",
         "grid25": toy, "grid25_picture": "benchmarks/results/gan_modes_grid25.png", "mnist": mnist,

@@ -374,6 +374,8 @@ def main() -> None:
     parser.add_argument("--gan-data", default="mnist,fashion-mnist", help="datasets in gan_family")
     parser.add_argument("--ablation-epochs", type=int, default=3, help="dcgan training epochs per gan_ablation row")
     parser.add_argument("--toy-steps", type=int, default=5000, help="generator updates on the 25 Gaussians in gan_modes")
+    parser.add_argument("--toy-std", type=float, default=0.05, help="standard deviation of each of the 25 Gaussians "
+                        "in gan_modes (toy2d's default 0.02 is out of reach of a 5,000-step budget)")
     parser.add_argument("--rbm-epochs", type=int, default=100, help="RBM training epochs (budget)")
     parser.add_argument("--dbn-epochs", type=int, default=60, help="DBN training epochs, split between its layers")
     parser.add_argument("--dbn-samples", type=int, default=100, help="samples of q per test image for the DBN bound")
