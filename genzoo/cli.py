@@ -43,7 +43,7 @@ def cmd_list(args: argparse.Namespace) -> None:
         print(f"  {name:<14} {cls.summary}")
     print("datasets:")
     for name, description in DATASETS.items():
-        remote = name in ("mnist", "fashion-mnist") and not available_locally(name, args.data_dir)
+        remote = name in ("mnist", "fashion-mnist", "mnist-captions") and not available_locally(name, args.data_dir)
         print(f"  {name:<14} {description}{' [downloads on first use]' if remote else ''}")
 
 
@@ -70,6 +70,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def class_index(label: str, classes: list[str]) -> int:
+    """The index of a class given as its index or as its name, case ignored (7, or sneaker for fashion-mnist)."""
+    if label.isdigit() and int(label) < len(classes):
+        return int(label)
+    names = [name.lower() for name in classes]
+    if label.lower() in names:
+        return names.index(label.lower())
+    raise GenzooError(f"--label {label}: the run's classes are 0 to {len(classes) - 1} or their names: "
+                      + ", ".join(classes))
+
+
 def cmd_sample(args: argparse.Namespace) -> None:
     from genzoo.run import open_run
     from genzoo.viz.grid import save_grid, to_uint8
@@ -79,7 +90,18 @@ def cmd_sample(args: argparse.Namespace) -> None:
         raise GenzooError(f"--out {out}: write samples to a .png grid or a .npz array")
     opened = open_run(args.run)
     generator = torch.Generator().manual_seed(args.seed)
-    labels = torch.arange(args.n) % len(opened.classes) if opened.model.conditional else None
+    if args.label is not None and not opened.model.conditional:
+        from genzoo.registry import MODELS
+
+        conditional = ", ".join(name for name, cls in MODELS.items() if cls.conditional)
+        raise GenzooError(f"--label: {opened.config.model_name} is not a conditional model, its samples have no class "
+                          f"to ask for; drop --label (conditional models: {conditional})")
+    if args.label is not None:
+        labels = torch.full((args.n,), class_index(args.label, opened.classes))
+    elif opened.model.conditional:
+        labels = torch.arange(args.n) % len(opened.classes)
+    else:
+        labels = None
     images = opened.model.sample(args.n, generator, labels)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +115,36 @@ def cmd_sample(args: argparse.Namespace) -> None:
     except OSError as err:
         raise GenzooError(f"cannot write {out}: {err.strerror}") from None
     print(f"wrote {args.n} samples to {out}")
+
+
+class SignedGroup(argparse.Action):
+    """--plus and --minus append (sign, text) to one list, so that the groups keep the order they were given in."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [*getattr(namespace, self.dest), (self.const, values)])
+
+
+def cmd_arithmetic(args: argparse.Namespace) -> None:
+    from genzoo.run import open_run
+    from genzoo.viz import latent_arithmetic as arithmetic
+
+    out = Path(args.out)
+    if out.suffix != ".png":
+        raise GenzooError(f"--out {out}: the picture is written as a .png file")
+    model = open_run(args.run).model
+    if args.groups:
+        groups = [(sign, arithmetic.parse_indices(text)) for sign, text in args.groups]
+        picture = arithmetic.arithmetic_figure(arithmetic.latent_arithmetic(model, groups, args.seed, args.candidates))
+        what = arithmetic.expression(groups)
+    else:
+        picture = arithmetic.candidate_sheet(model, args.candidates, args.seed)
+        what = f"{args.candidates} numbered candidates"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        picture.save(out)
+    except OSError as err:
+        raise GenzooError(f"cannot write {out}: {err.strerror}") from None
+    print(f"wrote {what} to {out}")
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -172,9 +224,42 @@ def cmd_classifier(args: argparse.Namespace) -> None:
 
     data_cfg = configs.build(DataConfig, configs.parse_overrides(args.set, {"data": DataConfig})["data"], "data")
     out = Path(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
+    if args.data == "mnist-captions":   # its evaluation network names the digit in each cell of a canvas
+        from genzoo.evaluate.caption_checker_training import train_region_checker
+        card = train_region_checker(out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
+                                    command=args.command_line, log=print if not args.quiet else lambda _: None)
+        print(f"test cell accuracy {card['test_cell_accuracy']:.4f}, caption match of test canvases "
+              f"{card['test_caption_match']:.4f}; region checker written to {out} (card: {out.with_suffix('.json')})")
+        return
     card = train_classifier(args.data, out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
                             command=args.command_line, log=print if not args.quiet else lambda _: None)
     print(f"test accuracy {card['test_accuracy']:.4f}; feature network written to {out} (card: {out.with_suffix('.json')})")
+
+
+def cmd_captions(args: argparse.Namespace) -> None:
+    from genzoo.data import load_dataset
+    from genzoo.data.captions import write_captioned_images
+    from genzoo.data.config import DataConfig
+
+    split = getattr(load_dataset("mnist-captions", DataConfig(seed=args.seed), args.data_dir), args.split)
+    n = write_captioned_images(split, Path(args.out), args.n)
+    print(f"wrote {n} {args.split} canvases and their captions (captions.txt, captions.jsonl) to {args.out}")
+
+
+def cmd_text_encoder(args: argparse.Namespace) -> None:
+    from genzoo.data import load_dataset
+    from genzoo.data.config import DataConfig
+    from genzoo.train.joint_embedding import TextEncoderConfig, save_text_encoder, train_text_encoder
+
+    cfg = configs.build(TextEncoderConfig, configs.parse_overrides(args.set, {"text": TextEncoderConfig})["text"],
+                        "text")
+    dataset = load_dataset("mnist-captions", DataConfig(seed=args.data_seed), args.data_dir)
+    encoder, report = train_text_encoder(dataset, cfg, args.seed, log=print if not args.quiet else lambda _: None)
+    report["command"] = args.command_line
+    save_text_encoder(Path(args.out), encoder, report)
+    quality = report["validation"]
+    print(f"trained in {report['wall_time_s']:.0f} s; validation text-to-image top-1 among {quality['candidates']} "
+          f"{quality['text_to_image_top1']:.3f}; text encoder written to {args.out}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,9 +287,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="draw samples from a trained run")
     p.add_argument("run", help="run directory")
     p.add_argument("-n", type=positive_int, default=64, help="number of samples")
-    p.add_argument("--out", required=True, help="grid.png or samples.npz (x: uint8 N,C,H,W)")
+    p.add_argument("--out", required=True, help="grid.png or samples.npz (x: uint8 N,C,H,W; labels if conditional)")
     p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
+    p.add_argument("--label", help="a conditional model's class for every sample, by index or name (7, sneaker); "
+                                   "default: every class in turn")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("arithmetic", help="latent vector arithmetic (Radford et al. 2015, Figure 7): without groups, "
+                                          "a numbered sheet of candidates to choose from")
+    p.add_argument("run", help="run directory of a model with a latent z (gan, dcgan, infogan, wgan, wgan-gp)")
+    p.add_argument("--candidates", type=positive_int, default=64, help="samples drawn to choose from, numbered from 0")
+    p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0,
+                   help="the draws' seed, as in 'genzoo sample'; keep it between the sheet and the arithmetic")
+    p.add_argument("--plus", dest="groups", action=SignedGroup, const=1, default=[], metavar="I,J,K",
+                   help="add the mean z of these candidates (repeatable; groups are combined in the order given)")
+    p.add_argument("--minus", dest="groups", action=SignedGroup, const=-1, default=[], metavar="I,J,K",
+                   help="subtract the mean z of these candidates")
+    p.add_argument("--out", required=True, help="the .png to write: the sheet, or each group, its mean and the result")
+    p.set_defaults(func=cmd_arithmetic)
 
     p = sub.add_parser("info", help="what a run is and how far it got")
     p.add_argument("run", help="run directory")
@@ -238,6 +338,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.set_defaults(func=cmd_classifier)
+
+    p = sub.add_parser("captions", help="write mnist-captions canvases as PNGs with captions.txt and captions.jsonl")
+    p.add_argument("--out", required=True, help="directory for NNNNN.png, captions.txt and captions.jsonl")
+    p.add_argument("-n", type=positive_int, default=100, help="the first N canvases of the split")
+    p.add_argument("--split", choices=("train", "validation", "test"), default="test")
+    p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0, help="the dataset's data.seed")
+    p.add_argument("--data-dir", help="directory holding MNIST's IDX files")
+    p.set_defaults(func=cmd_captions)
+
+    p = sub.add_parser("text-encoder", help="train the caption encoder StackGAN conditions on (a joint image-text "
+                                            "embedding, Reed et al. 2016) on mnist-captions")
+    p.add_argument("--out", required=True, help="the encoder's file, with its vocabulary and training report")
+    p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0, help="initial weights and batch order")
+    p.add_argument("--data-seed", type=whole_number(0, configs.MAX_SEED), default=0, help="the dataset's data.seed")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a text encoder setting, e.g. --set epochs=5 --set embedding_dim=64")
+    p.add_argument("--data-dir", help="directory holding MNIST's IDX files")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    p.set_defaults(func=cmd_text_encoder)
 
     p = sub.add_parser("demo", help="train six models briefly on the bundled digits, score them; write a page")
     p.add_argument("--out", default="demo", help="directory for the runs and index.html")

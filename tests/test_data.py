@@ -210,9 +210,9 @@ def test_download_reasons_are_reported(monkeypatch, mirror_server):
 
 def test_unknown_dataset_lists_the_valid_names():
     with pytest.raises(GenzooError, match="unknown dataset 'cifar': choose one of mnist, fashion-mnist, digits, "
-                                          "folder:PATH"):
+                                          "mnist-captions, folder:PATH"):
         load_dataset("cifar", DataConfig())
-    assert list(DATASETS) == ["mnist", "fashion-mnist", "digits", "folder:PATH"]
+    assert list(DATASETS) == ["mnist", "fashion-mnist", "digits", "mnist-captions", "folder:PATH"]
 
 
 def image_counts(*sets: ImageSet) -> collections.Counter:

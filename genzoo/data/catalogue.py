@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from genzoo.data import sources
+from genzoo.data.captions import REGION_CLASSES, SPLIT_SIZES, caption_canvases
 from genzoo.data.config import DataConfig
 from genzoo.data.folder import read_image_folder
 from genzoo.data.images import Dataset, ImageSet
@@ -20,16 +22,20 @@ DATASETS = {
                      "+ 10,000 test, 10 classes",
     "digits": "scikit-learn's handwritten digits (UCI, Alpaydin & Kaynak 1998): 8x8 grey, 1,797 images, "
               "10 classes, no download",
+    "mnist-captions": "real MNIST digits placed on 64x64 canvases, one or two in a 2x2 grid, each canvas with an "
+                      "English caption of which digit is where (after Mansimov et al. 2016): 20,000 train + "
+                      "2,000 validation + 2,000 test, test digits from MNIST's test split only",
     "folder:PATH": "your PNG/JPEG images under PATH, one class per subfolder, resized to data.image_size",
 }
 
 FOLDER_PREFIX = "folder:"
+CAPTIONED = "mnist-captions"
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 DIGIT_CLASSES = [str(d) for d in range(10)]
 
 # independent random streams drawn from one seed
-SPLIT_STREAM, TRAIN_STREAM, VALIDATION_STREAM, TEST_STREAM = range(4)
+SPLIT_STREAM, TRAIN_STREAM, VALIDATION_STREAM, TEST_STREAM, *CANVAS_STREAMS = range(7)
 
 
 def available_locally(name: str, data_dir: str | Path | None = None) -> bool:
@@ -37,6 +43,8 @@ def available_locally(name: str, data_dir: str | Path | None = None) -> bool:
     it ships with scikit-learn (digits), or its folder exists (folder:PATH)."""
     if name in sources.CHECKSUMS:
         return sources.find_local(name, data_dir) is not None
+    if name == CAPTIONED:
+        return available_locally("mnist", data_dir)
     if name == "digits":
         return True
     if name.startswith(FOLDER_PREFIX):
@@ -49,6 +57,7 @@ def load_dataset(name: str, cfg: DataConfig, data_dir: str | Path | None = None)
 
     MNIST-style datasets hold out ``cfg.validation_fraction`` of their training set for validation;
     the others first hold out ``cfg.test_fraction`` for test, then the validation share of the rest.
+    mnist-captions composes each split's canvases from the same split of MNIST, drawn with ``cfg.seed``.
     """
     split = _generator(cfg.seed, SPLIT_STREAM)
     if name in sources.CHECKSUMS:
@@ -61,6 +70,11 @@ def load_dataset(name: str, cfg: DataConfig, data_dir: str | Path | None = None)
         pixels, labels = torch.from_numpy(digits.images).unsqueeze(1), torch.from_numpy(digits.target)
         sets = _three_splits(pixels, labels.long(), cfg, split, 16)
         classes, provenance = DIGIT_CLASSES, {"source": "scikit-learn load_digits"}
+    elif name == CAPTIONED:
+        digits = load_dataset("mnist", dataclasses.replace(cfg, binarize="none"), data_dir)
+        sets = [caption_canvases(part, SPLIT_SIZES[which], _generator(cfg.seed, stream)) for part, which, stream
+                in zip((digits.train, digits.validation, digits.test), SPLIT_SIZES, CANVAS_STREAMS)]
+        classes, provenance = REGION_CLASSES, {**digits.provenance, "canvases": dict(SPLIT_SIZES), "seed": cfg.seed}
     elif name.startswith(FOLDER_PREFIX):
         root = Path(name[len(FOLDER_PREFIX):]).expanduser()
         pixels, labels, classes = read_image_folder(root, cfg.image_size, cfg.channels)
@@ -70,7 +84,8 @@ def load_dataset(name: str, cfg: DataConfig, data_dir: str | Path | None = None)
         raise _unknown(name)
     if cfg.binarize == "fixed":
         streams = (TRAIN_STREAM, VALIDATION_STREAM, TEST_STREAM)
-        sets = [ImageSet(binarize(s.images, _generator(cfg.seed, k)), s.labels) for s, k in zip(sets, streams)]
+        sets = [dataclasses.replace(s, images=binarize(s.images, _generator(cfg.seed, k)))
+                for s, k in zip(sets, streams)]
     return Dataset(name, *sets, classes=classes, provenance=provenance)
 
 

@@ -10,10 +10,12 @@ import torch
 
 @dataclass
 class ImageSet:
-    """One split: ``images`` float32 (N, C, H, W) in [0, 1] and ``labels`` int64 (N,)."""
+    """One split: ``images`` float32 (N, C, H, W) in [0, 1] and ``labels`` int64 (N,), or (N, R) with the
+    content of each of R regions for mnist-captions, whose ``captions`` (N strings) describe each image."""
 
     images: torch.Tensor
     labels: torch.Tensor
+    captions: list[str] | None = None
 
     def __len__(self) -> int:
         return self.images.shape[0]
