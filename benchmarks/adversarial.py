@@ -3,6 +3,7 @@
     python benchmarks/run.py gan_family --gan-data mnist,fashion-mnist   # every GAN at one budget; loss vs FD
     python benchmarks/run.py gan_modes                                   # mode collapse: 25 Gaussians and MNIST
     python benchmarks/run.py gan_ablation                                # each Improved-GAN technique alone
+    python benchmarks/run.py gan_convergence                             # the loss-vs-FD analysis of those runs
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import torch
 from PIL import Image, ImageDraw
 from scipy.stats import spearmanr
 
-from common import RESULTS, fresh_run_dir, provenance, train_to_the_end, write_result
+from common import RESULTS, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
 from genzoo.data import load_dataset
+from genzoo.data.config import DataConfig
 from genzoo.evaluate.codes import infogan_codes
 from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.suite import evaluate_run
@@ -49,9 +51,14 @@ def steps_per_epoch(cfg, dataset_name: str, data_dir: str | None) -> int:
     return math.ceil(len(load_dataset(dataset_name, cfg.data, data_dir).train) / cfg.train.batch_size)
 
 
+WARM_UP = 0.2   # the share of a run before a critic or discriminator has caught up with its generator
+
+
 def watched_against_quality(records: list[dict], watched: str) -> dict:
     """The watched loss averaged over the steps since the previous scheduled evaluation, beside that evaluation's
-    FD, and their Spearman rank correlation over the run (a loss that tracks quality falls as FD falls: rho > 0)."""
+    FD, and their Spearman rank correlation over the run (a loss that tracks quality falls as FD falls: rho > 0),
+    and over the run after its first WARM_UP share: a WGAN's estimate is meaningful only once the critic is near
+    its optimum (Arjovsky et al. 2017, Section 4), and a freshly initialised critic is far from it."""
     train = [r for r in records if r.get("split", "train") == "train" and watched in r]
     evaluations = [r for r in records if r.get("split") == "eval"]
     points, previous = [], 0
@@ -63,7 +70,11 @@ def watched_against_quality(records: list[dict], watched: str) -> dict:
     if len(points) < 3:
         raise SystemExit(f"{len(points)} scheduled evaluations are too few for a rank correlation: train longer")
     rho, p_value = spearmanr([p[1] for p in points], [p[2] for p in points])
+    later = [p for p in points if p[0] > WARM_UP * points[-1][0]]
+    later_rho, later_p = spearmanr([p[1] for p in later], [p[2] for p in later])
     return {"watched": watched, "spearman_rho": float(rho), "p_value": float(p_value), "evaluations": len(points),
+            "after_warm_up": {"from_step": later[0][0], "spearman_rho": float(later_rho), "p_value": float(later_p),
+                              "evaluations": len(later)},
             "points (step, mean watched loss since the previous evaluation, validation FD of 1,000 samples)": points}
 
 
@@ -77,6 +88,27 @@ def curves_svg(title: str, convergence: dict) -> str:
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="840" height="240">'
             + "".join(f'<g transform="translate({420 * i},0)">{chart}</g>' for i, chart in enumerate(charts))
             + "</svg>\n")
+
+
+def gan_convergence(args: argparse.Namespace) -> None:
+    """The watched loss against FD, read again from the metrics.jsonl of every gan_family run there is, with this
+    commit's analysis (over the whole run and after the warm-up); the runs themselves are not retrained."""
+    started = time.perf_counter()
+    runs = {}
+    for run_dir in sorted(RUNS.glob("gan_*")):
+        model = next((m for m in sorted(WATCHED, key=len, reverse=True) if run_dir.name.startswith(f"gan_{m}_")), None)
+        if model and (run_dir / "metrics.jsonl").exists():
+            runs[run_dir.name] = {"model": model, "dataset": run_dir.name[len(f"gan_{model}_"):],
+                                  **watched_against_quality(read_metrics(run_dir / "metrics.jsonl"), WATCHED[model])}
+    if not runs:
+        raise SystemExit(f"no gan_family runs in {RUNS}: run 'python benchmarks/run.py gan_family' first")
+    write_result("gan_convergence", {
+        "benchmark": "gan_convergence",
+        "what": "for each gan_family run, the Spearman correlation between the loss a user watches (averaged since the "
+                "previous scheduled evaluation) and the validation FD of 1,000 samples at that evaluation, over the "
+                f"whole run and after its first {WARM_UP:.0%}; read from the runs' metrics.jsonl",
+        "runs": runs, "provenance": provenance(args.seed, started, load_dataset("mnist", DataConfig(), args.data_dir)),
+    })
 
 
 def gan_family(args: argparse.Namespace) -> None:
