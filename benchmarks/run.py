@@ -13,6 +13,7 @@
     python benchmarks/run.py gan_family     # every GAN at one budget on MNIST and Fashion-MNIST; its loss against FD
     python benchmarks/run.py gan_modes      # mode collapse of an MLP GAN and WGAN: 25 Gaussians and MNIST
     python benchmarks/run.py gan_ablation   # the dcgan with each Improved-GAN technique switched on alone
+    python benchmarks/run.py stackgan_captions  # StackGAN on mnist-captions, with and without CA: match and FD
     python benchmarks/run.py all
 
 Data comes from genzoo's own search order (set GENZOO_DATA_DIR or --data-dir). Every result file
@@ -47,6 +48,7 @@ from genzoo.viz.grid import save_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adversarial import gan_ablation, gan_convergence, gan_family, gan_modes  # noqa: E402
+from stackgan import stackgan_captions  # noqa: E402
 from common import (RESULTS, ROOT, RUNS, fresh_run_dir, provenance,  # noqa: E402
                     train_to_the_end, write_result)
 
@@ -358,7 +360,7 @@ BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": r
               "dbm_mnist": dbm_mnist, "reevaluate": reevaluate, "helmholtz_mnist": helmholtz_mnist,
               "eval_floors": eval_floors, "eval_runs": eval_runs,
               "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes,
-              "gan_ablation": gan_ablation, "gan_convergence": gan_convergence}
+              "gan_ablation": gan_ablation, "gan_convergence": gan_convergence, "stackgan_captions": stackgan_captions}
 
 
 def main() -> None:
@@ -376,6 +378,9 @@ def main() -> None:
     parser.add_argument("--toy-steps", type=int, default=5000, help="generator updates on the 25 Gaussians in gan_modes")
     parser.add_argument("--toy-std", type=float, default=0.05, help="standard deviation of each of the 25 Gaussians "
                         "in gan_modes (toy2d's default 0.02 is out of reach of a 5,000-step budget)")
+    parser.add_argument("--stackgan-epochs", type=int, default=12, help="StackGAN training epochs per variant in "
+                        "stackgan_captions, three quarters of the steps Stage-I's (budget)")
+    parser.add_argument("--stackgan-max-steps", type=int, help=argparse.SUPPRESS)   # a smoke run of the code path
     parser.add_argument("--rbm-epochs", type=int, default=100, help="RBM training epochs (budget)")
     parser.add_argument("--dbn-epochs", type=int, default=60, help="DBN training epochs, split between its layers")
     parser.add_argument("--dbn-samples", type=int, default=100, help="samples of q per test image for the DBN bound")

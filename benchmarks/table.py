@@ -193,6 +193,34 @@ def gan_rows(results: Path) -> list[str]:
                              f"{m['cs']['value']:.2f} ± {m['cs']['std']:.2f}", f"{m['precision']:.2f} / {m['recall']:.2f}",
                              f"{m['classes_covered']}/{m['classes']} ({m['confident_share']:.2f})"))
         lines.append(f"\n`{r['provenance']['commit'][:10]}`, {r['provenance']['wall_time_s'] / 60:.0f} min")
+    return lines + stackgan_rows(results)
+
+
+def stackgan_rows(results: Path) -> list[str]:
+    """StackGAN on mnist-captions, with and without Conditioning Augmentation: text-image match of each stage against
+    the real canvases' ceiling, and FD to the test canvases against the real floor."""
+    lines = []
+    for r in read_results(results):
+        if r["benchmark"] != "stackgan_captions":
+            continue
+        ceiling = r["caption_match_of_real_test_canvases"]["caption_match"]
+        floor = next(v for k, v in r.items() if k.startswith("fd_of_"))
+        lines += ["", f"| StackGAN on mnist-captions, seed {r['provenance']['seed']} | budget | caption match, "
+                  f"Stage-I / Stage-II (real test canvases: {100 * ceiling:.1f}%) | FD to the test canvases, Stage-I / "
+                  f"Stage-II (real training canvases: {floor:.3f}) | s per epoch, Stage-I / Stage-II | captions and "
+                  "both stages |",
+                  "|---|---|---|---|---|---|"]
+        for run in r["runs"].values():
+            t, m, fd = run["training"], run["caption_match"], run["fd"]
+            stage1, stage2 = list(m)
+            lines.append(row(run["variant"], f"{t['epochs']} epochs, {t['steps']:,} steps ({t['stage1_steps']:,} "
+                             f"Stage-I), {t['train_time_s'] / 60:.0f} min",
+                             f"{100 * m[stage1]['caption_match']:.1f}% / **{100 * m[stage2]['caption_match']:.1f}%**",
+                             f"{fd[stage1]:.3f} / **{fd[stage2]:.3f}**",
+                             " / ".join(f"{v:.0f}" for v in t["seconds_per_epoch"].values()),
+                             f"[{Path(run['sheet']).name}]({run['sheet']})"))
+        lines.append(f"\n`{r['provenance']['commit'][:10]}`, {r['provenance']['wall_time_s'] / 60:.0f} min, "
+                     f"{r['provenance']['machine']['cores']} cores")
     return lines
 
 

@@ -90,19 +90,23 @@ def cmd_sample(args: argparse.Namespace) -> None:
         raise GenzooError(f"--out {out}: write samples to a .png grid or a .npz array")
     opened = open_run(args.run)
     generator = torch.Generator().manual_seed(args.seed)
+    if args.text is not None or args.texts is not None:
+        _sample_from_text(args, opened, generator, out)
+        return
     if args.label is not None and not opened.model.conditional:
         from genzoo.registry import MODELS
 
         conditional = ", ".join(name for name, cls in MODELS.items() if cls.conditional)
         raise GenzooError(f"--label: {opened.config.model_name} is not a conditional model, its samples have no class "
                           f"to ask for; drop --label (conditional models: {conditional})")
+    n = args.n or 64
     if args.label is not None:
-        labels = torch.full((args.n,), class_index(args.label, opened.classes))
+        labels = torch.full((n,), class_index(args.label, opened.classes))
     elif opened.model.conditional:
-        labels = torch.arange(args.n) % len(opened.classes)
+        labels = torch.arange(n) % len(opened.classes)
     else:
         labels = None
-    images = opened.model.sample(args.n, generator, labels)
+    images = opened.model.sample(n, generator, labels)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".png":
@@ -114,7 +118,49 @@ def cmd_sample(args: argparse.Namespace) -> None:
             np.savez_compressed(out, **arrays)
     except OSError as err:
         raise GenzooError(f"cannot write {out}: {err.strerror}") from None
-    print(f"wrote {args.n} samples to {out}")
+    print(f"wrote {n} samples to {out}")
+
+
+def read_texts(args: argparse.Namespace) -> list[str]:
+    """The captions of --text and of --texts FILE (one a line; blank lines skipped), in that order."""
+    texts = [args.text] if args.text is not None else []
+    if args.texts is not None:
+        try:
+            lines = Path(args.texts).read_text(encoding="utf-8").splitlines()
+        except OSError as err:
+            raise GenzooError(f"cannot read --texts {args.texts}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise GenzooError(f"--texts {args.texts} is not UTF-8 text: give a file of captions, one a line") from None
+        texts += [line for line in lines if line.strip()]
+        if not texts:
+            raise GenzooError(f"--texts {args.texts} holds no captions: write one a line")
+    return texts
+
+
+def _sample_from_text(args: argparse.Namespace, opened, generator: torch.Generator, out: Path) -> None:
+    """A text-conditioned model's Stage-I and Stage-II images of each caption, -n draws each (default 1)."""
+    from genzoo.registry import MODELS
+    from genzoo.viz.grid import to_uint8
+    from genzoo.viz.text_to_image import caption_rows
+
+    if not opened.model.text_conditioned:
+        readers = ", ".join(name for name, cls in MODELS.items() if cls.text_conditioned)
+        raise GenzooError(f"--text: {opened.config.model_name} does not draw from captions; drop --text and --texts "
+                          f"(models that do: {readers})")
+    if args.label is not None:
+        raise GenzooError("--label is for class-conditional models: a caption says what to draw")
+    texts = [text for text in read_texts(args) for _ in range(args.n or 1)]
+    stage1, stage2 = opened.model.generate_from_text(texts, generator)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".png":
+            caption_rows(texts, stage1, stage2).save(out)
+        else:
+            np.savez_compressed(out, x=to_uint8(stage2), stage1=to_uint8(stage1), captions=np.array(texts))
+    except OSError as err:
+        raise GenzooError(f"cannot write {out}: {err.strerror}") from None
+    print(f"wrote the Stage-I and Stage-II images of {len(texts)} caption{'s' if len(texts) > 1 else ''} "
+          f"side by side to {out}")
 
 
 class SignedGroup(argparse.Action):
@@ -286,11 +332,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="draw samples from a trained run")
     p.add_argument("run", help="run directory")
-    p.add_argument("-n", type=positive_int, default=64, help="number of samples")
-    p.add_argument("--out", required=True, help="grid.png or samples.npz (x: uint8 N,C,H,W; labels if conditional)")
+    p.add_argument("-n", type=positive_int, help="number of samples (default 64; with --text, draws per caption, "
+                                                 "default 1)")
+    p.add_argument("--out", required=True, help="grid.png or samples.npz (x: uint8 N,C,H,W; labels if conditional; "
+                                                "with --text, stage1 and captions too)")
     p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
     p.add_argument("--label", help="a conditional model's class for every sample, by index or name (7, sneaker); "
                                    "default: every class in turn")
+    p.add_argument("--text", help="a caption for a text-conditioned model (stackgan), e.g. 'the digit three is at "
+                                  "the bottom right': its Stage-I and Stage-II images side by side")
+    p.add_argument("--texts", metavar="FILE", help="a UTF-8 file of captions, one a line, each drawn as --text is")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("arithmetic", help="latent vector arithmetic (Radford et al. 2015, Figure 7): without groups, "

@@ -12,11 +12,12 @@ from genzoo.models.gan import GAN
 from genzoo.models.helmholtz import HelmholtzMachine
 from genzoo.models.infogan import InfoGAN
 from genzoo.models.rbm import RestrictedBoltzmannMachine
+from genzoo.models.stackgan import StackGAN
 from genzoo.models.vae import VAE
 from genzoo.models.wgan import WGAN, WGANGP
 
 MODELS: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (
-    VAE, GAN, DCGAN, CGAN, InfoGAN, WGAN, WGANGP, RestrictedBoltzmannMachine, DBN, DeepBoltzmannMachine,
+    VAE, GAN, DCGAN, CGAN, InfoGAN, StackGAN, WGAN, WGANGP, RestrictedBoltzmannMachine, DBN, DeepBoltzmannMachine,
     HelmholtzMachine)}
 
 

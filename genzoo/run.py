@@ -131,6 +131,7 @@ def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int 
 def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
          progress_bar: bool) -> tuple[str, Trainer]:
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
+    model_class(cfg.model_name).check_data(dataset)
     model = build_model(cfg, dataset.image_shape, len(dataset.classes))
     configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
     evaluator = None

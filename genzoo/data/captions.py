@@ -84,6 +84,19 @@ def caption_canvases(digits: ImageSet, n: int, generator: torch.Generator) -> Im
     return ImageSet(images, contents, captions)
 
 
+def random_captions(n: int, generator: torch.Generator | None = None) -> list[str]:
+    """``n`` captions of canvases never drawn: one or two digits (0-9 uniform) in distinct cells, worded as in
+    :func:`caption_canvases`, for sampling a text-to-image model with no dataset at hand."""
+    count = 1 + (torch.rand(n, generator=generator) < 0.5).long()
+    regions = torch.rand(n, GRID * GRID, generator=generator).argsort(dim=1)[:, :MAX_DIGITS]
+    digits = torch.randint(10, (n, MAX_DIGITS), generator=generator)
+    wording = torch.randint(0, 2, (n, MAX_DIGITS, 3), generator=generator)
+    templates = torch.randint(0, len(TEMPLATES), (n,), generator=generator)
+    regions = regions.where(torch.arange(MAX_DIGITS) < count[:, None], -1)
+    return [write_caption(r, d, w, t) for r, d, w, t in
+            zip(regions.tolist(), digits.tolist(), wording.tolist(), templates.tolist())]
+
+
 def paste_digits(digits: Tensor, sources: Tensor, regions: Tensor, offsets: Tensor) -> Tensor:
     """Canvases (n, 1, 64, 64) with ``digits[sources[i, k]]`` pasted into cell ``regions[i, k]`` at
     ``offsets[i, k]`` (dy, dx) from the cell's corner; slots with region -1 are left out. All canvases

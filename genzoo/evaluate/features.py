@@ -24,6 +24,7 @@ from genzoo.train.checkpoint import load_checkpoint
 
 FEATURE_DIM = 128
 SHIPPED = ("mnist", "fashion-mnist", "digits")
+CANVASES = "mnist-captions"   # read by the region checker (genzoo.evaluate.caption_match), not by a FeatureNet
 
 
 class FeatureNet(nn.Module):
@@ -88,6 +89,8 @@ def weights_dir() -> Path:
 def load_feature_network(dataset: str, path: str | Path | None = None) -> FeatureNetwork:
     """The feature network for ``dataset``: the shipped one, or the file at ``path`` (from 'genzoo classifier')."""
     given = path is not None
+    if dataset == CANVASES:
+        raise no_feature_network_for_canvases()
     if not given:
         if dataset not in SHIPPED:
             raise GenzooError(f"genzoo ships no feature network for '{dataset}': train one with "
@@ -95,6 +98,8 @@ def load_feature_network(dataset: str, path: str | Path | None = None) -> Featur
         path = weights_dir() / f"{dataset}.pt"
     content = load_checkpoint(Path(path))
     card = content["card"]
+    if card.get("dataset") == CANVASES:
+        raise no_feature_network_for_canvases()
     if given and not same_dataset(card["dataset"], dataset):
         raise GenzooError(f"{path} is the feature network of '{card['dataset']}', not of '{dataset}'")
     with torch.device("meta"):   # no random initialisation: it would draw from the global RNG of a training run
@@ -102,6 +107,12 @@ def load_feature_network(dataset: str, path: str | Path | None = None) -> Featur
     net.load_state_dict(content["state"], assign=True)
     net.eval()
     return FeatureNetwork(net, card)
+
+
+def no_feature_network_for_canvases() -> GenzooError:
+    return GenzooError("mnist-captions canvases have no feature network for 'genzoo eval': their file from 'genzoo "
+                       "classifier' is the region checker, which scores text-image match and gives the canvas "
+                       "features of FD (RegionChecker.features; 'python benchmarks/run.py stackgan_captions')")
 
 
 def same_dataset(a: str, b: str) -> bool:

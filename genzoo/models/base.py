@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
+
+if TYPE_CHECKING:
+    from genzoo.data import Dataset, ImageSet
 
 
 class GenerativeModel(nn.Module):
@@ -23,7 +26,8 @@ class GenerativeModel(nn.Module):
     summary: ClassVar[str]
     Config: ClassVar[type]
     train_defaults: ClassVar[dict[str, Any]] = {}
-    conditional: ClassVar[bool] = False
+    conditional: ClassVar[bool] = False       # samples of a class label asked for (sample --label)
+    text_conditioned: ClassVar[bool] = False  # samples of a caption asked for (sample --text)
 
     def __init__(self, cfg: Any, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__()
@@ -37,6 +41,23 @@ class GenerativeModel(nn.Module):
     def resolve(cls, cfg: Any, binarized: bool) -> Any:
         """The config with any data-dependent 'auto' choices made concrete; saved with the run."""
         return cfg
+
+    @classmethod
+    def check_data(cls, dataset: Dataset) -> None:
+        """A one-line GenzooError if this model cannot learn from ``dataset``, before any work: a conditional model
+        takes one class label per image, which mnist-captions, with the content of each of its cells, has not."""
+        if cls.conditional and dataset.train.labels.dim() != 1:
+            hint = "; stackgan learns from its captions" if dataset.train.captions is not None else ""
+            raise GenzooError(f"{cls.name} is conditioned on one class label per image, and {dataset.name} has "
+                              f"{dataset.train.labels.shape[1]} per image: train it on a dataset of one label per "
+                              f"image, such as mnist{hint}")
+
+    def prepare(self, dataset: Dataset, seed: int) -> ImageSet:
+        """Called by the loop once before the first step of a fresh or resumed run (after the checkpoint is restored),
+        with the run's seed: what the model derives from the data is done here (StackGAN trains its text encoder in a
+        fresh run and embeds the training captions). Returns the split the loop draws batches (x, y) from: the
+        training split, or the same images with the y that ``train_step`` needs of each (StackGAN: its index)."""
+        return dataset.train
 
     def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """One update on a batch; returns the scalars it measured, all finite unless training diverged."""
@@ -60,6 +81,13 @@ class GenerativeModel(nn.Module):
         """The stage of training the next step belongs to (a DBN's layer, a DBM's pretraining), for the progress bar
         and the logs; derived from state the checkpoint holds, so a resumed run continues in the right phase."""
         return None
+
+    def run_length(self) -> int:
+        """The run's length in steps, for a model whose phases are shares of it; a one-line error outside the loop."""
+        if self.total_steps is None:
+            raise GenzooError(f"a {self.name} trains in phases of the run and needs its length: train it with "
+                              "'genzoo train' (or set the model's total_steps attribute)")
+        return self.total_steps
 
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """Scalars worth tracking on held-out data, averaged over the batch; none by default."""
@@ -98,11 +126,9 @@ class LayerwiseModel(GenerativeModel):
 
     def phase_bounds(self) -> list[int]:
         """The update at which each layer's phase starts, then the start of the whole-model phase, then the total."""
-        if self.total_steps is None:
-            raise GenzooError(f"a {self.name} trains in phases of the run and needs its length: train it with "
-                              "'genzoo train' (or set the model's total_steps attribute)")
+        total = self.run_length()
         layers, layerwise = len(self.cfg.layers), self.layerwise_steps()
-        return [layerwise * i // layers for i in range(layers + 1)] + [self.total_steps]
+        return [layerwise * i // layers for i in range(layers + 1)] + [total]
 
     def phase_index(self) -> int:
         """0 .. L-1: layer i + 1 on its own; L: the whole model."""

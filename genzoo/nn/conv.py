@@ -7,6 +7,7 @@ A VAE's encoder and decoder are the same stacks with another head and, by choice
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from genzoo.errors import GenzooError
@@ -33,16 +34,35 @@ class Reshape(nn.Module):
         return x.reshape(x.shape[0], *self.shape)
 
 
-def conv_encoder(channels: int, size: int, width: int, out_features: int, batch_norm: bool) -> nn.Sequential:
-    """Images (N, C, size, size) to (N, out_features): the DCGAN discriminator body with a linear head."""
-    base, n = stages(size)
+def downsampling_layers(channels: int, size: int, width: int, batch_norm: bool) -> list[nn.Module]:
+    """Images (N, C, size, size) to maps (N, width * 2**(n - 1), base, base), (base, n) = stages(size): the DCGAN
+    discriminator's strided convolutions, LeakyReLU(0.2) after each, batch norm after all but the first."""
+    _, n = stages(size)
     layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1, bias=True), nn.LeakyReLU(0.2)]
     for i in range(1, n):
         layers += [nn.Conv2d(width * 2 ** (i - 1), width * 2 ** i, 4, 2, 1, bias=not batch_norm)]
         layers += [nn.BatchNorm2d(width * 2 ** i)] if batch_norm else []
         layers += [nn.LeakyReLU(0.2)]
-    layers += [nn.Conv2d(width * 2 ** (n - 1), out_features, base, 1, 0), nn.Flatten()]
-    return nn.Sequential(*layers)
+    return layers
+
+
+def conv_encoder(channels: int, size: int, width: int, out_features: int, batch_norm: bool) -> nn.Sequential:
+    """Images (N, C, size, size) to (N, out_features): the DCGAN discriminator body with a linear head."""
+    base, n = stages(size)
+    return nn.Sequential(*downsampling_layers(channels, size, width, batch_norm),
+                         nn.Conv2d(width * 2 ** (n - 1), out_features, base, 1, 0), nn.Flatten())
+
+
+def upsampling_layers(width: int, doublings: int, channels: int, batch_norm: bool) -> list[nn.Module]:
+    """Maps (N, width * 2**(doublings - 1), s, s) to unbounded images (N, channels, s * 2**doublings, ...): the DCGAN
+    generator's transposed convolutions, each halving the channels, with batch norm and ReLU before each."""
+    layers: list[nn.Module] = []
+    for i in reversed(range(doublings - 1)):
+        layers += [nn.BatchNorm2d(width * 2 ** (i + 1))] if batch_norm else []
+        layers += [nn.ReLU(), nn.ConvTranspose2d(width * 2 ** (i + 1), width * 2 ** i, 4, 2, 1, bias=not batch_norm)]
+    layers += [nn.BatchNorm2d(width)] if batch_norm else []
+    layers += [nn.ReLU(), nn.ConvTranspose2d(width, channels, 4, 2, 1)]
+    return layers
 
 
 def conv_decoder(latent_dim: int, channels: int, size: int, width: int, batch_norm: bool) -> nn.Sequential:
@@ -52,15 +72,23 @@ def conv_decoder(latent_dim: int, channels: int, size: int, width: int, batch_no
     reshape" written as a transposed convolution over a 1x1 input.
     """
     base, n = stages(size)
-    top = width * 2 ** (n - 1)
-    layers: list[nn.Module] = [Reshape(latent_dim, 1, 1),
-                               nn.ConvTranspose2d(latent_dim, top, base, 1, 0, bias=not batch_norm)]
-    for i in reversed(range(n - 1)):
-        layers += [nn.BatchNorm2d(width * 2 ** (i + 1))] if batch_norm else []
-        layers += [nn.ReLU(), nn.ConvTranspose2d(width * 2 ** (i + 1), width * 2 ** i, 4, 2, 1, bias=not batch_norm)]
-    layers += [nn.BatchNorm2d(width)] if batch_norm else []
-    layers += [nn.ReLU(), nn.ConvTranspose2d(width, channels, 4, 2, 1)]
-    return nn.Sequential(*layers)
+    return nn.Sequential(Reshape(latent_dim, 1, 1),
+                         nn.ConvTranspose2d(latent_dim, width * 2 ** (n - 1), base, 1, 0, bias=not batch_norm),
+                         *upsampling_layers(width, n, channels, batch_norm))
+
+
+class ResidualBlock(nn.Module):
+    """x + BN(conv(ReLU(BN(conv(x))))), then ReLU: two 3x3 convolutions that keep the channels and the size (He et
+    al. 2016), the blocks of StackGAN's Stage-II generator (Zhang et al. 2016, Section 3.3)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(channels, channels, 3, 1, 1, bias=False), nn.BatchNorm2d(channels),
+                                  nn.ReLU(), nn.Conv2d(channels, channels, 3, 1, 1, bias=False),
+                                  nn.BatchNorm2d(channels))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.relu(x + self.body(x))
 
 
 def mlp(sizes: tuple[int, ...], activation: str) -> nn.Sequential:

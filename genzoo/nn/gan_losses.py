@@ -1,5 +1,6 @@
-"""The two players' losses in the game of Goodfellow et al. 2014, eq. 1, from the discriminator's logits, and the
-feature-matching loss that may replace the generator's (Salimans et al. 2016)."""
+"""The two players' losses in the game of Goodfellow et al. 2014, eq. 1, from the discriminator's logits, the
+discriminator's matching-aware form for text-conditioned models (Reed et al. 2016), and the feature-matching loss
+that may replace the generator's (Salimans et al. 2016)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,13 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
     """||E_x f(x) - E_z f(G(z))||^2, the squared distance between the mean features of real and generated images
     that G minimises under feature matching, f being D's last hidden layer (Salimans et al. 2016, Section 3.1)."""
     return (real_features.mean(0) - fake_features.mean(0)).square().sum()
+
+
+def matching_aware_discriminator_loss(real_logits: Tensor, mismatched_logits: Tensor, fake_logits: Tensor,
+                                      real_label: float = 1.0) -> Tensor:
+    """GAN-CLS (Reed et al. 2016, Algorithm 1), the discriminator loss of StackGAN: a real image with matching text
+    is real, and both a real image with mismatched text and a fake with matching text are fake, the two fake terms
+    weighted one half: -log D(x, t) - (1/2) [log(1 - D(x, t')) + log(1 - D(G(z, t), t))]. It is the average of two
+    games, real against mismatched and real against fake, each :func:`discriminator_loss`."""
+    return 0.5 * (discriminator_loss(real_logits, mismatched_logits, real_label)
+                  + discriminator_loss(real_logits, fake_logits, real_label))

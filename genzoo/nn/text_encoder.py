@@ -82,16 +82,23 @@ class TextEncoder(nn.Module):
         """Embeddings (B, embedding_dim) of caption strings."""
         return self(*self.tokeniser(texts))
 
-    def to_checkpoint(self) -> dict:
-        """What rebuilds this encoder: vocabulary, sizes and weights (strings and tensors only)."""
+    def architecture(self) -> dict:
+        """What builds this encoder untrained: vocabulary and sizes (strings and numbers only)."""
         return {"vocabulary": self.tokeniser.words[2:], "max_tokens": self.tokeniser.max_tokens,
                 "sizes": {"word_dim": self.words.embedding_dim, "hidden": self.rnn.hidden_size,
-                          "embedding_dim": self.embedding_dim},
-                "state": self.state_dict()}
+                          "embedding_dim": self.embedding_dim}}
+
+    @classmethod
+    def from_architecture(cls, content: dict) -> TextEncoder:
+        return cls(Tokeniser(content["vocabulary"], content["max_tokens"]), **content["sizes"])
+
+    def to_checkpoint(self) -> dict:
+        """What rebuilds this encoder: vocabulary, sizes and weights (strings and tensors only)."""
+        return {**self.architecture(), "state": self.state_dict()}
 
     @classmethod
     def from_checkpoint(cls, content: dict) -> TextEncoder:
-        encoder = cls(Tokeniser(content["vocabulary"], content["max_tokens"]), **content["sizes"])
+        encoder = cls.from_architecture(content)
         encoder.load_state_dict(content["state"])
         return encoder.eval()
 

@@ -1,6 +1,7 @@
 """The loop every model trains in: batches, scalars, grids, validation and checkpoints on a schedule.
 
-It knows nothing about model families: it calls ``model.train_step`` and logs what comes back.
+It knows nothing about model families: it calls ``model.prepare`` once with the data, then ``model.train_step`` on
+each batch of the split that returns, and logs what comes back.
 Everything random follows from the seed and the step (data order per epoch, noise from the global
 torch RNG saved in each checkpoint), so a run killed and resumed ends where an uninterrupted one does.
 """
@@ -87,6 +88,7 @@ class Trainer:
 
     def run(self) -> str:
         """Train to the end, or until Ctrl-C/SIGTERM; returns 'finished' or 'interrupted'."""
+        self.train_set = self.model.prepare(self.dataset, self.cfg.seed)
         log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.saved_step)
         in_main_thread = threading.current_thread() is threading.main_thread()   # signals only work there
         previous = {sig: signal.signal(sig, self._request_stop)
@@ -109,8 +111,8 @@ class Trainer:
         self.model.train()
         started = time.perf_counter() - p.elapsed
         while p.step < self.total_steps:
-            order = epoch_order(len(self.dataset.train), cfg.seed, p.epoch)
-            batches = self.dataset.train.batches(cfg.batch_size, order, start=p.batch)
+            order = epoch_order(len(self.train_set), cfg.seed, p.epoch)
+            batches = self.train_set.batches(cfg.batch_size, order, start=p.batch)
             for x, y in batches:
                 if p.batch >= self.steps_per_epoch or p.step >= self.total_steps:
                     break

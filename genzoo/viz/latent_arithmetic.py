@@ -41,9 +41,9 @@ def require_latent(model: GenerativeModel) -> None:
     if not (callable(getattr(model, "noise", None)) and callable(getattr(model, "generate", None))):
         raise GenzooError(f"{model.name} has no latent vector z to do arithmetic on: use a run of a model with one "
                           "(gan, dcgan, infogan, wgan, wgan-gp)")
-    if model.conditional:
-        raise GenzooError(f"{model.name} generates from a label as well as z: latent arithmetic needs an "
-                          "unconditional model (gan, dcgan, infogan, wgan, wgan-gp)")
+    if model.conditional or getattr(model, "text_conditioned", False):
+        raise GenzooError(f"{model.name} generates from a {'label' if model.conditional else 'caption'} as well as z: "
+                          "latent arithmetic needs an unconditional model (gan, dcgan, infogan, wgan, wgan-gp)")
 
 
 def parse_indices(text: str) -> list[int]:

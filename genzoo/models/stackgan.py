@@ -1,0 +1,296 @@
+"""StackGAN (Zhang et al. 2016): text to image in two stages, a Stage-I GAN that sketches a low-resolution image
+from the caption and a Stage-II GAN that refines it, given the caption again, to the full size."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from genzoo.config import option
+from genzoo.data import Dataset, ImageSet
+from genzoo.data.captions import random_captions
+from genzoo.data.preprocess import to_symmetric, to_unit
+from genzoo.errors import GenzooError
+from genzoo.models.adversarial import NOISE, AdversarialModel
+from genzoo.models.base import prefixed
+from genzoo.nn.conditioning_augmentation import ConditioningAugmentation, kl_to_standard_normal
+from genzoo.nn.conv import conv_decoder, init_dcgan_weights
+from genzoo.nn.gan_losses import discriminator_loss, generator_loss, matching_aware_discriminator_loss
+from genzoo.nn.stacked_networks import RefinementGenerator, TextConditionedDiscriminator
+from genzoo.nn.text_encoder import TextEncoder
+from genzoo.train.joint_embedding import TextEncoderConfig, train_text_encoder
+
+STAGES = ("Stage-I", "Stage-II")
+FIGURE_CAPTIONS = 16
+FIGURE_PAIRS_PER_ROW = 4
+ENCODER_BATCH = 1000   # captions per pass of the text encoder
+
+
+@dataclass
+class StackGANConfig:
+    latent_dim: int = option(100, "N_z, the dimension of Stage-I's noise z (Zhang et al. 2016, implementation "
+                             "details: 100)", low=1)
+    noise: str = option("normal", "distribution of z: standard normal as in the paper, or uniform on [-1, 1]",
+                        choices=NOISE)
+    embedding_dim: int = option(128, "dimension of the caption embedding phi_t from genzoo's text encoder, trained "
+                                "at the start of a fresh run (Reed et al. 2016's char-CNN-RNN gives 1024)",
+                                low=2, high=4096)
+    conditioning_augmentation: bool = option(True, "each generator's condition c drawn from N(mu(phi_t), "
+                                             "Sigma(phi_t)) with the KL penalty (Conditioning Augmentation); false "
+                                             "gives the generators phi_t itself and no KL, the paper's ablation")
+    condition_dim: int = option(128, "N_g, the dimension of c under Conditioning Augmentation (implementation "
+                                "details: 128)", low=1)
+    kl_weight: float = option(1.0, "lambda, the weight of D_KL(N(mu, Sigma) || N(0, I)) in each generator's loss "
+                              "(eq. 4 and 6; the paper sets 1)", low=0.0)
+    text_dim: int = option(128, "N_d, the discriminators' compression of phi_t, replicated over their 4x4 maps "
+                           "(implementation details: 128)", low=1)
+    stage1_size: int = option(16, "side of Stage-I's images, a quarter or half of the canvas (the paper's Stage-I "
+                              "draws 64 of Stage-II's 256)", choices=(16, 32))
+    stage1_generator_width: int = option(32, "channels of Stage-I G's last hidden layer, doubled per stage", low=1)
+    stage1_discriminator_width: int = option(32, "channels of Stage-I D's first layer, doubled per stage", low=1)
+    stage2_generator_width: int = option(16, "channels of Stage-II G's last hidden layer, doubled per stage inward; "
+                                         "its residual blocks have the most", low=1)
+    stage2_discriminator_width: int = option(16, "channels of Stage-II D's first layer, doubled per stage", low=1)
+    residual_blocks: int = option(2, "residual blocks of Stage-II's generator", low=0)
+    stage1_fraction: float = option(0.5, "share of the run's steps that train Stage-I; Stage-II trains in the rest "
+                                    "with Stage-I frozen (the paper gives each 600 epochs)", low=0.05, high=0.95)
+    lr: float = option(2e-4, "Adam learning rate of every network (the paper: 0.0002)", low=0.0)
+    beta1: float = option(0.5, "Adam beta1 (Radford et al. 2015, Section 4)", low=0.0, high=1.0)
+
+
+class StackGAN(AdversarialModel):
+    """Stage-I: G_0(z, c_0) draws a ``stage1_size`` image, judged with the text by D_0 (eq. 3-4); Stage-II: G(s_0, c)
+    refines the Stage-I image s_0 to the full side through residual blocks, judged by its own D (eq. 5-6). Each
+    generator has its own Conditioning Augmentation, c ~ N(mu(phi_t), Sigma(phi_t)), and adds lambda times its KL to
+    N(0, I) to its loss; both discriminators are matching-aware (GAN-CLS, Reed et al. 2016): a real image with
+    another caption counts as fake. The stages train in order, as in the paper: Stage-I for the first
+    ``stage1_fraction`` of the run, then Stage-II with Stage-I frozen (eval mode, so not even its batch-norm
+    statistics move, and its images are drawn as when sampling). Generators minimise the non-saturating -log D
+    (Goodfellow et al. 2014, Section 3) in place of eq. 4 and 6's log(1 - D); Adam without the paper's halving of the
+    rate every 100 epochs, which a run of a few epochs never reaches.
+
+    Two changes for a budget of a few epochs, where the paper trains 600 per stage: the KL is per dimension of c, as
+    the authors' code computes it (:func:`kl_to_standard_normal`), and Stage-II's output is added to s_0 enlarged
+    (:meth:`stage2_images`), so that it starts from the sketch rather than from noise.
+
+    phi_t comes from genzoo's word-level text encoder (:mod:`genzoo.nn.text_encoder`), trained by Reed et al. 2016's
+    joint embedding at the start of a fresh run and kept in the checkpoint (vocabulary in the state dict's extra
+    state), frozen, as the paper's pretrained encoder is. The loop hands ``train_step`` each example's index (see
+    :meth:`prepare`); the embeddings of all training captions are computed once per run.
+    """
+
+    name = "stackgan"
+    summary = ("StackGAN: captions to 64x64 images in two stages, Conditioning Augmentation, matching-aware "
+               "discriminators; --data mnist-captions; sample --text")
+    Config = StackGANConfig
+    text_conditioned = True
+    train_defaults = {"batch_size": 64}   # the paper's implementation details
+
+    def __init__(self, cfg: StackGANConfig, image_shape: tuple[int, int, int], num_classes: int):
+        super().__init__(cfg, image_shape, num_classes)
+        channels, height, width = self.image_shape
+        if height != width:
+            raise GenzooError(f"stackgan draws square images, not {height}x{width}: use --data mnist-captions")
+        condition_dim = cfg.condition_dim if cfg.conditioning_augmentation else cfg.embedding_dim
+        augmented = cfg.conditioning_augmentation
+        self.stage1_augmentation = ConditioningAugmentation(cfg.embedding_dim, cfg.condition_dim) if augmented else None
+        self.stage2_augmentation = ConditioningAugmentation(cfg.embedding_dim, cfg.condition_dim) if augmented else None
+        self.stage1_generator = conv_decoder(cfg.latent_dim + condition_dim, channels, cfg.stage1_size,
+                                             cfg.stage1_generator_width, batch_norm=True)
+        self.stage1_discriminator = TextConditionedDiscriminator(channels, cfg.stage1_size,
+                                                                 cfg.stage1_discriminator_width, cfg.embedding_dim,
+                                                                 cfg.text_dim)
+        self.stage2_generator = RefinementGenerator(channels, cfg.stage1_size, height, cfg.stage2_generator_width,
+                                                    condition_dim, cfg.residual_blocks)
+        self.stage2_discriminator = TextConditionedDiscriminator(channels, height, cfg.stage2_discriminator_width,
+                                                                 cfg.embedding_dim, cfg.text_dim)
+        for stage in (1, 2):
+            for network in self.networks(stage).values():
+                if network is not None:
+                    init_dcgan_weights(network)
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+        self.text_encoder: TextEncoder | None = None
+        self.text_encoder_report: dict | None = None
+        self.train_embeddings: Tensor | None = None   # phi_t of every training caption, set by prepare
+        self.train_contents: Tensor | None = None     # what each training image shows, to find mismatched captions
+        betas = (cfg.beta1, 0.999)
+        self.optimizers = {}
+        for stage in (1, 2):
+            networks = self.networks(stage)
+            generator = [*networks["generator"].parameters(),
+                         *(networks["augmentation"].parameters() if networks["augmentation"] else [])]
+            self.optimizers[f"stage{stage}_discriminator"] = torch.optim.Adam(
+                networks["discriminator"].parameters(), lr=cfg.lr, betas=betas)
+            self.optimizers[f"stage{stage}_generator"] = torch.optim.Adam(generator, lr=cfg.lr, betas=betas)
+
+    def networks(self, stage: int) -> dict[str, nn.Module | None]:
+        """The generator, its Conditioning Augmentation (None without it) and the discriminator of stage 1 or 2."""
+        return {"generator": getattr(self, f"stage{stage}_generator"),
+                "augmentation": getattr(self, f"stage{stage}_augmentation"),
+                "discriminator": getattr(self, f"stage{stage}_discriminator")}
+
+    @classmethod
+    def check_data(cls, dataset: Dataset) -> None:
+        if dataset.train.captions is None:
+            raise GenzooError(f"stackgan draws images from captions, and {dataset.name} has none: use "
+                              "--data mnist-captions")
+
+    # --- the text encoder, trained at the start of a fresh run and kept in the checkpoint --------------------------
+
+    def adopt_text_encoder(self, encoder: TextEncoder, report: dict) -> None:
+        """Make ``encoder`` the model's, frozen."""
+        self.text_encoder = encoder.eval().requires_grad_(False)
+        self.text_encoder_report = report
+
+    def get_extra_state(self) -> dict:
+        """The text encoder's vocabulary and sizes and its training report (its weights are in the state dict under
+        text_encoder.), so that the checkpoint alone rebuilds it."""
+        if self.text_encoder is None:
+            return {}
+        return {"text_encoder": self.text_encoder.architecture(), "report": self.text_encoder_report}
+
+    def set_extra_state(self, state: dict) -> None:
+        """Rebuild the text encoder untrained, before load_state_dict fills its weights (it loads submodules after)."""
+        if state:
+            self.adopt_text_encoder(TextEncoder.from_architecture(state["text_encoder"]), state["report"])
+
+    def embed(self, texts: Sequence[str]) -> Tensor:
+        """phi_t (N, embedding_dim) of each text: the encoder's embedding scaled to norm sqrt(embedding_dim), so that
+        its entries are on z's scale (the joint embedding's own scale, a norm near 2, is set by its hinge margin, and
+        a generator's first layer, initialised at N(0, 0.02), would take thousands of steps to hear it). Words the
+        encoder never saw are its unknown token, text past its max_tokens words is cut, and a text without words is a
+        one-line GenzooError naming it."""
+        if self.text_encoder is None:
+            raise GenzooError("this stackgan has no text encoder yet: 'genzoo train stackgan --data mnist-captions' "
+                              "trains one at the start of the run")
+        ids, lengths = self.text_encoder.tokeniser(texts)
+        with torch.no_grad():
+            encoded = torch.cat([self.text_encoder(ids[i:i + ENCODER_BATCH], lengths[i:i + ENCODER_BATCH])
+                                 for i in range(0, len(ids), ENCODER_BATCH)])
+        return F.normalize(encoded, dim=1) * self.cfg.embedding_dim ** 0.5
+
+    def prepare(self, dataset: Dataset, seed: int) -> ImageSet:
+        """In a fresh run, train the text encoder on the training captions, seeded by the run's seed (a resumed run
+        has it from the checkpoint); embed every training caption once; hand the loop the training images labelled by
+        their index, from which ``train_step`` finds each caption's embedding and, for GAN-CLS, another caption."""
+        self.check_data(dataset)
+        if self.text_encoder is None:
+            text_cfg = TextEncoderConfig(embedding_dim=self.cfg.embedding_dim)
+            self.adopt_text_encoder(*train_text_encoder(dataset, text_cfg, seed))
+        train = dataset.train
+        self.train_embeddings = self.embed(train.captions)
+        self.train_contents = train.labels.reshape(len(train), -1)
+        return ImageSet(train.images, torch.arange(len(train)))
+
+    # --- the two stages ----------------------------------------------------------------------------------------
+
+    def stage1_steps(self) -> int:
+        """Updates of the run given to Stage-I; Stage-II has the rest."""
+        return round(self.run_length() * self.cfg.stage1_fraction)
+
+    def stage(self) -> int:
+        """1 or 2: the stage the next update trains, from the update count the checkpoint holds."""
+        return 1 if self.updates < self.stage1_steps() else 2
+
+    def phase(self) -> str:
+        return STAGES[self.stage() - 1]
+
+    def condition(self, stage: int, embeddings: Tensor,
+                  generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """(c, KL) of a stage: a draw of Conditioning Augmentation and its KL to N(0, I), or phi_t itself and 0."""
+        augmentation = self.networks(stage)["augmentation"]
+        if augmentation is None:
+            return embeddings, embeddings.new_zeros(())
+        c, mu, log_variance = augmentation(embeddings, generator)
+        return c, kl_to_standard_normal(mu, log_variance)
+
+    def stage1_images(self, z: Tensor, embeddings: Tensor,
+                      generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """s_0 = G_0(z, c_0) in [-1, 1], (N, C, stage1_size, stage1_size), and the KL of c_0."""
+        c, kl = self.condition(1, embeddings, generator)
+        return torch.tanh(self.stage1_generator(torch.cat([z, c], dim=1))), kl
+
+    def stage2_images(self, stage1: Tensor, embeddings: Tensor,
+                      generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """G(s_0, c) in [-1, 1] at the full side, and the KL of c. The network's output is added to s_0 enlarged
+        bilinearly, before the tanh (in its input space), so that Stage-II starts from the sketch and learns what to
+        change; the paper's Stage-II decodes from scratch, which after an epoch of Stage-II in trials here still drew
+        a grey, noisy background around its digits."""
+        c, kl = self.condition(2, embeddings, generator)
+        enlarged = F.interpolate(stage1, size=self.image_shape[1:], mode="bilinear", align_corners=False)
+        return torch.tanh(self.stage2_generator(stage1, c) + torch.atanh(enlarged.clamp(-0.99, 0.99))), kl
+
+    def generate(self, z: Tensor, labels: Tensor | None = None,
+                 generator: torch.Generator | None = None) -> Tensor:
+        """Stage-II images in [-1, 1] from z and the text embeddings phi_t given as ``labels``."""
+        if labels is None:
+            raise GenzooError("stackgan draws images of captions: give their embeddings (StackGAN.embed)")
+        stage1, _ = self.stage1_images(z, labels, generator)
+        return self.stage2_images(stage1, labels, generator)[0]
+
+    @torch.no_grad()
+    def generate_from_text(self, texts: Sequence[str], generator: torch.Generator | None = None,
+                           batch_size: int = 500) -> tuple[Tensor, Tensor]:
+        """Stage-I images (N, C, stage1_size, stage1_size) and the Stage-II images refined from them (N, C, H, W), in
+        [0, 1], one of each per text; ``generator`` fixes z and the conditions' draws."""
+        stage1, stage2 = [], []
+        for embeddings in self.embed(texts).split(batch_size):
+            sketch, _ = self.stage1_images(self.noise(len(embeddings), generator), embeddings, generator)
+            stage1.append(to_unit(sketch))
+            stage2.append(to_unit(self.stage2_images(sketch, embeddings, generator)[0]))
+        return torch.cat(stage1), torch.cat(stage2)
+
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
+        """Stage-II images of n captions drawn from mnist-captions' grammar with ``generator``."""
+        return self.generate_from_text(random_captions(n, generator), generator)[1]
+
+    @torch.no_grad()
+    def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
+        """Each of 16 drawn captions' Stage-I image, enlarged to Stage-II's side, beside its Stage-II image: what
+        the second stage adds (the paper's Figure 1 and the lecture's Stage-I and Stage-II rows)."""
+        stage1, stage2 = self.generate_from_text(random_captions(FIGURE_CAPTIONS, generator), generator)
+        enlarged = F.interpolate(stage1, size=stage2.shape[-2:], mode="nearest")
+        return {"stages": (torch.stack([enlarged, stage2], dim=1).flatten(0, 1), 2 * FIGURE_PAIRS_PER_ROW)}
+
+    # --- training ------------------------------------------------------------------------------------------------
+
+    def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        """One update of the training stage's discriminator, then one of its generator and CA, on the same fakes.
+        ``y`` holds the examples' indices in the training split (:meth:`prepare`); each example's mismatched caption
+        is the previous example's in the batch, left out where both images show the same thing."""
+        if self.train_embeddings is None:
+            raise GenzooError("stackgan learns from captions it embeds before the first step: train it with "
+                              "'genzoo train stackgan --data mnist-captions'")
+        embeddings, others = self.train_embeddings[y], y.roll(1)
+        mismatched = (self.train_contents[y] != self.train_contents[others]).any(dim=1)
+        stage = self.stage()
+        real = to_symmetric(x)
+        if stage == 1:
+            real = F.avg_pool2d(real, real.shape[-1] // self.cfg.stage1_size)
+            fake, kl = self.stage1_images(self.noise(len(x)), embeddings)
+        else:
+            self.stage1_generator.eval()
+            with torch.no_grad():
+                sketch, _ = self.stage1_images(self.noise(len(x)), embeddings)
+            fake, kl = self.stage2_images(sketch, embeddings)
+        discriminator = self.networks(stage)["discriminator"]
+        d_real, d_fake = discriminator(real, embeddings), discriminator(fake.detach(), embeddings)
+        d_loss = discriminator_loss(d_real, d_fake)
+        if mismatched.any():
+            d_mismatched = discriminator(real[mismatched], self.train_embeddings[others[mismatched]])
+            d_loss = matching_aware_discriminator_loss(d_real, d_mismatched, d_fake)
+        self._update(f"stage{stage}_discriminator", d_loss)
+        g_loss = generator_loss(discriminator(fake, embeddings), "non-saturating")
+        self._update(f"stage{stage}_generator", g_loss + self.cfg.kl_weight * kl)
+        self.updates += 1
+        scalars = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "d_real": torch.sigmoid(d_real).mean().item(),
+                   "d_fake": torch.sigmoid(d_fake).mean().item()}
+        if mismatched.any():
+            scalars["d_mismatched"] = torch.sigmoid(d_mismatched).mean().item()
+        if self.cfg.conditioning_augmentation:
+            scalars["kl"] = kl.item()
+        return prefixed(f"stage{stage}", scalars)
