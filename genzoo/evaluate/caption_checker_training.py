@@ -13,7 +13,6 @@ canvas's caption (near the floor).
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,8 @@ from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.data.captions import CANVAS
 from genzoo.evaluate.caption_match import DATASET, RegionChecker, RegionNet, caption_match, cells
-from genzoo.evaluate.classifier_training import SHIFT, accuracy, random_shift
-from genzoo.provenance import git_commit, machine
-from genzoo.train.checkpoint import save_checkpoint
+from genzoo.evaluate.classifier_training import SHIFT, accuracy, random_shift, save_with_card
+from genzoo.provenance import git_commit
 from genzoo.train.seeding import epoch_order, seed_everything
 
 MAX_BACKGROUND = 0.1
@@ -105,12 +103,5 @@ def train_region_checker(out: Path, data_cfg: DataConfig | None = None, epochs: 
                      "resolution_factors": list(RESOLUTION_FACTORS),
                      "seed": seed, "data": dict(vars(data_cfg))},
         "data_provenance": data.provenance,
-        "command": command,
-        "commit": commit,
-        "machine": machine(),
-        "wall_time_s": round(time.time() - started, 1),
     }
-    out = Path(out)
-    save_checkpoint(out, {"card": card, "state": net.state_dict()})
-    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    return card
+    return save_with_card(out, net, card, command, commit, started)

@@ -45,6 +45,18 @@ def accuracy(net: FeatureNet, images: Tensor, labels: Tensor, batch_size: int = 
     return correct / len(images)
 
 
+def save_with_card(out: Path, net: torch.nn.Module, card: dict[str, Any], command: str | None, commit: str,
+                   started: float) -> dict[str, Any]:
+    """The trained network's weights with its card (what it is, how it was trained, by which command and commit, on
+    which machine, in how long), and the card beside them as JSON; returns the card."""
+    card = {**card, "command": command, "commit": commit, "machine": machine(),
+            "wall_time_s": round(time.time() - started, 1)}
+    out = Path(out)
+    save_checkpoint(out, {"card": card, "state": net.state_dict()})
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
 def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None, epochs: int = 15,
                      batch_size: int = 128, lr: float = 2e-3, seed: int = 0, data_dir: str | None = None,
                      command: str = "", log=print) -> dict[str, Any]:
@@ -91,12 +103,5 @@ def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None
                      "weight_decay": 5e-4, "label_smoothing": 0.05, "random_shift_pixels": SHIFT, "seed": seed,
                      "data": {k: v for k, v in vars(data_cfg).items()}},
         "data_provenance": data.provenance,
-        "command": command,
-        "commit": commit,
-        "machine": machine(),
-        "wall_time_s": round(time.time() - started, 1),
     }
-    out = Path(out)
-    save_checkpoint(out, {"card": card, "state": net.state_dict()})
-    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    return card
+    return save_with_card(out, net, card, command, commit, started)
