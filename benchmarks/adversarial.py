@@ -152,6 +152,9 @@ def gan_family(args: argparse.Namespace) -> None:
 MLP_4x512 = {"gan": ["model.generator_hidden=[512,512,512]", "model.discriminator_hidden=[512,512,512]"],
              "wgan": ["model.architecture=mlp", "model.hidden=[512,512,512]"],
              "wgan-gp": ["model.architecture=mlp", "model.hidden=[512,512,512]"]}
+# on 2-D points Gulrajani et al.'s own toy code (gan_toy.py) sets lambda 0.1 ("smaller lambda seems to help for toy
+# tasks") and Adam beta1 0.5; with the image settings (10, 0) the generator's samples drift as one blob
+TOY_SETTINGS = {"gan": [], "wgan": [], "wgan-gp": ["model.gradient_penalty=0.1", "model.beta1=0.5"]}
 TOY_SCALE = 5.0   # toy points / TOY_SCALE lie in [-1, 1], the range of the generator's tanh
 
 
@@ -159,7 +162,8 @@ def train_on_toy(model_name: str, target, steps: int, seed: int) -> tuple[torch.
     """A GAN of the MLP_4x512 networks trained on points of ``target`` as 1x1x2 'images' (coordinates mapped into
     [0, 1]); returns 2,500 of its samples in the target's coordinates, the target's scores of such samples five times
     along the run (a collapsing GAN hops between modes), and the training seconds."""
-    cfg = make_run_config(model_name, "digits", overrides=[*MLP_4x512[model_name], f"train.seed={seed}"])
+    cfg = make_run_config(model_name, "digits", overrides=[*MLP_4x512[model_name], *TOY_SETTINGS[model_name],
+                                                           f"train.seed={seed}"])
     model = build_model(cfg, (1, 1, 2), len(target.centres))
     data = torch.Generator().manual_seed(seed)
 
@@ -177,7 +181,8 @@ def train_on_toy(model_name: str, target, steps: int, seed: int) -> tuple[torch.
         seconds += time.perf_counter() - started
         if step % (steps // 5) == 0:
             along.append({"step": step, **{k: v for k, v in target.score(samples()).items()
-                                           if k in ("modes_covered", "high_quality_share")}})
+                                           if k in ("modes_covered", "high_quality_share",
+                                                    "nearest_mode_kl_to_uniform")}})
     return samples(), along, seconds
 
 
@@ -212,10 +217,11 @@ def gan_modes(args: argparse.Namespace) -> None:
         panels[f"{model}: {toy[model]['modes_covered']}/25 modes"] = points
     scatter(panels, target.centres, RESULTS / "gan_modes_grid25.png")
     mnist = {}
-    for model in ("gan", "wgan"):
+    for model in ("gan", "wgan"):   # the same number of generator updates: a WGAN's epoch has n_critic times fewer
         run_dir = fresh_run_dir(f"gan_modes_{model}_mnist")
-        cfg = make_run_config(model, "mnist", overrides=[*MLP_4x512[model], *QUIET_RUN, f"train.seed={args.seed}"],
-                              epochs=args.gan_epochs)
+        overrides = [*MLP_4x512[model], *QUIET_RUN, f"train.seed={args.seed}", f"train.max_steps={args.modes_steps}"]
+        per_epoch = steps_per_epoch(make_run_config(model, "mnist", overrides=overrides), "mnist", args.data_dir)
+        cfg = make_run_config(model, "mnist", overrides=overrides, epochs=math.ceil(args.modes_steps / per_epoch))
         trainer = train_to_the_end(cfg, run_dir, args)
         result = evaluate_run(run_dir, ["fd", "kid", "pr", "modes"], n=10_000, seed=args.seed, data_dir=args.data_dir)
         mnist[model] = {"config": cfg.to_dict(), "step": result["step"], "metrics": result["metrics"],
@@ -227,8 +233,9 @@ def gan_modes(args: argparse.Namespace) -> None:
                 f"(clipping 0.01, RMSProp 5e-5) and a WGAN-GP: on the 5x5 grid of Gaussians (std {args.toy_std}, "
                 f"spacing 2; {args.toy_steps} generator updates each, the x-axis of Arjovsky et al. 2017's curves, "
                 "scored on 2,500 samples: a sample is high quality "
-                "within 3 std of a centre, a mode covered with at least 20 of them) and on MNIST "
-                f"({args.gan_epochs} epochs; classes of 10,000 samples by genzoo's classifier)",
+                "within 3 std of a centre, a mode covered with at least 20 of them; WGAN-GP with lambda 0.1 and Adam "
+                "beta1 0.5 as in Gulrajani et al.'s toy code) and on MNIST "
+                f"({args.modes_steps} generator updates each; classes of 10,000 samples by genzoo's classifier)",
         "grid25": toy, "grid25_picture": "benchmarks/results/gan_modes_grid25.png", "mnist": mnist,
         "provenance": provenance(args.seed, started, trainer.dataset),
     })

@@ -370,11 +370,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=100, help="VAE training epochs (budget)")
     parser.add_argument("--k", type=int, default=IWAE_K, help="importance samples for the IWAE bound and the Helmholtz estimate")
-    parser.add_argument("--gan-epochs", type=int, default=5, help="GAN training epochs (dcgan_mnist, gan_family, "
-                        "gan_modes)")
+    parser.add_argument("--gan-epochs", type=int, default=5, help="GAN training epochs (dcgan_mnist, gan_family)")
     parser.add_argument("--gan-models", default="gan,dcgan,wgan,wgan-gp,cgan,infogan", help="models in gan_family")
     parser.add_argument("--gan-data", default="mnist,fashion-mnist", help="datasets in gan_family")
     parser.add_argument("--ablation-epochs", type=int, default=3, help="dcgan training epochs per gan_ablation row")
+    parser.add_argument("--modes-steps", type=int, default=10_000, help="generator updates of each MNIST model in "
+                        "gan_modes (the same for gan and wgan)")
     parser.add_argument("--toy-steps", type=int, default=5000, help="generator updates on the 25 Gaussians in gan_modes")
     parser.add_argument("--toy-std", type=float, default=0.05, help="standard deviation of each of the 25 Gaussians "
                         "in gan_modes (toy2d's default 0.02 is out of reach of a 5,000-step budget)")

@@ -169,12 +169,13 @@ def gan_rows(results: Path) -> list[str]:
         if r["benchmark"] != "gan_modes":
             continue
         lines += ["", "| mode collapse: MLP 4 x 512 | 25 Gaussians: modes covered | high-quality share | "
-                  "MNIST: classes | confident share | KL to the data's classes | class histogram |",
-                  "|---|---|---|---|---|---|---|"]
+                  "KL of the nearest modes to uniform | MNIST: classes | confident share | KL to the data's classes | "
+                  "class histogram |", "|---|---|---|---|---|---|---|---|"]
         for model, toy in r["grid25"].items():
             mnist = r["mnist"].get(model, {}).get("metrics")
+            spread = toy.get("nearest_mode_kl_to_uniform")
             lines.append(row(f"`{model}`", f"**{toy['modes_covered']}/{toy['modes']}**",
-                             f"{toy['high_quality_share']:.3f}",
+                             f"{toy['high_quality_share']:.3f}", "—" if spread is None else f"{spread:.3f}",
                              *((f"**{mnist['classes_covered']}/{mnist['classes']}**", f"{mnist['confident_share']:.3f}",
                                 f"{mnist['kl_to_data']:.3f}", " ".join(f"{v:.2f}" for v in mnist["histogram"]))
                                if mnist else ("—",) * 4)))

@@ -135,7 +135,15 @@ def test_toy_target_scores_a_collapsed_generator():
     collapsed = target.centres[[0, 1]].repeat(1250, 1)
     scores = target.score(collapsed)
     assert scores["modes_covered"] == 2 and scores["kl_to_uniform"] == pytest.approx(math.log(4))
+    assert scores["nearest_mode_kl_to_uniform"] == pytest.approx(math.log(4))
     nowhere = target.score(torch.zeros(100, 2))
     assert nowhere["high_quality_share"] == 0.0 and nowhere["modes_covered"] == 0 and nowhere["kl_to_uniform"] is None
     with pytest.raises(GenzooError, match="ring8 or grid25"):
         toy_target("spiral")
+
+
+def test_toy_target_tells_blurred_modes_from_collapsed_ones():
+    target = grid25()
+    blurred = target.sample(2500, torch.Generator().manual_seed(0)) * 1.05   # every mode, each 5% off its centre
+    scores = target.score(blurred)
+    assert scores["modes_covered"] < 25 and scores["nearest_mode_kl_to_uniform"] < 0.02

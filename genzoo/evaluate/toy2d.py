@@ -6,7 +6,9 @@ of radius 2, and 25 at {-4, -2, 0, 2, 4}^2 with the same spread. Papers vary the
 so compare scores only between runs on the same target. The scores are VEEGAN's: a sample is high
 quality when it lies within three standard deviations of its nearest mode, and a mode is covered
 when it receives at least ``min_samples`` high-quality samples (20 of 2,500 in the style of Lin et
-al. 2018, PacGAN).
+al. 2018, PacGAN). Beside them, the KL to uniform of every sample's nearest mode, sharp or not, tells a generator
+that spreads its mass over all the modes but has not yet sharpened them (near 0) from one that collapsed onto a few
+(up to log of the modes).
 """
 
 from __future__ import annotations
@@ -32,18 +34,23 @@ class Toy2D:
         return self.centres[modes] + self.std * torch.randn(n, 2, generator=generator)
 
     def score(self, points: Tensor, min_samples: int = 20) -> dict:
-        """modes covered, share of high-quality samples, and KL(high-quality samples' modes || uniform) in nats
-        (None when no sample is high quality)."""
+        """modes covered, share of high-quality samples, KL(high-quality samples' modes || uniform) in nats (None
+        when no sample is high quality), and KL(every sample's nearest mode || uniform)."""
         distances = torch.cdist(points.double(), self.centres.double())
         nearest, mode = distances.min(1)
         good = nearest <= 3 * self.std
         counts = torch.bincount(mode[good], minlength=len(self.centres))
-        shares = counts.double() / max(int(good.sum()), 1)
-        present = shares > 0
-        kl = (shares[present] * (shares[present] * len(self.centres)).log()).sum().item() if good.any() else None
         return {"modes_covered": int((counts >= min_samples).sum()), "modes": len(self.centres),
-                "high_quality_share": good.double().mean().item(), "kl_to_uniform": kl,
+                "high_quality_share": good.double().mean().item(),
+                "kl_to_uniform": self.kl_to_uniform(counts) if good.any() else None,
+                "nearest_mode_kl_to_uniform": self.kl_to_uniform(torch.bincount(mode, minlength=len(self.centres))),
                 "samples": len(points), "min_samples": min_samples}
+
+    def kl_to_uniform(self, counts: Tensor) -> float:
+        """KL(counts normalised || uniform over the modes) in nats, for counts (modes,) that are not all zero."""
+        shares = counts.double() / counts.sum()
+        present = shares > 0
+        return (shares[present] * (shares[present] * len(self.centres)).log()).sum().item()
 
 
 def ring8(std: float = 0.02, radius: float = 2.0) -> Toy2D:
