@@ -29,6 +29,7 @@ TINY = {
     "dbn": ["model.layers=[16,12]", "model.persistent=true", "model.persistent_chains=32", "model.sample_steps=20",
             "model.momentum_warmup=30", "train.batch_size=32", "data.binarize=dynamic"],
     "helmholtz": ["model.layers=[16,8]", "model.lr=0.01", "train.batch_size=32", "data.binarize=dynamic"],
+    "infogan": ["model.width=4", "model.hidden=16", "model.code_hidden=8", "model.noise_dim=4", "train.batch_size=32"],
 }
 
 

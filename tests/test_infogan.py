@@ -1,5 +1,5 @@
 """InfoGAN against known answers: the information terms by hand, the paper's networks, Q recovering the code, the
-traversals' latents, and resume equal to an uninterrupted run."""
+traversals' latents (resume is checked with every model's in test_train_loop)."""
 
 import json
 import math
@@ -9,16 +9,14 @@ import torch
 from PIL import Image
 from torch import nn
 
-from genzoo import run
 from genzoo.cli import main
 from genzoo.errors import GenzooError
 from genzoo.models.infogan import CONTINUOUS_TRAVERSAL, categorical_information, continuous_information
 from genzoo.run import build_model, make_run_config
-from genzoo.train.checkpoint import load_checkpoint
 
-from test_train_loop import Crash, assert_same_state, crash, fail_at, parameters
+from conftest import TINY
 
-TINY_INFOGAN = ["model.width=4", "model.hidden=16", "model.code_hidden=8", "model.noise_dim=4", "train.batch_size=32"]
+TINY_INFOGAN = TINY["infogan"]
 
 
 def tiny_infogan(*overrides: str, image_shape=(1, 8, 8)):
@@ -162,29 +160,6 @@ def test_the_categorical_code_is_recovered_by_q_on_a_toy_problem():
         noise, categories, continuous = model.draw(1000, torch.Generator().manual_seed(1))
         logits = model.code_posterior(model.body(model.generate(model.latent(noise, categories, continuous))))
     assert (logits[:, :4].argmax(1) == categories[:, 0]).float().mean() > 0.9
-
-
-def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch):
-    cfg = make_run_config("infogan", "digits", overrides=[*TINY_INFOGAN, "train.epochs=2", "train.checkpoint_every=10",
-                                                         "train.log_every=1"])
-    run.train(cfg, tmp_path / "straight", progress_bar=False)
-    fail_at(monkeypatch, "infogan", 56, crash)
-    with pytest.raises(Crash):
-        run.train(cfg, tmp_path / "crashed", progress_bar=False)
-    assert load_checkpoint(tmp_path / "crashed" / "checkpoint.pt")["progress"]["step"] == 50
-    monkeypatch.undo()
-    outcome, trainer = run.resume(tmp_path / "crashed", progress_bar=False)
-
-    assert outcome == "finished" and trainer.progress.step == 2 * 37
-    assert_same_state(parameters(tmp_path / "straight"), parameters(tmp_path / "crashed"))
-    optimizers = [load_checkpoint(tmp_path / d / "checkpoint.pt")["optimizers"] for d in ("straight", "crashed")]
-    for name in optimizers[0]:
-        for index, state in optimizers[0][name]["state"].items():
-            for key, value in state.items():
-                assert torch.equal(value, optimizers[1][name]["state"][index][key])
-    for name in ("traversal_c1_categorical", "traversal_c2_continuous"):
-        assert (tmp_path / "straight" / "samples" / f"{name}.png").read_bytes() == \
-            (tmp_path / "crashed" / "samples" / f"{name}.png").read_bytes()
 
 
 def test_train_from_the_command_line_logs_the_information_and_writes_the_traversals(tmp_path):

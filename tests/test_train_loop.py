@@ -51,7 +51,8 @@ def crash(self, x, y, real):
     ("vae", "dynamic", 10, 56, 50), ("dcgan", "none", 10, 56, 50), ("vae", "dynamic", 37, 40, 37),
     ("rbm", "dynamic", 10, 56, 50), ("helmholtz", "dynamic", 10, 56, 50), ("dbn", "dynamic", 10, 56, 50),
     ("dbm", "dynamic", 10, 56, 50), ("dbm", "dynamic", 10, 36, 30), ("dbn", "dynamic", 10, 66, 60),
-    ("gan", "none", 10, 56, 50), ("wgan", "none", 10, 56, 50), ("wgan-gp", "none", 10, 56, 50)])
+    ("gan", "none", 10, 56, 50), ("wgan", "none", 10, 56, 50), ("wgan-gp", "none", 10, 56, 50),
+    ("infogan", "none", 10, 56, 50)])
 def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch, tiny_config, model_name, binarize,
                                                            checkpoint_every, crash_at, saved_at):
     fine_tuning = ["model.fine_tune_fraction=0.3"] if (model_name, crash_at) == ("dbn", 66) else []   # up-down phase
@@ -76,6 +77,10 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch,
     steps = [json.loads(line)["step"] for line in (tmp_path / "crashed" / "metrics.jsonl").read_text().splitlines()
              if "split" not in json.loads(line)]
     assert steps == list(range(1, 2 * 37 + 1)), "records after the checkpoint are replaced, not duplicated"
+    figures = sorted(p.name for p in (tmp_path / "straight" / "samples").iterdir())
+    assert figures == sorted(p.name for p in (tmp_path / "crashed" / "samples").iterdir())
+    for name in figures:   # the sample grids, and a model's own figures (InfoGAN's traversals), drawn alike
+        assert (tmp_path / "straight" / "samples" / name).read_bytes() == (tmp_path / "crashed" / "samples" / name).read_bytes()
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_the_same(tmp_path, monkeypatch, tiny_config):
