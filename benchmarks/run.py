@@ -379,8 +379,8 @@ def main() -> None:
     parser.add_argument("--toy-steps", type=int, default=5000, help="generator updates on the 25 Gaussians in gan_modes")
     parser.add_argument("--toy-std", type=float, default=0.05, help="standard deviation of each of the 25 Gaussians "
                         "in gan_modes (toy2d's default 0.02 is out of reach of a 5,000-step budget)")
-    parser.add_argument("--stackgan-epochs", type=int, default=12, help="StackGAN training epochs per variant in "
-                        "stackgan_captions, three quarters of the steps Stage-I's (budget)")
+    parser.add_argument("--stackgan-epochs", type=int, default=6, help="StackGAN training epochs per variant in "
+                        "stackgan_captions, four fifths of the steps Stage-I's (budget)")
     parser.add_argument("--stackgan-max-steps", type=int, help=argparse.SUPPRESS)   # a smoke run of the code path
     parser.add_argument("--rbm-epochs", type=int, default=100, help="RBM training epochs (budget)")
     parser.add_argument("--dbn-epochs", type=int, default=60, help="DBN training epochs, split between its layers")

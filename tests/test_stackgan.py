@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from genzoo import run
@@ -141,6 +142,36 @@ def test_mismatched_captions_show_something_else_and_reach_the_discriminator():
     assert torch.equal(mismatched[0], real[0][kept])
 
 
+# --- the auxiliary classifier of what each region holds ----------------------------------------------------------
+
+def test_the_auxiliary_classifier_reads_each_region_of_the_maps_in_row_major_order():
+    head = prepared_model().stage1_discriminator.contents
+    maps = torch.zeros(1, head[1].in_channels, 4, 4)
+    maps[..., :2, 2:] = 1.0   # only the top right quarter
+    logits = head(maps)[0]
+    bias = head[1].bias.detach()
+    assert logits.shape == (11, 4)
+    assert not torch.allclose(logits[:, 1], bias)
+    assert torch.allclose(logits[:, [0, 2, 3]], bias[:, None].expand(-1, 3))
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5])
+def test_discriminator_learns_real_contents_and_generator_the_captions_by_the_content_weight(weight):
+    model = prepared_model(f"model.content_weight={weight}")
+    head = [p.detach().clone() for p in model.stage1_discriminator.contents.parameters()]
+    seen = []
+    model.stage1_discriminator.register_forward_hook(lambda module, inputs, output: seen.append(output))
+    y = torch.tensor([0, 1, 2, 3])
+    scalars = model.train_step(tiny_captioned().train.images[y], y)
+    contents = model.train_contents[y]   # each caption's content, the real image's
+    real, fake_for_generator = seen[0][1], seen[-1][1]
+    assert scalars["stage1_d_content"] == pytest.approx(F.cross_entropy(real, contents).item(), rel=1e-6)
+    assert scalars["stage1_g_content"] == pytest.approx(F.cross_entropy(fake_for_generator, contents).item(),
+                                                         rel=1e-6)
+    after = list(model.stage1_discriminator.contents.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(head, after)) == (weight == 0)   # weight 0: StackGAN's own D
+
+
 # --- the two stages ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stage1_size", [16, 32])
@@ -157,6 +188,8 @@ def test_stage_two_draws_64_pixels_from_the_stage_one_image(stage1_size):
     images = refine(sketch)
     assert images.shape == (3, 1, CANVAS, CANVAS) and images.abs().max() <= 1
     assert torch.equal(images, refine(sketch))
+    enlarged = F.interpolate(sketch, size=(CANVAS, CANVAS), mode="bilinear", align_corners=False)
+    assert torch.allclose(images, enlarged.clamp(-0.99, 0.99), atol=1e-5), "an untrained Stage-II keeps the sketch"
     blank, bright = refine(-torch.ones_like(sketch)), refine(torch.ones_like(sketch))
     assert (bright - blank).mean() > 1
 
@@ -295,7 +328,7 @@ def test_sample_text_writes_stage_one_and_stage_two_side_by_side(trained_run, tm
     texts.write_text("a 7 at the top left\n\n  \nlower right corner: two\n")
     assert main(["sample", str(trained_run), "--texts", str(texts), "-n", "2", "--out", str(tmp_path / "t.npz")]) == 0
     arrays = np.load(tmp_path / "t.npz")
-    assert arrays["x"].shape == (4, 1, CANVAS, CANVAS) and arrays["stage1"].shape == (4, 1, 16, 16)
+    assert arrays["x"].shape == (4, 1, CANVAS, CANVAS) and arrays["stage1"].shape == (4, 1, 32, 32)
     assert list(arrays["captions"]) == ["a 7 at the top left"] * 2 + ["lower right corner: two"] * 2
 
 

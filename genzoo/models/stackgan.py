@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from genzoo.config import option
 from genzoo.data import Dataset, ImageSet
-from genzoo.data.captions import random_captions
+from genzoo.data.captions import GRID, random_captions
 from genzoo.data.preprocess import to_symmetric, to_unit
 from genzoo.errors import GenzooError
 from genzoo.models.adversarial import NOISE, AdversarialModel
@@ -48,7 +48,7 @@ class StackGANConfig:
                               "(eq. 4 and 6; the paper sets 1)", low=0.0)
     text_dim: int = option(128, "N_d, the discriminators' compression of phi_t, replicated over their 4x4 maps "
                            "(implementation details: 128)", low=1)
-    stage1_size: int = option(16, "side of Stage-I's images, a quarter or half of the canvas (the paper's Stage-I "
+    stage1_size: int = option(32, "side of Stage-I's images, a quarter or half of the canvas (the paper's Stage-I "
                               "draws 64 of Stage-II's 256)", choices=(16, 32))
     stage1_generator_width: int = option(32, "channels of Stage-I G's last hidden layer, doubled per stage", low=1)
     stage1_discriminator_width: int = option(32, "channels of Stage-I D's first layer, doubled per stage", low=1)
@@ -56,6 +56,10 @@ class StackGANConfig:
                                          "its residual blocks have the most", low=1)
     stage2_discriminator_width: int = option(16, "channels of Stage-II D's first layer, doubled per stage", low=1)
     residual_blocks: int = option(2, "residual blocks of Stage-II's generator", low=0)
+    content_weight: float = option(4.0, "weight of the auxiliary classifier's cross-entropy of what each region "
+                                   "holds (AC-GAN, Odena et al. 2017; TAC-GAN, Dash et al. 2017), in each D's loss on "
+                                   "real images and each G's on its fakes against its caption; 0 is the paper's "
+                                   "StackGAN", low=0.0)
     stage1_fraction: float = option(0.5, "share of the run's steps that train Stage-I; Stage-II trains in the rest "
                                     "with Stage-I frozen (the paper gives each 600 epochs)", low=0.05, high=0.95)
     lr: float = option(2e-4, "Adam learning rate of every network (the paper: 0.0002)", low=0.0)
@@ -73,9 +77,15 @@ class StackGAN(AdversarialModel):
     (Goodfellow et al. 2014, Section 3) in place of eq. 4 and 6's log(1 - D); Adam without the paper's halving of the
     rate every 100 epochs, which a run of a few epochs never reaches.
 
-    Two changes for a budget of a few epochs, where the paper trains 600 per stage: the KL is per dimension of c, as
-    the authors' code computes it (:func:`kl_to_standard_normal`), and Stage-II's output is added to s_0 enlarged
-    (:meth:`stage2_images`), so that it starts from the sketch rather than from noise.
+    Three changes for a budget of a few epochs, where the paper trains 600 per stage: the KL is per dimension of c, as
+    the authors' code computes it (:func:`kl_to_standard_normal`); Stage-II's output is added to s_0 enlarged
+    (:meth:`stage2_images`), so that it starts from the sketch rather than from noise; and each discriminator has an
+    auxiliary classifier of what each region of the canvas holds (AC-GAN, Odena et al. 2017; TAC-GAN, Dash et al.
+    2017, for text), trained on real images, whose cross-entropy against the caption's content each generator adds
+    to its loss (``content_weight``): in trials here, Stage-I at 32x32 matched its captions 5% of the time after
+    about 900 steps with the matching-aware logit alone, and 31% and 66% after 1,600 with weights 1 and 4. The
+    caption fixes that content (the grammar's :func:`genzoo.data.captions.parse_caption` reads it back), so the
+    labels add no information the text lacks.
 
     phi_t comes from genzoo's word-level text encoder (:mod:`genzoo.nn.text_encoder`), trained by Reed et al. 2016's
     joint embedding at the start of a fresh run and kept in the checkpoint (vocabulary in the state dict's extra
@@ -103,15 +113,16 @@ class StackGAN(AdversarialModel):
                                              cfg.stage1_generator_width, batch_norm=True)
         self.stage1_discriminator = TextConditionedDiscriminator(channels, cfg.stage1_size,
                                                                  cfg.stage1_discriminator_width, cfg.embedding_dim,
-                                                                 cfg.text_dim)
+                                                                 cfg.text_dim, GRID, num_classes)
         self.stage2_generator = RefinementGenerator(channels, cfg.stage1_size, height, cfg.stage2_generator_width,
                                                     condition_dim, cfg.residual_blocks)
         self.stage2_discriminator = TextConditionedDiscriminator(channels, height, cfg.stage2_discriminator_width,
-                                                                 cfg.embedding_dim, cfg.text_dim)
+                                                                 cfg.embedding_dim, cfg.text_dim, GRID, num_classes)
         for stage in (1, 2):
             for network in self.networks(stage).values():
                 if network is not None:
                     init_dcgan_weights(network)
+        self.stage2_generator.start_from_the_sketch()
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         self.text_encoder: TextEncoder | None = None
         self.text_encoder_report: dict | None = None
@@ -217,9 +228,11 @@ class StackGAN(AdversarialModel):
     def stage2_images(self, stage1: Tensor, embeddings: Tensor,
                       generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         """G(s_0, c) in [-1, 1] at the full side, and the KL of c. The network's output is added to s_0 enlarged
-        bilinearly, before the tanh (in its input space), so that Stage-II starts from the sketch and learns what to
-        change; the paper's Stage-II decodes from scratch, which after an epoch of Stage-II in trials here still drew
-        a grey, noisy background around its digits."""
+        bilinearly, before the tanh (in its input space), and the network starts at zero, so that Stage-II starts
+        from the sketch itself and learns what to change; the paper's Stage-II decodes from scratch, which after an
+        epoch of Stage-II in trials here still drew a grey, noisy background around its digits. In a trial of 400
+        Stage-II steps, starting at zero rather than at DCGAN's initialisation kept 44% of captions matched rather
+        than 38%, and gave an FD of 4.6 rather than 5.7."""
         c, kl = self.condition(2, embeddings, generator)
         enlarged = F.interpolate(stage1, size=self.image_shape[1:], mode="bilinear", align_corners=False)
         return torch.tanh(self.stage2_generator(stage1, c) + torch.atanh(enlarged.clamp(-0.99, 0.99))), kl
@@ -278,17 +291,21 @@ class StackGAN(AdversarialModel):
                 sketch, _ = self.stage1_images(self.noise(len(x)), embeddings)
             fake, kl = self.stage2_images(sketch, embeddings)
         discriminator = self.networks(stage)["discriminator"]
-        d_real, d_fake = discriminator(real, embeddings), discriminator(fake.detach(), embeddings)
+        contents = self.train_contents[y]
+        (d_real, real_contents), (d_fake, _) = discriminator(real, embeddings), discriminator(fake.detach(), embeddings)
         d_loss = discriminator_loss(d_real, d_fake)
         if mismatched.any():
-            d_mismatched = discriminator(real[mismatched], self.train_embeddings[others[mismatched]])
+            d_mismatched = discriminator(real[mismatched], self.train_embeddings[others[mismatched]])[0]
             d_loss = matching_aware_discriminator_loss(d_real, d_mismatched, d_fake)
-        self._update(f"stage{stage}_discriminator", d_loss)
-        g_loss = generator_loss(discriminator(fake, embeddings), "non-saturating")
-        self._update(f"stage{stage}_generator", g_loss + self.cfg.kl_weight * kl)
+        d_content = F.cross_entropy(real_contents, contents)
+        self._update(f"stage{stage}_discriminator", d_loss + self.cfg.content_weight * d_content)
+        g_logits, fake_contents = discriminator(fake, embeddings)
+        g_loss, g_content = generator_loss(g_logits, "non-saturating"), F.cross_entropy(fake_contents, contents)
+        self._update(f"stage{stage}_generator", g_loss + self.cfg.content_weight * g_content + self.cfg.kl_weight * kl)
         self.updates += 1
         scalars = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "d_real": torch.sigmoid(d_real).mean().item(),
-                   "d_fake": torch.sigmoid(d_fake).mean().item()}
+                   "d_fake": torch.sigmoid(d_fake).mean().item(), "d_content": d_content.item(),
+                   "g_content": g_content.item()}
         if mismatched.any():
             scalars["d_mismatched"] = torch.sigmoid(d_mismatched).mean().item()
         if self.cfg.conditioning_augmentation:

@@ -28,9 +28,14 @@ class TextConditionedDiscriminator(nn.Module):
     convolution, and a 4x4 convolution to one logit (Zhang et al. 2016, Figure 2 and the Stage-I GAN's
     discriminator; Reed et al. 2016, Section 4.1, inject the text the same way). The joining convolution is 3x3, as
     in the authors' code, where the paper says 1x1: zero-padded on a 4x4 map it also tells each position where it
-    is, which a caption that says where each digit is needs."""
+    is, which a caption that says where each digit is needs.
 
-    def __init__(self, channels: int, size: int, width: int, embedding_dim: int, text_dim: int):
+    Beside the logit, an auxiliary classifier reads the image alone (Odena et al. 2017's AC-GAN; Dash et al. 2017's
+    TAC-GAN for text): the 4x4 maps averaged over each of the canvas's ``grid`` x ``grid`` regions and a 1x1
+    convolution to ``classes`` logits per region, what each region holds."""
+
+    def __init__(self, channels: int, size: int, width: int, embedding_dim: int, text_dim: int, grid: int,
+                 classes: int):
         super().__init__()
         base, n = stages(size)
         top = width * 2 ** (n - 1)
@@ -38,10 +43,13 @@ class TextConditionedDiscriminator(nn.Module):
         self.text = nn.Sequential(nn.Linear(embedding_dim, text_dim), nn.LeakyReLU(0.2))
         self.joint = nn.Sequential(nn.Conv2d(top + text_dim, top, 3, 1, 1, bias=False), nn.BatchNorm2d(top),
                                    nn.LeakyReLU(0.2), nn.Conv2d(top, 1, base), nn.Flatten())
+        self.contents = nn.Sequential(nn.AdaptiveAvgPool2d(grid), nn.Conv2d(top, classes, 1), nn.Flatten(2))
 
-    def forward(self, images: Tensor, embeddings: Tensor) -> Tensor:
-        """Logits (N, 1) of images in [-1, 1] given the embeddings of the text they are paired with."""
-        return self.joint(replicated(self.text(embeddings), self.image(images)))
+    def forward(self, images: Tensor, embeddings: Tensor) -> tuple[Tensor, Tensor]:
+        """Logits (N, 1) of images in [-1, 1] given the embeddings of the text they are paired with, and the
+        auxiliary classifier's logits (N, classes, grid * grid) of what each region holds, in row-major order."""
+        maps = self.image(images)
+        return self.joint(replicated(self.text(embeddings), maps)), self.contents(maps)
 
 
 class RefinementGenerator(nn.Module):
@@ -64,6 +72,13 @@ class RefinementGenerator(nn.Module):
                                    nn.ReLU())
         self.residual = nn.Sequential(*(ResidualBlock(top) for _ in range(residual_blocks)))
         self.decoder = nn.Sequential(*upsampling_layers(width, doublings, channels, batch_norm=True))
+
+    def start_from_the_sketch(self) -> None:
+        """Zero the last layer, so that the output starts at 0 everywhere: added to the enlarged Stage-I image, it
+        leaves that image as it is until training teaches the network what to change. The layer's weights still get
+        gradients, since its input is not zero."""
+        nn.init.zeros_(self.decoder[-1].weight)
+        nn.init.zeros_(self.decoder[-1].bias)
 
     def forward(self, stage1: Tensor, conditions: Tensor) -> Tensor:
         """Unbounded images (N, C, size, size) from Stage-I images in [-1, 1] and conditions (N, condition_dim)."""

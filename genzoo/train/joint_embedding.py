@@ -35,7 +35,7 @@ class TextEncoderConfig:
                                low=1, high=1024)
     max_tokens: int = option(48, "words read from a caption; the rest are cut (the grammar's longest has 20)",
                              low=1, high=10_000)
-    epochs: int = option(6, "passes over the training captions: the loss sits near 2 for two or three, then "
+    epochs: int = option(12, "passes over the training captions: the loss sits near 2 for two or three, then "
                          "falls as the canvas encoder learns to read digits", low=1, high=1000)
     batch_size: int = option(128, "pairs per step; each pair's negatives are the batch's other contents",
                              low=2, high=4096)
