@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import gzip
-import hashlib
 import http.server
 import os
 import threading
