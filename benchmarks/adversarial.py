@@ -119,7 +119,7 @@ def gan_family(args: argparse.Namespace) -> None:
             if model not in MODELS:
                 raise SystemExit(f"unknown model '{model}': choose from {', '.join(FAMILY_SETTINGS)}")
             started = time.perf_counter()
-            name = f"gan_{model}_{dataset}"
+            name = f"gan_{model}_{dataset}" + (f"_seed{args.seed}" if args.seed else "")   # seed 0 keeps its name
             overrides = [*FAMILY_SETTINGS[model], *QUIET_RUN, f"train.seed={args.seed}"]
             cfg = make_run_config(model, dataset, overrides=overrides, epochs=args.gan_epochs)
             every = max(1, steps_per_epoch(cfg, dataset, args.data_dir) * args.gan_epochs // EVALUATIONS)

@@ -156,7 +156,7 @@ def gan_rows(results: Path) -> list[str]:
         if r["benchmark"] != "gan_family" or "codes" not in r:
             continue
         codes = r["codes"]
-        lines += ["", f"| InfoGAN's codes on {r['dataset']} | measured |", "|---|---|",
+        lines += ["", f"| InfoGAN's codes on {r['dataset']}, seed {r['provenance']['seed']} | measured |", "|---|---|",
                   row("categorical code: accuracy against genzoo's classifier under the best one-to-one matching "
                       "(Chen et al. 2016 report 5% error on MNIST)", f"**{codes['categorical']['accuracy']:.3f}**")]
         for code, measures in codes.items():
