@@ -113,6 +113,11 @@ def quality_rows(results: Path) -> list[str]:
     return lines
 
 
+def seed_note(r: dict) -> str:
+    """', seed N' for a result of another seed than 0, which every other result uses."""
+    return f", seed {r['provenance']['seed']}" if r["provenance"]["seed"] else ""
+
+
 def scored_sample_sets(r: dict) -> list[tuple[str, dict]]:
     """(label, metrics) of each sample set a result scored: none, one, or one per training algorithm."""
     if r["benchmark"] == "eval_floor":
@@ -125,7 +130,7 @@ def scored_sample_sets(r: dict) -> list[tuple[str, dict]]:
         return [(f"{r['model']} ({algorithm}) on {r['dataset']} ({run['step']:,} steps)", run["metrics"])
                 for algorithm, run in r["runs"].items()]
     if r["benchmark"] == "gan_family":
-        return [(f"{r['model']} on {r['dataset']} ({r['step']:,} steps)", r["metrics"])]
+        return [(f"{r['model']} on {r['dataset']} ({r['step']:,} steps{seed_note(r)})", r["metrics"])]
     return []
 
 
@@ -139,11 +144,11 @@ def gan_rows(results: Path) -> list[str]:
         if r["benchmark"] != "gan_family":
             continue
         m, t = r["metrics"], r["training"]
-        c = analysed.get(f"gan_{r['model']}_{r['dataset']}", r["convergence"])
+        c = analysed.get(Path(r["curves"]).name.removesuffix("_curves.svg"), r["convergence"])
         later = (f"; **{c['after_warm_up']['spearman_rho']:+.2f}** (p {c['after_warm_up']['p_value']:.2g})"
                  if "after_warm_up" in c else "")
         curves = Path(r["curves"]).name
-        lines.append(row(f"`{r['model']}`", r["dataset"], f"{t['epochs']} epochs, {t['steps']:,} steps, "
+        lines.append(row(f"`{r['model']}`", r["dataset"], f"{t['epochs']} epochs, {t['steps']:,} steps{seed_note(r)}, "
                          f"{t['train_time_s'] / 60:.0f} min", f"**{m['fd']:.2f}**",
                          f"{1000 * m['kid']['value']:.2f} ± {1000 * m['kid']['std']:.2f}",
                          f"{m['precision']:.2f} / {m['recall']:.2f}",
