@@ -168,7 +168,7 @@ class BaseRatePath:
         self.weights, self.biases = list(machine.layer_weights), list(machine.layer_biases)
         self.sizes = [len(b) for b in self.biases]
         visible = torch.zeros(self.sizes[0]) if base_visible_bias is None else base_visible_bias.float()
-        self.base_biases = self.hidden_base_rates(visible, mean_field_rounds)
+        self.base_biases = self.layer_base_rates(visible, mean_field_rounds)
         self.bias_changes = [b - a for b, a in zip(self.biases, self.base_biases)]
         self.even_sizes = self.sizes[0::2]
 
@@ -178,9 +178,10 @@ class BaseRatePath:
         mean = smoothed_mean(images.reshape(len(images), -1).double().sum(0), len(images), smoothing)
         return cls(machine, torch.logit(mean).float())
 
-    def hidden_base_rates(self, visible_bias: Tensor, rounds: int) -> list[Tensor]:
-        """[a_0, a_1, ..]: the inputs of the hidden layers at the mean-field fixed point with the visible means held
-        at sigmoid(a_0), found by ``rounds`` sweeps from a bottom-up pass (one pass is exact for an RBM)."""
+    def layer_base_rates(self, visible_bias: Tensor, rounds: int) -> list[Tensor]:
+        """[a_0, a_1, ..]: ``visible_bias``, then the inputs of the hidden layers at the mean-field fixed point with
+        the visible means held at sigmoid(a_0), found by ``rounds`` sweeps from a bottom-up pass (one pass is exact for
+        an RBM)."""
         means = [torch.sigmoid(visible_bias).unsqueeze(0)]
         for layer in range(1, len(self.sizes)):
             means.append(torch.sigmoid(torch.addmm(self.biases[layer], means[-1], self.weights[layer - 1])))
