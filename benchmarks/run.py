@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from genzoo.data import binarize, load_dataset
 from genzoo.data.config import DataConfig
@@ -40,6 +41,7 @@ from genzoo.evaluate.frechet import frechet_distance
 from genzoo.evaluate.iwae import iwae_bound
 from genzoo.evaluate.kid import kernel_inception_distance
 from genzoo.evaluate.manifold import manifold_scores
+from genzoo.evaluate.partition import rbm_log_likelihood
 from genzoo.evaluate.suite import DEFAULT_METRICS, RealFeatures, evaluate_run, feature_network_summary, real_floor
 from genzoo.nn.rbm import RBM
 from genzoo.run import make_run_config, open_run
@@ -134,18 +136,20 @@ RBM_SETTINGS = ["data.binarize=fixed", "model.hidden=500", "model.persistent=tru
 
 
 def boltzmann_mnist(name: str, model: str, settings: list[str], epochs: int, what: str, published: dict,
-                    budget: dict, args: argparse.Namespace) -> None:
+                    budget: dict, args: argparse.Namespace, more=None) -> None:
     """Train one model of the Boltzmann family on MNIST binarized once, then 'genzoo eval' it: the test
-    log-likelihood (or its bound) with its AIS diagnostics, and the sample metrics on 10,000 samples."""
+    log-likelihood (or its bound) with its AIS diagnostics, and the sample metrics on 10,000 samples; ``more``
+    (run directory, test images, budget, seed) -> dict adds a model's own measurements."""
     started = time.perf_counter()
     cfg = make_run_config(model, "mnist", overrides=[*settings, f"train.seed={args.seed}"], epochs=epochs)
     run_dir = fresh_run_dir(name)
     trainer = train_to_the_end(cfg, run_dir, args)
     evaluation_started = time.perf_counter()
     result = evaluate_run(run_dir, DEFAULT_METRICS, n=10_000, seed=args.seed, budget=budget, data_dir=args.data_dir)
+    extra = more(run_dir, trainer.dataset.test.images, budget, args.seed) if more else {}
     write_result(name, {
         "benchmark": name, "what": what, "config": cfg.to_dict(),
-        **{k: result[k] for k in ("model", "dataset", "step", "metrics", "feature_network")},
+        **{k: result[k] for k in ("model", "dataset", "step", "metrics", "feature_network")}, **extra,
         "training": {"epochs": epochs, "steps": trainer.progress.step,
                      "train_time_s": round(trainer.progress.elapsed, 1), "last_scalars": trainer.last_scalars},
         "evaluation_time_s": round(time.perf_counter() - evaluation_started, 1),
@@ -185,7 +189,18 @@ def dbn_mnist(args: argparse.Namespace) -> None:
                     f"on the test log-likelihood with {args.dbn_samples} samples of q per test image and log Z of the "
                     "top RBM by AIS from its base-rate model, with the reverse check; sample metrics on 10,000 samples "
                     "(300 Gibbs sweeps of the top RBM, then the top-down pass)",
-                    PUBLISHED_DBN, {"betas": args.betas, "chains": args.chains, "samples": args.dbn_samples}, args)
+                    PUBLISHED_DBN, {"betas": args.betas, "chains": args.chains, "samples": args.dbn_samples}, args,
+                    bottom_rbm_alone)
+
+
+def bottom_rbm_alone(run_dir: Path, test: Tensor, budget: dict, seed: int) -> dict:
+    """The DBN's bottom RBM scored as a model on its own, with the same AIS budget: the figure that stacking the top
+    RBM should raise (Hinton, Osindero & Teh 2006, Section 4: a layer added and trained greedily can improve the
+    variational bound)."""
+    bottom = open_run(run_dir).model.learners[0]
+    estimate = rbm_log_likelihood(bottom.rbm, torch.logit(bottom.base_rate()), test,
+                                  {k: budget[k] for k in ("betas", "chains")}, seed, bottom.model_samples())
+    return {"bottom_rbm_alone": estimate.to_dict()}
 
 
 def reevaluate(args: argparse.Namespace) -> None:

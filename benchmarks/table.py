@@ -60,6 +60,9 @@ def rows(results: Path) -> list[str]:
             again = results / f"{r['benchmark']}_reevaluated.json"
             measured = annealed(ll) + ("; superseded by the row 'evaluated again' (its reason is in that result)"
                                        if again.exists() else "")
+            if "bottom_rbm_alone" in r:
+                bottom = r["bottom_rbm_alone"]
+                measured += f"; its bottom RBM alone {bottom['value']:.2f} ± {bottom['stderr']:.2f}"
             lines.append(row(BOLTZMANN[r["benchmark"]], measured, published(r),
                              f"{r['training']['epochs']} epochs; {budget}; seed {p['seed']}", where))
         elif r["benchmark"] == "reevaluated" and "value" in r["metrics"].get("log_likelihood", {}):
