@@ -27,8 +27,8 @@ from genzoo.viz.text_to_image import caption_rows
 
 # Stage-I at 32x32, where 8-pixel digits at 16x16 are hardly legible; Stage-II's discriminator at half the default
 # width, since at 16 it takes more than half of a Stage-II step; a Stage-I step then costs about two thirds of a
-# Stage-II one, and Stage-I, which decides what the images show, gets four fifths of the steps
-SETTINGS = ["model.stage1_size=32", "model.stage1_fraction=0.8", "model.stage2_discriminator_width=8",
+# Stage-II one (--stackgan-stage1-fraction splits the steps between the stages)
+SETTINGS = ["model.stage1_size=32", "model.stage2_discriminator_width=8",
             "model.content_weight=4", "train.sample_every=100000", "train.checkpoint_every=1000", "train.log_every=5"]
 VARIANTS = {"ca": ("Conditioning Augmentation", ["model.conditioning_augmentation=true"]),
             "no_ca": ("no Conditioning Augmentation (phi_t itself, no KL)", ["model.conditioning_augmentation=false"])}
@@ -60,8 +60,9 @@ def stackgan_captions(args: argparse.Namespace) -> None:
     runs, reference = {}, None
     for key, (variant, settings) in VARIANTS.items():
         length = [f"train.max_steps={args.stackgan_max_steps}"] if args.stackgan_max_steps else []
-        cfg = make_run_config("stackgan", "mnist-captions", overrides=[*SETTINGS, *settings, *length,
-                                                                        f"train.seed={args.seed}"],
+        cfg = make_run_config("stackgan", "mnist-captions",
+                              overrides=[*SETTINGS, *settings, *length, f"train.seed={args.seed}",
+                                         f"model.stage1_fraction={args.stackgan_stage1_fraction}"],
                               epochs=args.stackgan_epochs)
         name = f"stackgan_captions_{key}"
         run_dir = fresh_run_dir(name)
@@ -98,11 +99,10 @@ def stackgan_captions(args: argparse.Namespace) -> None:
         "benchmark": "stackgan_captions", "model": "stackgan", "dataset": "mnist-captions",
         "what": f"stackgan trained {args.stackgan_epochs} epochs"
                 + (f", cut at {args.stackgan_max_steps} steps," if args.stackgan_max_steps else "")
-                + " on mnist-captions (20,000 training canvases; "
-                "Stage-I at 32x32 for the first 80% of the steps, then Stage-II at 64x64 with Stage-I frozen, starting "
+                + " on mnist-captions (20,000 training canvases; Stage-I at 32x32 for the first "
+                f"{args.stackgan_stage1_fraction:.0%} of the steps, then Stage-II at 64x64 with Stage-I frozen, starting "
                 "from the enlarged sketch; Stage-II's discriminator of width 8; auxiliary region classifiers of weight "
-                "4), with "
-                "and without Conditioning Augmentation, same seed and budget; on the 2,000 test captions, one draw "
+                "4), with and without Conditioning Augmentation, same seed and budget; on the 2,000 test captions, one draw "
                 "each: caption match by the shipped region checker and FD to the test canvases in the checker's "
                 "per-cell features (Stage-I enlarged to 64x64 bilinearly)",
         **reference, "runs": runs,
