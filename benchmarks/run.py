@@ -399,8 +399,8 @@ def main() -> None:
     parser.add_argument("--stackgan-stage1-fraction", type=float, default=0.8, help="share of the StackGAN steps that "
                         "train Stage-I; Stage-II has the rest")
     parser.add_argument("--stackgan-max-steps", type=int, help=argparse.SUPPRESS)   # a smoke run of the code path
-    parser.add_argument("--rbm-epochs", type=int, default=100, help="RBM training epochs (budget)")
-    parser.add_argument("--dbn-epochs", type=int, default=60, help="DBN training epochs, split between its layers")
+    parser.add_argument("--rbm-epochs", type=int, default=200, help="RBM training epochs (budget)")
+    parser.add_argument("--dbn-epochs", type=int, default=120, help="DBN training epochs, split between its layers")
     parser.add_argument("--dbn-samples", type=int, default=100, help="samples of q per test image for the DBN bound")
     parser.add_argument("--dbm-epochs", type=int, default=60, help="DBM training epochs, pretraining included")
     parser.add_argument("--helmholtz-epochs", type=int, default=60,
