@@ -28,6 +28,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -136,7 +137,7 @@ RBM_SETTINGS = ["data.binarize=fixed", "model.hidden=500", "model.persistent=tru
 
 
 def boltzmann_mnist(name: str, model: str, settings: list[str], epochs: int, what: str, published: dict,
-                    budget: dict, args: argparse.Namespace, more=None) -> None:
+                    budget: dict, args: argparse.Namespace, more: Callable[..., dict] | None = None) -> None:
     """Train one model of the Boltzmann family on MNIST binarized once, then 'genzoo eval' it: the test
     log-likelihood (or its bound) with its AIS diagnostics, and the sample metrics on 10,000 samples; ``more``
     (run directory, test images, budget, seed) -> dict adds a model's own measurements."""

@@ -30,7 +30,7 @@ from torch import Tensor
 
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
-from genzoo.nn.dbm import layer_input
+from genzoo.nn.dbm import layer_input, mean_field_sweeps
 from genzoo.nn.rbm import sample_bernoulli, smoothed_mean
 
 # Salakhutdinov & Murray 2008, Section 4.2: 500 betas uniform on [0, 0.5], 4,000 on [0.5, 0.9] and
@@ -185,9 +185,7 @@ class BaseRatePath:
         means = [torch.sigmoid(visible_bias).unsqueeze(0)]
         for layer in range(1, len(self.sizes)):
             means.append(torch.sigmoid(torch.addmm(self.biases[layer], means[-1], self.weights[layer - 1])))
-        for _ in range(rounds if len(self.sizes) > 2 else 0):
-            for layer in range(1, len(self.sizes)):
-                means[layer] = torch.sigmoid(layer_input(self.weights, self.biases, means, layer))
+        means = mean_field_sweeps(self.weights, self.biases, means, rounds)
         inputs = [visible_bias] + [layer_input(self.weights, self.biases, means, layer).squeeze(0)
                                    for layer in range(1, len(self.sizes))]
         return [a.detach().clone() for a in inputs]
@@ -208,11 +206,11 @@ class BaseRatePath:
             increment += (beta_to - beta_from) * (layers[layer] @ self.bias_changes[layer]).double()
         for layer in range(1, len(layers), 2):   # odd layers: summed out for the weight, then sampled at beta_to
             total_input = layer_input(self.weights, self.biases, layers, layer)
-            base = self.base_biases[layer]
+            input_to = torch.lerp(self.base_biases[layer], total_input, beta_to)
             # per-unit differences first, then a float64 sum: 14,500 float32 sums of hundreds of terms would drift
-            increment += (F.softplus(torch.lerp(base, total_input, beta_to))
-                          - F.softplus(torch.lerp(base, total_input, beta_from))).sum(1, dtype=torch.float64)
-            layers[layer] = sample_bernoulli(torch.lerp(base, total_input, beta_to).sigmoid_(), generator)
+            increment += (F.softplus(input_to) - F.softplus(torch.lerp(self.base_biases[layer], total_input, beta_from))
+                          ).sum(1, dtype=torch.float64)
+            layers[layer] = sample_bernoulli(input_to.sigmoid_(), generator)
         for layer in range(0, len(layers), 2):
             total_input = layer_input(self.weights, self.biases, layers, layer)
             layers[layer] = sample_bernoulli(torch.lerp(self.base_biases[layer], total_input, beta_to).sigmoid_(),

@@ -28,6 +28,17 @@ def layer_input(weights: Sequence[Tensor], biases: Sequence[Tensor], states: Seq
     return total
 
 
+def mean_field_sweeps(weights: Sequence[Tensor], biases: Sequence[Tensor], means: list[Tensor],
+                      sweeps: int) -> list[Tensor]:
+    """``means`` after ``sweeps`` rounds of mu_l = sigmoid(input of l) over the hidden layers, bottom to top, with the
+    visible means held fixed (Salakhutdinov & Hinton 2009, eq. 7)."""
+    means = list(means)
+    for _ in range(sweeps):
+        for layer in range(1, len(biases)):
+            means[layer] = torch.sigmoid(layer_input(weights, biases, means, layer))
+    return means
+
+
 def log_summed_out(weights: Sequence[Tensor], biases: Sequence[Tensor], states: Sequence[Tensor | None],
                    parity: int) -> Tensor:
     """log sum over the layers of the other parity of exp(-E), for the given states of layers l with l % 2 == parity:
@@ -81,10 +92,7 @@ class DBM(nn.Module):
         for layer in range(1, len(biases)):
             doubling = 2.0 if layer < len(weights) else 1.0
             mu.append(torch.sigmoid(torch.addmm(biases[layer], mu[-1], weights[layer - 1], alpha=doubling)))
-        for _ in range(steps):
-            for layer in range(1, len(biases)):
-                mu[layer] = self.conditional(mu, layer)
-        return mu
+        return mean_field_sweeps(weights, biases, mu, steps)
 
     def variational_bound(self, mu: list[Tensor]) -> Tensor:
         """E_q[-E(v, h)] + H(q) per row for the factorial q of ``mu`` (mu[0] = v): log p(v) + log Z is at least this
