@@ -63,8 +63,11 @@ def rows(results: Path) -> list[str]:
             if "bottom_rbm_alone" in r:
                 bottom = r["bottom_rbm_alone"]
                 measured += f"; its bottom RBM alone {bottom['value']:.2f} ± {bottom['stderr']:.2f}"
-            lines.append(row(BOLTZMANN[r["benchmark"]], measured, published(r),
-                             f"{r['training']['epochs']} epochs; {budget}; seed {p['seed']}", where))
+            epochs = f"{r['training']['epochs']} epochs"
+            if r["config"]["model"].get("layer_shares"):   # the benchmarks give each layer its epochs as its share
+                epochs += f" ({' + '.join(f'{e:g}' for e in r['config']['model']['layer_shares'])} by layer)"
+            lines.append(row(BOLTZMANN[r["benchmark"]], measured, published(r), f"{epochs}; {budget}; seed {p['seed']}",
+                             where))
         elif r["benchmark"] == "reevaluated" and "value" in r["metrics"].get("log_likelihood", {}):
             ll = r["metrics"]["log_likelihood"]
             lines.append(row(f"{r['run']}: the same log-likelihood, evaluated again", annealed(ll), "—",

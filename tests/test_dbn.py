@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 import torch
 import torch.nn.functional as F
 
 from genzoo import run
+from genzoo.errors import GenzooError
 from genzoo.evaluate.exact import binary_states, log_partition_exact
 from genzoo.models.dbn import DBN, DBNConfig
 from genzoo.nn.dbm import binary_entropy
@@ -103,3 +105,22 @@ def test_up_down_fine_tuning_unties_the_weights_without_changing_the_model_until
     model.cfg.lr = 0.1
     model.train_step(x, None)
     assert not torch.equal(model.generative_weights[0], model.learners[0].rbm.weights)   # now they part ways
+
+
+def test_layer_shares_give_the_bottom_layer_twice_the_top_layers_updates():
+    model = DBN(DBNConfig(layers=(4, 3), layer_shares=(2.0, 1.0)), (1, 2, 3), 10)
+    model.total_steps = 9
+    x = torch.bernoulli(torch.full((8, 1, 2, 3), 0.5))
+    phases = []
+    for _ in range(9):
+        phases.append(model.phase())
+        model.train_step(x, None)
+    assert phases == ["layer 1/2"] * 6 + ["layer 2/2"] * 3
+    assert (model.learners[0].updates, model.learners[1].updates) == (6, 3)
+
+
+def test_layer_shares_that_do_not_match_the_layers_are_refused_in_one_line():
+    with pytest.raises(GenzooError, match=r"needs one positive share per layer of model.layers=\[500, 2000\]"):
+        DBN.resolve(DBNConfig(layer_shares=(1.0, 1.0, 1.0)), binarized=True)
+    with pytest.raises(GenzooError, match="one positive share per layer"):
+        DBN.resolve(DBNConfig(layer_shares=(0.0, 0.0)), binarized=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 
@@ -113,12 +116,32 @@ class GibbsChainModel(GenerativeModel):
         return {"gibbs_chain": (frames.transpose(0, 1).flatten(0, 1), 10)}
 
 
+@dataclass
+class LayerwiseConfig:
+    """The options of a model trained layer by layer (a LayerwiseModel)."""
+
+    layer_shares: tuple[float, ...] = option((), "relative share of the layer-by-layer updates for each layer, bottom "
+                                             "to top (e.g. [2,1]: the bottom layer twice the top's); empty: equal "
+                                             "shares", low=0.0)
+
+
 class LayerwiseModel(GenerativeModel):
-    """A model trained layer by layer first, each layer for an equal share of the first ``layerwise_steps()`` updates,
-    then as a whole (a DBN's up-down fine-tuning, a DBM's joint training). It counts its ``updates`` in a buffer, so
-    a resumed run continues in the phase it stopped in."""
+    """A model trained layer by layer first, each layer for its share (``layer_shares``) of the first
+    ``layerwise_steps()`` updates, then as a whole (a DBN's up-down fine-tuning, a DBM's joint training). It counts
+    its ``updates`` in a buffer, so a resumed run continues in the phase it stopped in."""
 
     updates: Tensor
+
+    @classmethod
+    def resolve(cls, cfg: Any, binarized: bool) -> Any:
+        require_binarized(cls.name, binarized)
+        if len(cfg.layers) < 2:
+            raise GenzooError(f"a {cls.name} needs at least two hidden layers (e.g. --set model.layers="
+                              f"{list(cls.Config().layers)}); one is the rbm model")
+        if cfg.layer_shares and (len(cfg.layer_shares) != len(cfg.layers) or sum(cfg.layer_shares) <= 0):
+            raise GenzooError(f"model.layer_shares={list(cfg.layer_shares)} needs one positive share per layer of "
+                              f"model.layers={list(cfg.layers)}, e.g. {[1] * len(cfg.layers)}")
+        return cfg
 
     def layerwise_steps(self) -> int:
         """Updates of the run given to the layer-by-layer phases; ``self.total_steps`` is known when this is asked."""
@@ -126,9 +149,9 @@ class LayerwiseModel(GenerativeModel):
 
     def phase_bounds(self) -> list[int]:
         """The update at which each layer's phase starts, then the start of the whole-model phase, then the total."""
-        total = self.run_length()
-        layers, layerwise = len(self.cfg.layers), self.layerwise_steps()
-        return [layerwise * i // layers for i in range(layers + 1)] + [total]
+        shares = self.cfg.layer_shares or (1,) * len(self.cfg.layers)
+        layerwise = self.layerwise_steps()
+        return [0, *(int(layerwise * done // sum(shares)) for done in accumulate(shares)), self.run_length()]
 
     def phase_index(self) -> int:
         """0 .. L-1: layer i + 1 on its own; L: the whole model."""

@@ -18,10 +18,9 @@ import torch
 from torch import Tensor, nn
 
 from genzoo.config import option
-from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.partition import log_partition, minus_log_partition
-from genzoo.models.base import GibbsChainModel, LayerwiseModel, prefixed, require_binarized
+from genzoo.models.base import GibbsChainModel, LayerwiseConfig, LayerwiseModel, prefixed
 from genzoo.nn.contrastive_divergence import (ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent,
                                               RunningMeans)
 from genzoo.nn.dbm import DBM
@@ -29,11 +28,11 @@ from genzoo.nn.rbm import RBM, sample_bernoulli
 
 
 @dataclass
-class DBMConfig(ContrastiveDivergenceConfig):
+class DBMConfig(LayerwiseConfig, ContrastiveDivergenceConfig):
     layers: tuple[int, ...] = option((500, 1000), "hidden layer sizes, bottom to top (Salakhutdinov & Hinton 2009: "
                                      "500-1000 on MNIST)", low=1)
-    pretrain_fraction: float = option(0.3, "share of the run spent pretraining, split equally between the layers' "
-                                      "RBMs; the rest trains the DBM jointly", low=0.0, high=1.0)
+    pretrain_fraction: float = option(0.3, "share of the run spent pretraining, split between the layers' "
+                                      "RBMs by layer_shares; the rest trains the DBM jointly", low=0.0, high=1.0)
     joint_lr: float = option(0.002, "learning rate at the start of joint training, falling linearly as lr does "
                              "(momentum and weight decay as above); at 0.005 genzoo's MNIST run diverged when the "
                              "momentum rose to 0.9: the training variational free energy jumped by 170 nats",
@@ -69,14 +68,6 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         self.pixel_means = RunningMeans(sizes[0])
         self.register_buffer("persistent_chains", torch.zeros(cfg.persistent_chains, sum(sizes)))
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
-
-    @classmethod
-    def resolve(cls, cfg: DBMConfig, binarized: bool) -> DBMConfig:
-        require_binarized(cls.name, binarized)
-        if len(cfg.layers) < 2:
-            raise GenzooError("a dbm needs at least two hidden layers (e.g. --set model.layers=[500,1000]); "
-                              "one is the rbm model")
-        return cfg
 
     def layerwise_steps(self) -> int:
         """The pretraining share of the run."""

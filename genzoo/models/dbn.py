@@ -19,10 +19,9 @@ import torch
 from torch import Tensor, nn
 
 from genzoo.config import option
-from genzoo.errors import GenzooError
 from genzoo.evaluate.estimate import Estimate
 from genzoo.evaluate.partition import log_partition, minus_log_partition
-from genzoo.models.base import LayerwiseModel, prefixed, require_binarized
+from genzoo.models.base import LayerwiseConfig, LayerwiseModel, prefixed
 from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent
 from genzoo.nn.dbm import binary_entropy
 from genzoo.nn.rbm import RBM, sample_bernoulli
@@ -30,7 +29,7 @@ from genzoo.nn.sigmoid_belief import bernoulli_log_prob
 
 
 @dataclass
-class DBNConfig(ContrastiveDivergenceConfig):
+class DBNConfig(LayerwiseConfig, ContrastiveDivergenceConfig):
     layers: tuple[int, ...] = option((500, 2000), "hidden layer sizes, bottom to top; the top two layers form an "
                                      "RBM (Salakhutdinov & Murray 2008: 500-2000 on MNIST)", low=1)
     sample_steps: int = option(1000, "Gibbs sweeps in the top RBM before the top-down pass", low=1)
@@ -66,14 +65,6 @@ class DBN(LayerwiseModel):
                                           cfg)
             self.optimizers["up_down"] = self.up_down.optimizer
             self.register_buffer("untied", torch.zeros((), dtype=torch.bool))
-
-    @classmethod
-    def resolve(cls, cfg: DBNConfig, binarized: bool) -> DBNConfig:
-        require_binarized(cls.name, binarized)
-        if len(cfg.layers) < 2:
-            raise GenzooError("a dbn needs at least two hidden layers (e.g. --set model.layers=[500,2000]); "
-                              "one is the rbm model")
-        return cfg
 
     def layerwise_steps(self) -> int:
         """The greedy share of the run, what up-down fine-tuning leaves."""
