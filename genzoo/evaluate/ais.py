@@ -219,15 +219,17 @@ class BaseRatePath:
 
 
 class GaussianVisiblePath:
-    """f_beta(v) = exp(-||v - b||^2 / 2) prod_j (1 + exp(beta (c_j + (vW)_j))) for a Gaussian-Bernoulli RBM: the
-    weights annealed in from a base N(b, I) x uniform hidden units, Z_0 = (2 pi)^(V/2) 2^H. The Gibbs move at beta
-    draws h ~ sigmoid(beta (c + vW)) and v ~ N(b + beta W h, I)."""
+    """f_beta(v) = exp(-||v - b||^2 / 2) prod_j (1 + exp((1 - beta) a_j + beta (c_j + (vW)_j))) for a
+    Gaussian-Bernoulli RBM: the weights annealed in from a base N(b, I) x independent hidden units with base rates
+    a = c + bW, their input at the visible mean (as BaseRatePath gives its hidden layers), so Z_0 = (2 pi)^(V/2)
+    prod_j (1 + exp(a_j)). The Gibbs move at beta draws h ~ sigmoid(lerp(a, c + vW, beta)) and v ~ N(b + beta W h, I)."""
 
     def __init__(self, rbm):
         self.rbm = rbm
+        self.hidden_base = rbm.hidden_input(rbm.visible_bias.unsqueeze(0)).squeeze(0).detach().clone()
 
     def log_base_partition(self) -> float:
-        return self.rbm.visible / 2 * math.log(2 * math.pi) + self.rbm.hidden * math.log(2)
+        return self.rbm.visible / 2 * math.log(2 * math.pi) + F.softplus(self.hidden_base.double()).sum().item()
 
     def base_samples(self, chains: int, generator: torch.Generator) -> Tensor:
         return self.rbm.visible_bias + torch.randn((chains, self.rbm.visible), generator=generator)
@@ -235,8 +237,10 @@ class GaussianVisiblePath:
     def step(self, v: Tensor, beta_from: float, beta_to: float, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         rbm = self.rbm
         hidden_input = rbm.hidden_input(v)
-        increment = (F.softplus(beta_to * hidden_input) - F.softplus(beta_from * hidden_input)).sum(1, dtype=torch.float64)
-        h = sample_bernoulli(hidden_input.mul_(beta_to).sigmoid_(), generator)
+        input_to = torch.lerp(self.hidden_base, hidden_input, beta_to)
+        increment = (F.softplus(input_to) - F.softplus(torch.lerp(self.hidden_base, hidden_input, beta_from))
+                     ).sum(1, dtype=torch.float64)
+        h = sample_bernoulli(input_to.sigmoid_(), generator)
         return increment, rbm.sample_visible(rbm.visible_mean(h, down=beta_to), generator)
 
 
