@@ -418,7 +418,7 @@ def main() -> None:
                         help="DBN training epochs of its bottom RBM and of its top RBM (budget); the bound follows the "
                         "bottom RBM's likelihood, so it gets the most")
     parser.add_argument("--dbn-samples", type=int, default=100, help="samples of q per test image for the DBN bound")
-    parser.add_argument("--dbm-epochs", type=int, default=60, help="DBM training epochs, pretraining included")
+    parser.add_argument("--dbm-epochs", type=int, default=120, help="DBM training epochs, pretraining included")
     parser.add_argument("--helmholtz-epochs", type=int, default=60,
                         help="Helmholtz machine training epochs, the same for both algorithms (budget)")
     parser.add_argument("--betas", type=int, default=14_500, help="AIS intermediate distributions")
