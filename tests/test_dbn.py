@@ -123,4 +123,12 @@ def test_layer_shares_that_do_not_match_the_layers_are_refused_in_one_line():
     with pytest.raises(GenzooError, match=r"needs one positive share per layer of model.layers=\[500, 2000\]"):
         DBN.resolve(DBNConfig(layer_shares=(1.0, 1.0, 1.0)), binarized=True)
     with pytest.raises(GenzooError, match="one positive share per layer"):
-        DBN.resolve(DBNConfig(layer_shares=(0.0, 0.0)), binarized=True)
+        DBN.resolve(DBNConfig(layer_shares=(1.0, 0.0)), binarized=True)
+
+
+def test_layer_shares_that_do_not_add_up_exactly_still_end_the_last_layer_at_the_greedy_phases_end():
+    model = DBN(DBNConfig(layers=(4, 3, 2), layer_shares=(0.1, 0.2, 0.3)), (1, 2, 3), 10)
+    for total in (9, 99_999):   # the old floor(total * sum / sum) gave 8 and 99,998
+        model.total_steps = total
+        bounds = model.phase_bounds()
+        assert bounds[-2] == bounds[-1] == total and bounds == sorted(bounds)

@@ -138,7 +138,7 @@ class LayerwiseModel(GenerativeModel):
         if len(cfg.layers) < 2:
             raise GenzooError(f"a {cls.name} needs at least two hidden layers (e.g. --set model.layers="
                               f"{list(cls.Config().layers)}); one is the rbm model")
-        if cfg.layer_shares and (len(cfg.layer_shares) != len(cfg.layers) or sum(cfg.layer_shares) <= 0):
+        if cfg.layer_shares and (len(cfg.layer_shares) != len(cfg.layers) or min(cfg.layer_shares) <= 0):
             raise GenzooError(f"model.layer_shares={list(cfg.layer_shares)} needs one positive share per layer of "
                               f"model.layers={list(cfg.layers)}, e.g. {[1] * len(cfg.layers)}")
         return cfg
@@ -151,7 +151,8 @@ class LayerwiseModel(GenerativeModel):
         """The update at which each layer's phase starts, then the start of the whole-model phase, then the total."""
         shares = self.cfg.layer_shares or (1,) * len(self.cfg.layers)
         layerwise = self.layerwise_steps()
-        return [0, *(int(layerwise * done // sum(shares)) for done in accumulate(shares)), self.run_length()]
+        inner = [int(layerwise * done // sum(shares)) for done in accumulate(shares[:-1])]
+        return [0, *inner, layerwise, self.run_length()]   # the last layer ends exactly there, whatever the rounding
 
     def phase_index(self) -> int:
         """0 .. L-1: layer i + 1 on its own; L: the whole model."""
