@@ -63,9 +63,10 @@ def rows(results: Path) -> list[str]:
             if "bottom_rbm_alone" in r:
                 bottom = r["bottom_rbm_alone"]
                 measured += f"; its bottom RBM alone {bottom['value']:.2f} ± {bottom['stderr']:.2f}"
-            epochs = f"{r['training']['epochs']} epochs"
-            if r["config"]["model"].get("layer_shares"):   # the benchmarks give each layer its epochs as its share
-                epochs += f" ({' + '.join(f'{e:g}' for e in r['config']['model']['layer_shares'])} by layer)"
+            total, shares = r["training"]["epochs"], r["config"]["model"].get("layer_shares")
+            epochs = f"{total} epochs"
+            if shares:   # each layer's epochs, its share of them
+                epochs += f" ({' + '.join(f'{total * share / sum(shares):g}' for share in shares)} by layer)"
             lines.append(row(BOLTZMANN[r["benchmark"]], measured, published(r), f"{epochs}; {budget}; seed {p['seed']}",
                              where))
         elif r["benchmark"] == "reevaluated" and "value" in r["metrics"].get("log_likelihood", {}):
