@@ -62,7 +62,8 @@ def test_q_reads_its_parameters_in_the_latents_layout():
 
 def test_the_networks_are_the_papers_for_mnist():
     """Appendix C.1: G 74 -> 1024 -> 7x7x128 -> 64 x 14x14 -> 1 x 28x28; D's and Q's body 64 and 128 convolutions and
-    1024 units; Q's head 128 units to 10 logits and 2 means; Adam at 2e-4 for D, 1e-3 for G."""
+    1024 units; Q's head 128 units to 10 logits and 2 means; Adam at 2e-4 for D and Q, 1e-3 for G (Q in D's
+    optimizer, as in the authors' code)."""
     model = build_model(make_run_config("infogan", "mnist"), (1, 28, 28), 10)
 
     def shapes(network):
@@ -78,8 +79,9 @@ def test_the_networks_are_the_papers_for_mnist():
     assert lrs == {"discriminator": 2e-4, "generator": 1e-3}
     owned = {name: {id(p) for group in opt.param_groups for p in group["params"]}
              for name, opt in model.optimizers.items()}
-    assert owned["discriminator"] == {id(p) for net in (model.body, model.real_or_fake) for p in net.parameters()}
-    assert owned["generator"] == {id(p) for net in (model.generator, model.code_posterior) for p in net.parameters()}
+    assert owned["discriminator"] == {id(p) for net in (model.body, model.real_or_fake, model.code_posterior)
+                                      for p in net.parameters()}
+    assert owned["generator"] == {id(p) for p in model.generator.parameters()}
 
 
 def test_the_maps_are_a_quarter_of_the_image_side_and_other_sides_are_a_one_line_error():
@@ -148,14 +150,16 @@ def quadrant_squares(n: int, generator: torch.Generator) -> torch.Tensor:
 
 
 def test_the_categorical_code_is_recovered_by_q_on_a_toy_problem():
-    """After 250 steps on four-mode toy data, Q names the category c of G(z, c) for more than 90% of draws."""
+    """After 250 steps on four-mode toy data, Q names the category c of G(z, c) for more than 90% of draws, and the
+    bound on I(c; G(z, c)) has climbed a good part of the way to H(c) = log 4 (Q's head learns at D's slower rate,
+    so its confidence trails its accuracy)."""
     model = tiny_infogan("model.categorical_codes=[4]", "model.continuous_codes=1", "model.hidden=32",
                          "model.code_hidden=16")
     generator = torch.Generator().manual_seed(0)
     data = quadrant_squares(4096, generator)
     for _ in range(250):
         scalars = model.train_step(data[torch.randint(len(data), (32,), generator=generator)], None)
-    assert scalars["q_accuracy"] > 0.9 and scalars["info_categorical"] > 0.9 * math.log(4)
+    assert scalars["q_accuracy"] > 0.9 and scalars["info_categorical"] > 0.3 * math.log(4)
     with torch.no_grad():   # batch statistics, as in training: after 250 steps the running ones still lag
         noise, categories, continuous = model.draw(1000, torch.Generator().manual_seed(1))
         logits = model.code_posterior(model.body(model.generate(model.latent(noise, categories, continuous))))

@@ -30,15 +30,16 @@ class InfoGANConfig:
     continuous_codes: int = option(2, "continuous codes, each uniform on [-1, 1] (Appendix C.1: 2 for MNIST)", low=0)
     info_weight: float = option(1.0, "lambda of the categorical codes' information term (Section 6: 1 suffices for "
                                 "discrete codes)", low=0.0)
-    continuous_info_weight: float = option(0.1, "lambda of the continuous codes' term: smaller, since it involves "
-                                           "differential entropy and must stay on the GAN loss's scale (Section 6; "
-                                           "the paper gives no value)", low=0.0)
+    continuous_info_weight: float = option(1.0, "lambda of the continuous codes' term (the authors' MNIST experiment, "
+                                           "openai/InfoGAN launchers/run_mnist_exp.py: info_reg_coeff 1 for every "
+                                           "code; Section 6 suggests a smaller one where differential entropy "
+                                           "outweighs the GAN loss)", low=0.0)
     width: int = option(64, "channels of D's first convolution and of G's last hidden layer; the next layer in has "
                         "twice as many (Appendix C.1: 64 and 128)", low=1)
     hidden: int = option(1024, "units of the fully connected hidden layer of D and of G (Appendix C.1: 1024)", low=1)
     code_hidden: int = option(128, "units of Q's hidden layer (Appendix C.1: 128)", low=1)
-    discriminator_lr: float = option(2e-4, "Adam learning rate of D (Appendix C.1: 2e-4)", low=0.0)
-    generator_lr: float = option(1e-3, "Adam learning rate of G and of Q's head (Appendix C.1: 1e-3)", low=0.0)
+    discriminator_lr: float = option(2e-4, "Adam learning rate of D and of Q's head (Appendix C.1: 2e-4)", low=0.0)
+    generator_lr: float = option(1e-3, "Adam learning rate of G (Appendix C.1: 1e-3)", low=0.0)
     beta1: float = option(0.5, "Adam beta1 (Radford et al. 2015, Section 4)", low=0.0, high=1.0)
 
 
@@ -90,17 +91,17 @@ class InfoGAN(AdversarialModel):
     E[log Q(c | G(z, c))] + H(c) <= I(c; G(z, c)) (eq. 4-5) and z = (noise, codes).
 
     Q is D's body with its own head: softmax logits for each categorical code and the mean of a unit-variance
-    Gaussian for each continuous one. The std is fixed, not learned: Q could shrink a learned std and drive log Q,
-    a density, towards +inf on codes G renders exactly, and the term would swamp the GAN loss that the paper's
-    smaller lambda is meant to keep it level with. D's optimizer owns the body and D's logit; G's owns G and Q's head,
-    so Q learns at G's rate as one of the players minimising eq. 6. The body is part of Q, so D's update also climbs
-    L_I through it: the shared features must carry c, which a body shaped by real-versus-fake alone need not do.
+    Gaussian for each continuous one. The std is fixed, not learned (as the authors' code fixes it for MNIST): Q could
+    shrink a learned std and drive log Q, a density, towards +inf on codes G renders exactly. D's optimizer owns the
+    body, D's logit and Q's head, as in the authors' code (Q's layers live in D's variable scope), so D's update
+    climbs L_I through all of Q at D's rate; G's optimizer owns G alone, and G's update climbs L_I too (eq. 6).
     G minimises the non-saturating -log D(G(z)) (Goodfellow et al. 2014, Section 3).
     """
 
     name = "infogan"
     summary = "InfoGAN: categorical and continuous latent codes made recoverable by Q, which shares D's body"
     Config = InfoGANConfig
+    train_defaults = {"batch_size": 128}   # the authors' MNIST experiment (launchers/run_mnist_exp.py)
 
     def __init__(self, cfg: InfoGANConfig, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__(cfg, image_shape, num_classes)
@@ -108,8 +109,8 @@ class InfoGAN(AdversarialModel):
         self.generator, self.body, self.real_or_fake, self.code_posterior = infogan_networks(
             cfg, self.image_shape, code_parameters)
         betas = (cfg.beta1, 0.999)
-        discriminator = [*self.body.parameters(), *self.real_or_fake.parameters()]
-        generator = [*self.generator.parameters(), *self.code_posterior.parameters()]
+        discriminator = [*self.body.parameters(), *self.real_or_fake.parameters(), *self.code_posterior.parameters()]
+        generator = list(self.generator.parameters())
         self.optimizers = {
             "discriminator": torch.optim.Adam(discriminator, lr=cfg.discriminator_lr, betas=betas),
             "generator": torch.optim.Adam(generator, lr=cfg.generator_lr, betas=betas),
@@ -186,7 +187,7 @@ class InfoGAN(AdversarialModel):
         return categorical + self.cfg.continuous_info_weight * terms["continuous"]
 
     def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
-        """One update of D (its body also climbing L_I), then one of G and Q's head, on the same fakes. The
+        """One update of D and Q (both climbing L_I), then one of G, on the same fakes. The
         information terms and Q's accuracy reported are measured before either update, on fakes Q has not seen."""
         noise, categories, continuous = self.draw(len(x))
         fake = self.generate(self.latent(noise, categories, continuous))
