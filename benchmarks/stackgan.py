@@ -1,8 +1,8 @@
 """StackGAN on mnist-captions: whether the images show what the captions say, whether Stage-II adds detail to Stage-I,
 and what Conditioning Augmentation does, each turned into a measurement.
 
-    python benchmarks/run.py stackgan_captions --stackgan-epochs 6    # with and without CA, about 35 min on one core
-    python benchmarks/run.py stackgan_captions --stackgan-epochs 12   # a longer budget
+    python benchmarks/run.py stackgan_captions                        # 20 epochs with and without CA, about 55 min
+    python benchmarks/run.py stackgan_captions --stackgan-epochs 10   # a shorter budget
 
 Both variants train on the same seed, data and budget and are scored on the 2,000 test captions: caption match by
 the shipped region checker (the real test canvases are the ceiling), and the Fréchet distance to the test canvases
