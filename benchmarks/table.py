@@ -146,11 +146,14 @@ def gan_rows(results: Path) -> list[str]:
     lines = ["| model | data | budget | FD | KID x 1000 | precision / recall | classes (confident share) | "
              "label accuracy | watched loss vs FD: Spearman rho, whole run; after the first 20% | commit |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    analysed = next((r["runs"] for r in read_results(results) if r["benchmark"] == "gan_convergence"), {})
+    analysis = next((r for r in read_results(results) if r["benchmark"] == "gan_convergence"), None)
     for r in read_results(results):
         if r["benchmark"] != "gan_family":
             continue
         m, t = r["metrics"], r["training"]
+        # gan_convergence's reading of a run, where it was made after the run (a later run of the same name replaces
+        # the one it read); otherwise the run's own
+        analysed = (analysis["runs"] if analysis and analysis["provenance"]["date"] > r["provenance"]["date"] else {})
         c = analysed.get(Path(r["curves"]).name.removesuffix("_curves.svg"), r["convergence"])
         later = (f"; **{c['after_warm_up']['spearman_rho']:+.2f}** (p {c['after_warm_up']['p_value']:.2g})"
                  if "after_warm_up" in c else "")
