@@ -174,8 +174,12 @@ def gan_rows(results: Path) -> list[str]:
         lines += ["", f"| InfoGAN's codes on {r['dataset']}, seed {r['provenance']['seed']} | measured |", "|---|---|",
                   row("categorical code: accuracy against genzoo's classifier under the best one-to-one matching "
                       "(Chen et al. 2016 report 5% error on MNIST)", f"**{codes['categorical']['accuracy']:.3f}**")]
+        if "categorical_read_by_q" in codes:
+            lines.append(row("categorical code read by Q on the test digits, against their labels under the best "
+                             "one-to-one matching (the paper's use of c1 as a classifier)",
+                             f"**{codes['categorical_read_by_q']['accuracy']:.3f}**"))
         for code, measures in codes.items():
-            if code != "categorical":
+            if code.startswith("continuous"):
                 lines.append(row(f"{code} swept from -2 to 2: slant and width of the ink (Spearman rho of the means, "
                                  "monotonic?)", "; ".join(f"{name} {m['spearman_rho']:+.2f} "
                                                           f"({'monotonic' if m['monotonic'] else 'not monotonic'})"

@@ -64,6 +64,9 @@ class ShearedBars:
         continuous[:, 0] = values.repeat(len(draws[0]))
         return self.latent(noise, categories, continuous)
 
+    def classify(self, images):
+        return (torch.round(images.amax((1, 2, 3)) * 3).long() - 1)[:, None]
+
     def generate(self, latents):
         images = torch.cat([bar(0.2 * code.item())[None] for code in latents[:, 2]])
         return images * (latents[:, 1, None, None, None] + 1) / 3 * 2 - 1
@@ -87,3 +90,14 @@ def test_infogan_codes_recovers_a_renamed_category_and_the_slant_a_code_moves():
     assert moved["slant"]["monotonic"] and moved["slant"]["spearman_rho"] == pytest.approx(1.0)
     assert moved["slant"]["means"][0] == pytest.approx(-0.4, abs=0.03)   # code -2: 0.2 x -2 pixels per row
     assert not moved["width"]["monotonic"]                               # a bar widens both ways from upright
+
+
+def test_infogan_codes_reads_real_images_with_q_against_their_labels():
+    model, categories = ShearedBars(), torch.arange(3).repeat(10)
+    images = torch.cat([bar(0.0)[None] * (c + 1) / 3 for c in categories])
+    labels = (categories + 2) % 3                                          # each category one label, renamed
+    labels[:6] = (labels[:6] + 1) % 3                                      # 6 of 30 labelled otherwise
+    report = infogan_codes(model, IntensityReader(), n=30, rows=2, real=(images, labels))
+    assert report["categorical_read_by_q"]["accuracy"] == pytest.approx(24 / 30)
+    assert report["categorical_read_by_q"]["code_to_class"] == {0: 2, 1: 0, 2: 1}
+    assert "categorical_read_by_q" not in infogan_codes(model, IntensityReader(), n=30, rows=2)
