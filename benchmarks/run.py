@@ -405,9 +405,10 @@ def main() -> None:
     parser.add_argument("--ablation-epochs", type=int, default=3, help="dcgan training epochs per gan_ablation row")
     parser.add_argument("--modes-steps", type=int, default=10_000, help="generator updates of each MNIST model in "
                         "gan_modes (the same for gan and wgan)")
-    parser.add_argument("--toy-steps", type=int, default=10_000, help="generator updates on the 25 Gaussians in gan_modes")
+    parser.add_argument("--toy-steps", type=int, default=10_000, help="generator updates on the 25 Gaussians in "
+                        "gan_modes")
     parser.add_argument("--toy-std", type=float, default=0.05, help="standard deviation of each of the 25 Gaussians "
-                        "in gan_modes (toy2d's default 0.02 is out of reach of a 5,000-step budget)")
+                        "in gan_modes (toy2d's default 0.02 is out of reach of a 10,000-step budget)")
     parser.add_argument("--stackgan-epochs", type=int, default=20, help="StackGAN training epochs per variant in "
                         "stackgan_captions (budget)")
     parser.add_argument("--stackgan-stage1-fraction", type=float, default=0.5, help="share of the StackGAN steps that "

@@ -187,14 +187,16 @@ def gan_rows(results: Path) -> list[str]:
     for r in read_results(results):
         if r["benchmark"] != "gan_modes":
             continue
-        lines += ["", "| mode collapse: MLP 4 x 512 | 25 Gaussians: modes covered | high-quality share | "
-                  "KL of the nearest modes to uniform: at the end; the most along the run | MNIST: FD | classes | "
+        lines += ["", "| mode collapse: MLP 4 x 512 | 25 Gaussians: modes covered | along the run | "
+                  "high-quality share | KL of the nearest modes to uniform: at the end; the most along the run | MNIST: FD | classes | "
                   "confident share | KL to the data's classes | class histogram |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for model, toy in r["grid25"].items():
             mnist = r["mnist"].get(model, {}).get("metrics")
             spread = [a["nearest_mode_kl_to_uniform"] for a in toy["along_the_run"] if "nearest_mode_kl_to_uniform" in a]
             lines.append(row(f"`{model}`", f"**{toy['modes_covered']}/{toy['modes']}**",
+                             ", ".join(f"{a['modes_covered']}" for a in toy["along_the_run"])
+                             + f" (every {toy['along_the_run'][0]['step']:,} updates)",
                              f"{toy['high_quality_share']:.3f}",
                              f"{spread[-1]:.3f}; {max(spread):.3f}" if spread else "—",
                              *((f"{mnist['fd']:.2f}", f"**{mnist['classes_covered']}/{mnist['classes']}**",
