@@ -409,7 +409,7 @@ def main() -> None:
                         "gan_modes")
     parser.add_argument("--toy-std", type=float, default=0.05, help="standard deviation of each of the 25 Gaussians "
                         "in gan_modes (toy2d's default 0.02 is out of reach of a 10,000-step budget)")
-    parser.add_argument("--stackgan-epochs", type=int, default=20, help="StackGAN training epochs per variant in "
+    parser.add_argument("--stackgan-epochs", type=int, default=40, help="StackGAN training epochs per variant in "
                         "stackgan_captions (budget)")
     parser.add_argument("--stackgan-stage1-fraction", type=float, default=0.5, help="share of the StackGAN steps that "
                         "train Stage-I; Stage-II has the rest")
