@@ -132,10 +132,11 @@ def gan_family(args: argparse.Namespace) -> None:
             evaluation_started = time.perf_counter()
             metrics = SAMPLE_METRICS + (["acc"] if MODELS[model].conditional else [])
             result = evaluate_run(run_dir, metrics, n=10_000, seed=args.seed, data_dir=args.data_dir)
-            test = load_dataset(dataset, cfg.data, args.data_dir).test
-            codes = ({"codes": infogan_codes(open_run(run_dir).model, load_feature_network(dataset), args.seed,
-                                             real=(test.images, test.labels))}
-                     if model == "infogan" else {})
+            codes = {}
+            if model == "infogan":
+                test = load_dataset(dataset, cfg.data, args.data_dir).test
+                codes["codes"] = infogan_codes(open_run(run_dir).model, load_feature_network(dataset), args.seed,
+                                               real=(test.images, test.labels))
             write_result(name, {
                 "benchmark": "gan_family", "what": f"{model} trained {args.gan_epochs} epochs on {dataset} (50,000 "
                 "train images), FD of 1,000 samples against the validation split every "

@@ -188,8 +188,8 @@ def gan_rows(results: Path) -> list[str]:
         if r["benchmark"] != "gan_modes":
             continue
         lines += ["", "| mode collapse: MLP 4 x 512 | 25 Gaussians: modes covered | along the run | "
-                  "high-quality share | KL of the nearest modes to uniform: at the end; the most along the run | MNIST: FD | classes | "
-                  "confident share | KL to the data's classes | class histogram |",
+                  "high-quality share | KL of the nearest modes to uniform: at the end; the most along the run | "
+                  "MNIST: FD | classes | confident share | KL to the data's classes | class histogram |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for model, toy in r["grid25"].items():
             mnist = r["mnist"].get(model, {}).get("metrics")
