@@ -1,7 +1,7 @@
 """StackGAN on mnist-captions: whether the images show what the captions say, whether Stage-II adds detail to Stage-I,
 and what Conditioning Augmentation does, each turned into a measurement.
 
-    python benchmarks/run.py stackgan_captions                        # 20 epochs with and without CA, about 55 min
+    python benchmarks/run.py stackgan_captions                        # 40 epochs with and without CA, about 2 hours
     python benchmarks/run.py stackgan_captions --stackgan-epochs 10   # a shorter budget
 
 Both variants train on the same seed, data and budget and are scored on the 2,000 test captions: caption match by
@@ -100,11 +100,12 @@ def stackgan_captions(args: argparse.Namespace) -> None:
         "what": f"stackgan trained {args.stackgan_epochs} epochs"
                 + (f", cut at {args.stackgan_max_steps} steps," if args.stackgan_max_steps else "")
                 + " on mnist-captions (20,000 training canvases; Stage-I at 32x32 for the first "
-                f"{args.stackgan_stage1_fraction:.0%} of the steps, then Stage-II at 64x64 with Stage-I frozen, starting "
-                "from the enlarged sketch; Stage-II's discriminator of width 8; auxiliary region classifiers of weight "
-                "4), with and without Conditioning Augmentation, same seed and budget; on the 2,000 test captions, one draw "
-                "each: caption match by the shipped region checker and FD to the test canvases in the checker's "
-                "per-cell features (Stage-I enlarged to 64x64 bilinearly)",
+                f"{args.stackgan_stage1_fraction:.0%} of the steps, then Stage-II at 64x64 with Stage-I frozen, "
+                "starting from the enlarged sketch; each stage's learning rates decayed linearly to 0 over its steps; "
+                "Stage-II's discriminator of width 8; auxiliary region classifiers of weight 4), with and without "
+                "Conditioning Augmentation, same seed and budget; on the 2,000 test captions, one draw each: caption "
+                "match by the shipped region checker and FD to the test canvases in the checker's per-cell features "
+                "(Stage-I enlarged to 64x64 bilinearly)",
         **reference, "runs": runs,
         "checker": {k: checker.card.get(k) for k in ("test_cell_accuracy", "test_caption_match", "commit")},
         "feature_space": "RegionChecker.features: each cell's 64 penultimate maps averaged over their 4x4 positions, "

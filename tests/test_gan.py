@@ -111,6 +111,19 @@ def test_the_critic_takes_critic_steps_updates_per_generator_update(name, critic
     assert seen == 2 * per_step, "each critic update on its own part of the batch, the generator's on the largest"
 
 
+@pytest.mark.parametrize("name", ["gan", "wgan-gp"])
+@pytest.mark.parametrize("lr_decay, factors", [(True, [1, 3 / 4, 2 / 4, 1 / 4]), (False, [1, 1, 1, 1])])
+def test_with_lr_decay_both_rates_fall_linearly_towards_zero_over_the_run(name, lr_decay, factors):
+    one_critic_step = ["model.critic_steps=1"] if name == "wgan-gp" else []
+    model = tiny_model(name, f"model.lr_decay={str(lr_decay).lower()}", *one_critic_step)
+    model.total_steps = 4
+    rates = []
+    for _ in range(4):
+        model.train_step(torch.rand(8, 1, 8, 8), None)
+        rates.extend(opt.param_groups[0]["lr"] for opt in model.optimizers.values())
+    assert rates == pytest.approx([model.cfg.lr * f for f in factors for _ in ("discriminator", "generator")])
+
+
 def test_wgan_needs_a_batch_for_each_critic_update():
     with pytest.raises(GenzooError, match="cannot feed model.critic_steps=5 critic updates"):
         tiny_model("wgan").train_step(torch.rand(3, 1, 8, 8), None)

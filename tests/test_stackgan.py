@@ -244,6 +244,8 @@ def test_resume_across_the_stage_boundary_equals_an_uninterrupted_run(tmp_path, 
     straight, resumed = (load_checkpoint(tmp_path / d / "checkpoint.pt") for d in ("straight", "crashed"))
     assert same_state(straight["model"], resumed["model"])
     for name, state in straight["optimizers"].items():
+        assert state["param_groups"] == resumed["optimizers"][name]["param_groups"], name
+        assert state["param_groups"][0]["lr"] == pytest.approx(cfg.model.lr / 6), "each stage's last of 6 updates"
         for index, moments in state["state"].items():
             assert same_state(moments, resumed["optimizers"][name]["state"][index]), name
     records = (tmp_path / "crashed" / "metrics.jsonl").read_text().splitlines()

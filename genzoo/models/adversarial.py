@@ -44,6 +44,22 @@ class AdversarialModel(GenerativeModel):
         loss.backward()
         opt.step()
 
+    def decay_learning_rates(self, names: tuple[str, ...], done: int, length: int) -> None:
+        """Sets each named optimizer's learning rate to (1 - done / length) of its initial one before update ``done``
+        of ``length``: the linear decay to 0 of Gulrajani et al. 2017's reference code, a smooth form of StackGAN's
+        halving every 100 epochs (Zhang et al. 2016, Section 4). The initial rate stays in the optimizer's state
+        (``initial_lr``, as torch's schedulers keep it), so a resumed run goes on from the same one."""
+        for name in names:
+            for group in self.optimizers[name].param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * max(0.0, 1.0 - done / length)
+
+    def decay_over_the_run(self) -> None:
+        """Before an update, with the config's ``lr_decay``: every optimizer's rate decayed linearly over the whole run,
+        at the update the model's ``updates`` buffer counts (the checkpoint keeps it, so a resumed run agrees)."""
+        if self.cfg.lr_decay:
+            self.decay_learning_rates(tuple(self.optimizers), int(self.updates), self.run_length())
+
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         return to_unit(self.generate(self.noise(n, generator), labels))

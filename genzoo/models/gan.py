@@ -33,6 +33,8 @@ class MinimaxGameConfig:
                                "2016, Section 3.4)", low=0.0, high=1.0)
     lr: float = option(2e-4, "Adam learning rate for both networks (Radford et al. 2015, Section 4)", low=0.0)
     beta1: float = option(0.5, "Adam beta1 (Radford et al. 2015, Section 4)", low=0.0, high=1.0)
+    lr_decay: bool = option(False, "decay both learning rates linearly to 0 over the run; false keeps them constant "
+                            "(Radford et al. 2015)")
     feature_matching: bool = option(False, "G minimises ||E f(x) - E f(G(z))||^2, f being D's last hidden layer, in "
                                     "place of generator_loss (Salimans et al. 2016, Section 3.1); logged as "
                                     "feature_distance")
@@ -91,6 +93,7 @@ class GAN(AdversarialModel):
             "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr, betas=betas),
             "generator": torch.optim.Adam(self.generator.parameters(), lr=cfg.lr, betas=betas),
         }
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))   # generator updates, for the decay
 
     @classmethod
     def resolve(cls, cfg: MinimaxGameConfig, binarized: bool) -> MinimaxGameConfig:
@@ -145,6 +148,7 @@ class GAN(AdversarialModel):
         """One discriminator update, then one generator update on the same fakes (Algorithm 1, k = 1). A conditional
         model's fakes are asked for the labels of the real batch. Under feature matching G's loss, g_loss, is the
         distance between D's mean features of the real batch, measured after D's update, and of the fakes."""
+        self.decay_over_the_run()
         real = to_symmetric(x)
         fake = self.generate(self.noise(len(x)), y)
         d_real, d_fake = self.discriminate(real, y), self.discriminate(fake.detach(), y)
@@ -160,6 +164,7 @@ class GAN(AdversarialModel):
             g_loss = generator_loss(self.discriminate(fake, y), self.cfg.generator_loss)
         g_objective, g_history = self.with_history("generator", g_loss)
         self._update("generator", g_objective)
+        self.updates += 1
         scalars = {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
                    "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
         if self.cfg.feature_matching:

@@ -63,6 +63,8 @@ class StackGANConfig:
     stage1_fraction: float = option(0.5, "share of the run's steps that train Stage-I; Stage-II trains in the rest "
                                     "with Stage-I frozen (the paper gives each 600 epochs)", low=0.05, high=0.95)
     lr: float = option(2e-4, "Adam learning rate of every network (the paper: 0.0002)", low=0.0)
+    lr_decay: bool = option(True, "decay each stage's learning rates linearly to 0 over that stage's steps (the paper "
+                            "halves them every 100 of its 600 epochs); false keeps them constant")
     beta1: float = option(0.5, "Adam beta1 (Radford et al. 2015, Section 4)", low=0.0, high=1.0)
 
 
@@ -281,6 +283,10 @@ class StackGAN(AdversarialModel):
         embeddings, others = self.train_embeddings[y], y.roll(1)
         mismatched = (self.train_contents[y] != self.train_contents[others]).any(dim=1)
         stage = self.stage()
+        if self.cfg.lr_decay:
+            start, end = (0, self.stage1_steps()) if stage == 1 else (self.stage1_steps(), self.run_length())
+            self.decay_learning_rates((f"stage{stage}_discriminator", f"stage{stage}_generator"),
+                                      int(self.updates) - start, end - start)
         real = to_symmetric(x)
         if stage == 1:
             real = F.avg_pool2d(real, real.shape[-1] // self.cfg.stage1_size)

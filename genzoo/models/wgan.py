@@ -35,6 +35,8 @@ class WGANConfig:
     lr: float = option(5e-5, "learning rate of both networks (Arjovsky et al. 2017, Algorithm 1: 5e-5)", low=0.0)
     beta1: float = option(0.0, "Adam beta1 (Gulrajani et al. 2017, Algorithm 1: 0)", low=0.0, high=1.0)
     beta2: float = option(0.9, "Adam beta2 (Gulrajani et al. 2017, Algorithm 1: 0.9)", low=0.0, high=1.0)
+    lr_decay: bool = option(False, "decay both learning rates linearly to 0 over the run, as Gulrajani et al. "
+                            "2017's CIFAR-10 code does; false keeps them constant (Algorithm 1 of both papers)")
 
 
 @dataclass
@@ -73,6 +75,7 @@ class WGAN(AdversarialModel):
                                                         cfg.critic_width, discriminator_batch_norm=not penalised)
         self.optimizers = {"critic": self.optimizer(self.critic.parameters()),
                            "generator": self.optimizer(self.generator.parameters())}
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))   # generator updates, for the decay
 
     @classmethod
     def resolve(cls, cfg: WGANConfig, binarized: bool) -> WGANConfig:
@@ -97,6 +100,7 @@ class WGAN(AdversarialModel):
         if len(x) < cfg.critic_steps:
             raise GenzooError(f"a batch of {len(x)} images cannot feed model.critic_steps={cfg.critic_steps} critic "
                               "updates: raise train.batch_size")
+        self.decay_over_the_run()
         parts = to_symmetric(x).tensor_split(cfg.critic_steps)
         for real in parts:
             with torch.no_grad():
@@ -110,6 +114,7 @@ class WGAN(AdversarialModel):
 
         generator_loss = -self.critic(self.generate(self.noise(len(parts[0])))).mean()
         self._update("generator", generator_loss)
+        self.updates += 1
         measured = {"critic_loss": critic_loss.item(), "wasserstein_estimate": estimate.item(),
                     "generator_loss": generator_loss.item()}
         return {**measured, "gradient_penalty": penalty.item()} if cfg.gradient_penalty else measured
