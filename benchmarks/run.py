@@ -413,6 +413,9 @@ def main() -> None:
                         "stackgan_captions (budget)")
     parser.add_argument("--stackgan-stage1-fraction", type=float, default=0.5, help="share of the StackGAN steps that "
                         "train Stage-I; Stage-II has the rest")
+    parser.add_argument("--stackgan-rescore", action="store_true", help="score the runs stackgan_captions trained "
+                        "before (benchmarks/runs) again with the current scoring, without training; the result keeps "
+                        "their training's provenance under 'trained'")
     parser.add_argument("--stackgan-max-steps", type=int, help=argparse.SUPPRESS)   # a smoke run of the code path
     parser.add_argument("--rbm-epochs", type=int, default=200, help="RBM training epochs (budget)")
     parser.add_argument("--dbn-layer-epochs", type=epochs_per_layer, default=(200, 100), metavar="BOTTOM,TOP",

@@ -194,6 +194,23 @@ def test_stage_two_draws_64_pixels_from_the_stage_one_image(stage1_size):
     assert (bright - blank).mean() > 1
 
 
+def test_stage_two_at_the_mean_of_its_condition_keeps_the_sketches_and_ignores_the_draw(trained_run):
+    model = run.open_run(trained_run).model
+    texts = ["a 7 at the top left", "the digit two is at the bottom right"] * 2
+
+    def both(seed, at_mean):
+        return model.generate_from_text(texts, torch.Generator().manual_seed(seed), stage2_at_mean=at_mean)
+
+    (drawn_sketches, drawn), (sketches, at_mean) = both(0, False), both(0, True)
+    assert torch.equal(sketches, drawn_sketches) and not torch.equal(at_mean, drawn)
+    with torch.no_grad():
+        embeddings = model.embed(texts)
+        mu = model.stage2_augmentation(embeddings)[1]
+        expected = torch.tanh(model.stage2_generator(sketches * 2 - 1, mu) + torch.atanh(F.interpolate(
+            sketches * 2 - 1, size=(CANVAS, CANVAS), mode="bilinear", align_corners=False).clamp(-0.99, 0.99)))
+    assert torch.allclose(at_mean, (expected + 1) / 2, atol=1e-5)
+
+
 def test_stage_one_is_frozen_while_stage_two_trains():
     model = prepared_model(total_steps=4)
     model.updates.fill_(2)   # the stage boundary is at 2 of 4
