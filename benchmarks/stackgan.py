@@ -87,6 +87,8 @@ def trained_variant(key: str, previous: dict, args: argparse.Namespace) -> tuple
     the previous result describes (the same config, trained to the end)."""
     run_dir = RUNS / f"stackgan_captions_{key}"
     described = previous["runs"][key]
+    if not (run_dir / "checkpoint.pt").exists():
+        raise SystemExit(f"no run at {run_dir} to score again: run the benchmark without --stackgan-rescore")
     opened = open_run(run_dir)
     if opened.config.to_dict() != described["config"] or opened.progress["step"] != described["training"]["steps"]:
         raise SystemExit(f"{run_dir} does not hold the run that {RESULTS / 'stackgan_captions.json'} describes: "
@@ -101,7 +103,12 @@ def stackgan_captions(args: argparse.Namespace) -> None:
     a sheet of captions with both stages' images. --stackgan-rescore scores the runs trained before again."""
     started = time.perf_counter()
     checker = load_region_checker()
-    previous = json.loads((RESULTS / "stackgan_captions.json").read_text()) if args.stackgan_rescore else None
+    previous = None
+    if args.stackgan_rescore:
+        if not (RESULTS / "stackgan_captions.json").exists():
+            raise SystemExit(f"no {RESULTS / 'stackgan_captions.json'} to score again: run the benchmark without "
+                             "--stackgan-rescore first")
+        previous = json.loads((RESULTS / "stackgan_captions.json").read_text())
     runs, reference = {}, None
     for key, (variant, settings) in VARIANTS.items():
         run_dir, dataset, trained = (trained_variant(key, previous, args) if previous
@@ -133,16 +140,16 @@ def stackgan_captions(args: argparse.Namespace) -> None:
         }
     write_result("stackgan_captions", {
         "benchmark": "stackgan_captions", "model": "stackgan", "dataset": "mnist-captions",
-        "what": f"stackgan trained {args.stackgan_epochs} epochs"
-                + (f", cut at {args.stackgan_max_steps} steps," if args.stackgan_max_steps else "")
+        "what": f"stackgan trained {trained['training']['epochs']} epochs"
+                + (f", cut at {max_steps} steps," if (max_steps := trained["config"]["train"]["max_steps"]) else "")
                 + " on mnist-captions (20,000 training canvases; Stage-I at 32x32 for the first "
-                f"{args.stackgan_stage1_fraction:.0%} of the steps, then Stage-II at 64x64 with Stage-I frozen, "
-                "starting from the enlarged sketch; each stage's learning rates decayed linearly to 0 over its steps; "
-                "Stage-II's discriminator of width 8; auxiliary region classifiers of weight 4), with and without "
-                "Conditioning Augmentation, same seed and budget; on the 2,000 test captions, one draw each: caption "
-                "match by the shipped region checker and FD to the test canvases in the checker's per-cell features "
-                "(Stage-I enlarged to 64x64 bilinearly); with CA, Stage-II also refines the same sketches with its "
-                "condition at the mean of its augmentation"
+                f"{trained['config']['model']['stage1_fraction']:.0%} of the steps, then Stage-II at 64x64 with "
+                "Stage-I frozen, starting from the enlarged sketch; each stage's learning rates decayed linearly to 0 "
+                "over its steps; Stage-II's discriminator of width 8; auxiliary region classifiers of weight 4), with "
+                "and without Conditioning Augmentation, same seed and budget; on the 2,000 test captions, one draw "
+                "each: caption match by the shipped region checker and FD to the test canvases in the checker's "
+                "per-cell features (Stage-I enlarged to 64x64 bilinearly); with CA, Stage-II also refines the same "
+                "sketches with its condition at the mean of its augmentation"
                 + ("; the runs trained before, scored again (their training: 'trained')" if previous else ""),
         **reference, "runs": runs,
         "checker": {k: checker.card.get(k) for k in ("test_cell_accuracy", "test_caption_match", "commit")},
