@@ -22,10 +22,10 @@ from pathlib import Path
 import torch
 
 from common import RESULTS, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
+from genzoo.data import load_dataset
 from genzoo.evaluate.caption_match import load_region_checker, score_caption_match
 from genzoo.evaluate.frechet import frechet_distance
 from genzoo.models.stackgan import STAGES
-from genzoo.data import load_dataset
 from genzoo.run import make_run_config, open_run
 from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.text_to_image import caption_rows
