@@ -40,9 +40,9 @@ VARIANTS = {"ca": ("Conditioning Augmentation", ["model.conditioning_augmentatio
 SHEET_CAPTIONS = 12
 MATCH_KEYS = ("caption_match", "mentioned_cells", "match_and_rest_empty")
 # Stage-II refining each sketch with its condition at the mean of its Conditioning Augmentation rather than a draw:
-# on the validation captions after 40 epochs, Stage-II's augmentation carried 9 nats against Stage-I's 77, nearly its
-# prior, and its draws changed digits both ways (207 cells lost against Stage-I, 153 won); at the mean it matched
-# 86.8% of them against 82.9% with draws and 84.8% for Stage-I
+# in a trial on the validation captions after 40 epochs (not a benchmark result), Stage-II's augmentation carried 9
+# nats against Stage-I's 77, nearly its prior, and its draws changed digits both ways (207 cells lost against
+# Stage-I, 153 won); at the mean it matched 86.8% of them against 82.9% with draws and 84.8% for Stage-I
 STAGE2_AT_MEAN = f"{STAGES[1]}, condition at its mean"
 
 
