@@ -93,6 +93,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if args.text is not None or args.texts is not None:
         _sample_from_text(args, opened, generator, out)
         return
+    if args.at_mean:
+        raise GenzooError("--at-mean sets the conditions of captions: give --text or --texts with it")
     if args.label is not None and not opened.model.conditional:
         from genzoo.registry import MODELS
 
@@ -150,7 +152,7 @@ def _sample_from_text(args: argparse.Namespace, opened, generator: torch.Generat
     if args.label is not None:
         raise GenzooError("--label is for class-conditional models: a caption says what to draw")
     texts = [text for text in read_texts(args) for _ in range(args.n or 1)]
-    stage1, stage2 = opened.model.generate_from_text(texts, generator)
+    stage1, stage2 = opened.model.generate_from_text(texts, generator, at_mean=args.at_mean)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".png":
@@ -342,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", help="a caption for a text-conditioned model (stackgan), e.g. 'the digit three is at "
                                   "the bottom right': its Stage-I and Stage-II images side by side")
     p.add_argument("--texts", metavar="FILE", help="a UTF-8 file of captions, one a line, each drawn as --text is")
+    p.add_argument("--at-mean", action="store_true", help="with --text: each stage's condition at the mean of its "
+                                                          "Conditioning Augmentation, not drawn (closer to the "
+                                                          "caption, less varied)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("arithmetic", help="latent vector arithmetic (Radford et al. 2015, Figure 7): without groups, "

@@ -23,6 +23,7 @@ from genzoo.models.stackgan import StackGAN
 from genzoo.nn.conditioning_augmentation import ConditioningAugmentation, kl_to_standard_normal
 from genzoo.nn.gan_losses import matching_aware_discriminator_loss
 from genzoo.train.checkpoint import load_checkpoint
+from genzoo.viz.grid import to_uint8
 from genzoo.viz.text_to_image import PADDING, TEXT_WIDTH, caption_rows
 
 from test_captions import canvases
@@ -194,21 +195,21 @@ def test_stage_two_draws_64_pixels_from_the_stage_one_image(stage1_size):
     assert (bright - blank).mean() > 1
 
 
-def test_stage_two_at_the_mean_of_its_condition_keeps_the_sketches_and_ignores_the_draw(trained_run):
+def test_both_stages_at_the_means_of_their_conditions_keep_z_and_drop_the_draws(trained_run):
     model = run.open_run(trained_run).model
     texts = ["a 7 at the top left", "the digit two is at the bottom right"] * 2
-
-    def both(seed, at_mean):
-        return model.generate_from_text(texts, torch.Generator().manual_seed(seed), stage2_at_mean=at_mean)
-
-    (drawn_sketches, drawn), (sketches, at_mean) = both(0, False), both(0, True)
-    assert torch.equal(sketches, drawn_sketches) and not torch.equal(at_mean, drawn)
+    drawn_sketches, _ = model.generate_from_text(texts, torch.Generator().manual_seed(0))
+    sketches, refined = model.generate_from_text(texts, torch.Generator().manual_seed(0), at_mean=True)
+    assert not torch.equal(sketches, drawn_sketches)
     with torch.no_grad():
         embeddings = model.embed(texts)
-        mu = model.stage2_augmentation(embeddings)[1]
-        expected = torch.tanh(model.stage2_generator(sketches * 2 - 1, mu) + torch.atanh(F.interpolate(
-            sketches * 2 - 1, size=(CANVAS, CANVAS), mode="bilinear", align_corners=False).clamp(-0.99, 0.99)))
-    assert torch.allclose(at_mean, (expected + 1) / 2, atol=1e-5)
+        z = model.noise(len(texts), torch.Generator().manual_seed(0))
+        mu1, mu2 = model.stage1_augmentation(embeddings)[1], model.stage2_augmentation(embeddings)[1]
+        expected_sketches = torch.tanh(model.stage1_generator(torch.cat([z, mu1], dim=1)))
+        enlarged = F.interpolate(expected_sketches, size=(CANVAS, CANVAS), mode="bilinear", align_corners=False)
+        expected = torch.tanh(model.stage2_generator(expected_sketches, mu2) + torch.atanh(enlarged.clamp(-0.99, 0.99)))
+    assert torch.allclose(sketches, (expected_sketches + 1) / 2, atol=1e-5)
+    assert torch.allclose(refined, (expected + 1) / 2, atol=1e-5)
 
 
 def test_stage_one_is_frozen_while_stage_two_trains():
@@ -349,6 +350,12 @@ def test_sample_text_writes_stage_one_and_stage_two_side_by_side(trained_run, tm
     arrays = np.load(tmp_path / "t.npz")
     assert arrays["x"].shape == (4, 1, CANVAS, CANVAS) and arrays["stage1"].shape == (4, 1, 32, 32)
     assert list(arrays["captions"]) == ["a 7 at the top left"] * 2 + ["lower right corner: two"] * 2
+    at_mean = tmp_path / "m.npz"
+    assert main(["sample", str(trained_run), "--texts", str(texts), "-n", "2", "--at-mean", "--out", str(at_mean)]) == 0
+    expected = run.open_run(trained_run).model.generate_from_text(
+        ["a 7 at the top left"] * 2 + ["lower right corner: two"] * 2, torch.Generator().manual_seed(0), at_mean=True)
+    assert np.array_equal(np.load(at_mean)["stage1"], to_uint8(expected[0]))
+    assert not np.array_equal(np.load(at_mean)["stage1"], arrays["stage1"])
 
 
 @pytest.mark.parametrize("text", ["a zebra is at the moon", "seven " * 20_000, "ｔｏｐ ｌｅｆｔ： ７",
@@ -373,6 +380,8 @@ def test_texts_without_words_or_unreadable_are_one_line_errors(trained_run, tmp_
                                                             "--out", "x.png"])
     assert "--label is for class-conditional" in one_line_error(capsys, ["sample", run_dir, "--text", "a 7 at the top "
                                                                          "left", "--label", "7", "--out", "x.png"])
+    assert "--at-mean sets the conditions of captions" in one_line_error(capsys, ["sample", run_dir, "--at-mean",
+                                                                                "--out", "x.png"])
 
 
 def test_text_is_refused_by_models_that_do_not_read_it(tmp_path, capsys, tiny_config):

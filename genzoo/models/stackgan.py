@@ -223,10 +223,10 @@ class StackGAN(AdversarialModel):
         c, mu, log_variance = augmentation(embeddings, generator)
         return (mu if at_mean else c), kl_to_standard_normal(mu, log_variance)
 
-    def stage1_images(self, z: Tensor, embeddings: Tensor,
-                      generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    def stage1_images(self, z: Tensor, embeddings: Tensor, generator: torch.Generator | None = None,
+                      at_mean: bool = False) -> tuple[Tensor, Tensor]:
         """s_0 = G_0(z, c_0) in [-1, 1], (N, C, stage1_size, stage1_size), and the KL of c_0."""
-        c, kl = self.condition(1, embeddings, generator)
+        c, kl = self.condition(1, embeddings, generator, at_mean)
         return torch.tanh(self.stage1_generator(torch.cat([z, c], dim=1))), kl
 
     def stage2_images(self, stage1: Tensor, embeddings: Tensor, generator: torch.Generator | None = None,
@@ -251,16 +251,16 @@ class StackGAN(AdversarialModel):
 
     @torch.no_grad()
     def generate_from_text(self, texts: Sequence[str], generator: torch.Generator | None = None,
-                           batch_size: int = 500, stage2_at_mean: bool = False) -> tuple[Tensor, Tensor]:
+                           batch_size: int = 500, at_mean: bool = False) -> tuple[Tensor, Tensor]:
         """Stage-I images (N, C, stage1_size, stage1_size) and the Stage-II images refined from them (N, C, H, W), in
-        [0, 1], one of each per text; ``generator`` fixes z and the conditions' draws. ``stage2_at_mean`` refines
-        with Stage-II's condition at the mean of its Conditioning Augmentation, a truncation of its noise (the
-        sketches stay the same)."""
+        [0, 1], one of each per text; ``generator`` fixes z and the conditions' draws. ``at_mean`` gives both stages
+        their condition at the mean of its Conditioning Augmentation, a truncation of the conditions' noise in the
+        spirit of BigGAN's truncation trick (Brock et al. 2019, Section 3.1); z is drawn all the same."""
         stage1, stage2 = [], []
         for embeddings in self.embed(texts).split(batch_size):
-            sketch, _ = self.stage1_images(self.noise(len(embeddings), generator), embeddings, generator)
+            sketch, _ = self.stage1_images(self.noise(len(embeddings), generator), embeddings, generator, at_mean)
             stage1.append(to_unit(sketch))
-            stage2.append(to_unit(self.stage2_images(sketch, embeddings, generator, stage2_at_mean)[0]))
+            stage2.append(to_unit(self.stage2_images(sketch, embeddings, generator, at_mean)[0]))
         return torch.cat(stage1), torch.cat(stage2)
 
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
