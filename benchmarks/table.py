@@ -238,8 +238,10 @@ def stackgan_rows(results: Path) -> list[str]:
         for run in r["runs"].values():
             t, m, fd = run["training"], run["caption_match"], run["fd"]
             stage1, stage2, *at_mean = list(m)
-            centred = (f"{100 * m[at_mean[0]]['caption_match']:.1f}% / **{100 * m[at_mean[1]]['caption_match']:.1f}%**; "
-                       f"{fd[at_mean[1]]:.3f}" if at_mean else "—")
+            centred = "—"
+            if at_mean:
+                centred = (f"{100 * m[at_mean[0]]['caption_match']:.1f}% / "
+                           f"**{100 * m[at_mean[1]]['caption_match']:.1f}%**; {fd[at_mean[1]]:.3f}")
             lines.append(row(run["variant"], f"{t['epochs']} epochs, {t['steps']:,} steps ({t['stage1_steps']:,} "
                              f"Stage-I), {t['train_time_s'] / 60:.0f} min",
                              f"{100 * m[stage1]['caption_match']:.1f}% / **{100 * m[stage2]['caption_match']:.1f}%**",
