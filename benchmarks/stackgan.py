@@ -4,6 +4,7 @@ and what Conditioning Augmentation does, each turned into a measurement.
     python benchmarks/run.py stackgan_captions                        # 40 epochs with and without CA, about 2 hours
     python benchmarks/run.py stackgan_captions --stackgan-epochs 10   # a shorter budget
     python benchmarks/run.py stackgan_captions --stackgan-rescore     # score the runs trained before again
+    python benchmarks/run.py stackgan_captions --seed 1               # another seed: stackgan_captions_seed1.json
 
 Both variants train on the same seed, data and budget and are scored on the 2,000 test captions: caption match by
 the shipped region checker (the real test canvases are the ceiling), and the Fréchet distance to the test canvases
@@ -64,6 +65,11 @@ def seconds_per_epoch(records: list[dict], steps_per_epoch: int) -> dict[str, fl
                              * steps_per_epoch, 1)}
 
 
+def result_name(args: argparse.Namespace) -> str:
+    """The result's name, and its runs' and sheets' prefix: seed 0 keeps the plain name, as in gan_family."""
+    return "stackgan_captions" + (f"_seed{args.seed}" if args.seed else "")
+
+
 def train_variant(key: str, settings: list[str], args: argparse.Namespace) -> tuple[Path, object, dict]:
     """Train one variant afresh; its run directory, its data and what its training took."""
     length = [f"train.max_steps={args.stackgan_max_steps}"] if args.stackgan_max_steps else []
@@ -71,7 +77,7 @@ def train_variant(key: str, settings: list[str], args: argparse.Namespace) -> tu
                           overrides=[*SETTINGS, *settings, *length, f"train.seed={args.seed}",
                                      f"model.stage1_fraction={args.stackgan_stage1_fraction}"],
                           epochs=args.stackgan_epochs)
-    run_dir = fresh_run_dir(f"stackgan_captions_{key}")
+    run_dir = fresh_run_dir(f"{result_name(args)}_{key}")
     trainer = train_to_the_end(cfg, run_dir, args)
     model = trainer.model
     return run_dir, trainer.dataset, {
@@ -87,13 +93,13 @@ def train_variant(key: str, settings: list[str], args: argparse.Namespace) -> tu
 def trained_variant(key: str, previous: dict, args: argparse.Namespace) -> tuple[Path, object, dict]:
     """A variant this benchmark trained before, reopened to be scored again: its run directory must hold the run
     the previous result describes (the same config, trained to the end)."""
-    run_dir = RUNS / f"stackgan_captions_{key}"
+    run_dir = RUNS / f"{result_name(args)}_{key}"
     described = previous["runs"][key]
     if not (run_dir / "checkpoint.pt").exists():
         raise SystemExit(f"no run at {run_dir} to score again: run the benchmark without --stackgan-rescore")
     opened = open_run(run_dir)
     if opened.config.to_dict() != described["config"] or opened.progress["step"] != described["training"]["steps"]:
-        raise SystemExit(f"{run_dir} does not hold the run that {RESULTS / 'stackgan_captions.json'} describes: "
+        raise SystemExit(f"{run_dir} does not hold the run that {RESULTS / result_name(args)}.json describes: "
                          "run the benchmark without --stackgan-rescore to train it again")
     dataset = load_dataset("mnist-captions", opened.config.data, args.data_dir)
     return run_dir, dataset, {k: described[k] for k in ("config", "text_encoder", "training")}
@@ -105,12 +111,12 @@ def stackgan_captions(args: argparse.Namespace) -> None:
     a sheet of captions with both stages' images. --stackgan-rescore scores the runs trained before again."""
     started = time.perf_counter()
     checker = load_region_checker()
-    previous = None
+    name, previous = result_name(args), None
     if args.stackgan_rescore:
-        if not (RESULTS / "stackgan_captions.json").exists():
-            raise SystemExit(f"no {RESULTS / 'stackgan_captions.json'} to score again: run the benchmark without "
-                             "--stackgan-rescore first")
-        previous = json.loads((RESULTS / "stackgan_captions.json").read_text())
+        if not (RESULTS / f"{name}.json").exists():
+            raise SystemExit(f"no {RESULTS / name}.json to score again: run the benchmark without --stackgan-rescore "
+                             "first")
+        previous = json.loads((RESULTS / f"{name}.json").read_text())
     runs, reference = {}, None
     for key, (variant, settings) in VARIANTS.items():
         run_dir, dataset, trained = (trained_variant(key, previous, args) if previous
@@ -128,7 +134,7 @@ def stackgan_captions(args: argparse.Namespace) -> None:
         if model.cfg.conditioning_augmentation:
             images.update(zip(AT_MEAN.values(), model.generate_from_text(
                 test.captions, torch.Generator().manual_seed(args.seed), at_mean=True)))
-        sheet = RESULTS / f"stackgan_captions_{key}.png"
+        sheet = RESULTS / f"{name}_{key}.png"
         stage1, stage2 = images[STAGES[0]][:SHEET_CAPTIONS], images[STAGES[1]][:SHEET_CAPTIONS]
         caption_rows(test.captions[:SHEET_CAPTIONS], stage1, stage2).save(sheet)
         runs[key] = {
@@ -140,7 +146,7 @@ def stackgan_captions(args: argparse.Namespace) -> None:
             "text_encoder": trained["text_encoder"], "training": trained["training"],
             "evaluation_time_s": round(time.perf_counter() - evaluation_started, 1),
         }
-    write_result("stackgan_captions", {
+    write_result(name, {
         "benchmark": "stackgan_captions", "model": "stackgan", "dataset": "mnist-captions",
         "what": f"stackgan trained {trained['training']['epochs']} epochs"
                 + (f", cut at {max_steps} steps," if (max_steps := trained["config"]["train"]["max_steps"]) else "")
