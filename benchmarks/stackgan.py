@@ -10,7 +10,8 @@ Both variants train on the same seed, data and budget and are scored on the 2,00
 the shipped region checker (the real test canvases are the ceiling), and the Fréchet distance to the test canvases
 in the checker's canvas features (RegionChecker.features; 2,000 real training canvases give the floor). Stage-I
 images are enlarged to 64x64 bilinearly, as the checker reads any smaller image. With CA, both stages are scored
-twice: with their conditions drawn, as the paper samples, and at the means of their augmentations.
+twice: with their conditions drawn, as the paper samples, and at the means of their augmentations. Caption match on
+the 2,000 validation captions is reported beside, the split on which a reading is chosen.
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ def match(images: torch.Tensor, captions: list[str], checker) -> dict:
     """The checker's scores of images against their captions, without the checker's card repeated."""
     scores = score_caption_match(images, captions, checker)
     return {key: round(scores[key], 4) for key in MATCH_KEYS}
+
+
+def drawn_images(model, captions: list[str], seed: int) -> dict[str, torch.Tensor]:
+    """Each stage's images of the captions, keyed by stage; with CA, also with the conditions at their means."""
+    images = dict(zip(STAGES, model.generate_from_text(captions, torch.Generator().manual_seed(seed))))
+    if model.cfg.conditioning_augmentation:
+        images.update(zip(AT_MEAN.values(), model.generate_from_text(captions, torch.Generator().manual_seed(seed),
+                                                                     at_mean=True)))
+    return images
 
 
 def seconds_per_epoch(records: list[dict], steps_per_epoch: int) -> dict[str, float]:
@@ -130,16 +140,15 @@ def stackgan_captions(args: argparse.Namespace) -> None:
                              frechet_distance(checker.features(train.images[chosen]), real_features), 4)}
         evaluation_started = time.perf_counter()
         model = open_run(run_dir).model
-        images = dict(zip(STAGES, model.generate_from_text(test.captions, torch.Generator().manual_seed(args.seed))))
-        if model.cfg.conditioning_augmentation:
-            images.update(zip(AT_MEAN.values(), model.generate_from_text(
-                test.captions, torch.Generator().manual_seed(args.seed), at_mean=True)))
+        images = drawn_images(model, test.captions, args.seed)
         sheet = RESULTS / f"{name}_{key}.png"
         stage1, stage2 = images[STAGES[0]][:SHEET_CAPTIONS], images[STAGES[1]][:SHEET_CAPTIONS]
         caption_rows(test.captions[:SHEET_CAPTIONS], stage1, stage2).save(sheet)
         runs[key] = {
             "variant": variant, "config": trained["config"],
             "caption_match": {stage: match(drawn, test.captions, checker) for stage, drawn in images.items()},
+            "caption_match_validation": {stage: match(drawn, dataset.validation.captions, checker) for stage, drawn
+                                         in drawn_images(model, dataset.validation.captions, args.seed).items()},
             "fd": {stage: round(frechet_distance(checker.features(drawn), real_features), 4)
                    for stage, drawn in images.items()},
             "sheet": f"benchmarks/results/{sheet.name}",
@@ -157,7 +166,8 @@ def stackgan_captions(args: argparse.Namespace) -> None:
                 "and without Conditioning Augmentation, same seed and budget; on the 2,000 test captions, one draw "
                 "each: caption match by the shipped region checker and FD to the test canvases in the checker's "
                 "per-cell features (Stage-I enlarged to 64x64 bilinearly); with CA, both stages also with each "
-                "condition at the mean of its augmentation (z drawn as before)"
+                "condition at the mean of its augmentation (z drawn as before); caption match on the 2,000 validation "
+                "captions beside"
                 + ("; the runs trained before, scored again (their training: 'trained')" if previous else ""),
         **reference, "runs": runs,
         "checker": {k: checker.card.get(k) for k in ("test_cell_accuracy", "test_caption_match", "commit")},
