@@ -174,5 +174,5 @@ def stackgan_captions(args: argparse.Namespace) -> None:
         "feature_space": "RegionChecker.features: each cell's 64 penultimate maps averaged over their 4x4 positions, "
                          "the four cells side by side (256 dimensions)",
         "provenance": provenance(args.seed, started, dataset),
-        **({"trained": previous["provenance"]} if previous else {}),
+        **({"trained": previous.get("trained", previous["provenance"])} if previous else {}),
     })
