@@ -42,11 +42,10 @@ VARIANTS = {"ca": ("Conditioning Augmentation", ["model.conditioning_augmentatio
 SHEET_CAPTIONS = 12
 MATCH_KEYS = ("caption_match", "mentioned_cells", "match_and_rest_empty")
 # With CA, both stages again with each condition at the mean of its Conditioning Augmentation rather than a draw
-# (StackGAN.generate_from_text(at_mean=True)), chosen on the validation captions of the 40-epoch run trained at
-# 5abbcd2 (a trial, not a benchmark result): Stage-II's augmentation carried 9 nats of the text against Stage-I's 77,
-# nearly its prior, and its draws changed digits both ways (207 cells lost against Stage-I, 153 won); Stage-I matched
-# 85.9% drawn and 89.2% at the mean, Stage-II 83.8% drawn, 87.8% on drawn sketches at its mean and 90.9% on sketches
-# at the mean
+# (StackGAN.generate_from_text(at_mean=True)), a reading chosen on the validation captions, which the result reports
+# beside the test ones: in a trial on the 40-epoch run of seed 0 (not a benchmark result), Stage-II's augmentation
+# carried 9 nats of the text against Stage-I's 77, nearly its prior, and its draws changed digits both ways (207
+# cells lost against Stage-I, 153 won)
 AT_MEAN = {stage: f"{stage}, conditions at their means" for stage in STAGES}
 
 
