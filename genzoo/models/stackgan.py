@@ -76,8 +76,8 @@ class StackGAN(AdversarialModel):
     another caption counts as fake. The stages train in order, as in the paper: Stage-I for the first
     ``stage1_fraction`` of the run, then Stage-II with Stage-I frozen (eval mode, so not even its batch-norm
     statistics move, and its images are drawn as when sampling). Generators minimise the non-saturating -log D
-    (Goodfellow et al. 2014, Section 3) in place of eq. 4 and 6's log(1 - D); Adam without the paper's halving of the
-    rate every 100 epochs, which a run of a few epochs never reaches.
+    (Goodfellow et al. 2014, Section 3) in place of eq. 4 and 6's log(1 - D); Adam, with each stage's rates decayed
+    linearly to 0 over its steps (``lr_decay``) in place of the paper's halving every 100 epochs.
 
     Three changes for a budget of a few epochs, where the paper trains 600 per stage: the KL is per dimension of c, as
     the authors' code computes it (:func:`kl_to_standard_normal`); Stage-II's output is added to s_0 enlarged
