@@ -35,8 +35,9 @@ from genzoo.viz.text_to_image import caption_rows
 # Stage-I at 32x32, where 8-pixel digits at 16x16 are hardly legible; Stage-II's discriminator at half the default
 # width, since at 16 it takes more than half of a Stage-II step; a Stage-I step then costs about two thirds of a
 # Stage-II one (--stackgan-stage1-fraction splits the steps between the stages)
-SETTINGS = ["model.stage1_size=32", "model.stage2_discriminator_width=8",
-            "model.content_weight=4", "train.sample_every=100000", "train.checkpoint_every=1000", "train.log_every=5"]
+SETTINGS = ["model.stage1_size=32", "model.stage2_discriminator_width=8", "model.stage1_content_weight=4",
+            "model.stage2_content_weight=8", "train.sample_every=100000", "train.checkpoint_every=1000",
+            "train.log_every=5"]
 VARIANTS = {"ca": ("Conditioning Augmentation", ["model.conditioning_augmentation=true"]),
             "no_ca": ("no Conditioning Augmentation (phi_t itself, no KL)", ["model.conditioning_augmentation=false"])}
 SHEET_CAPTIONS = 12

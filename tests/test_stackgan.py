@@ -156,20 +156,25 @@ def test_the_auxiliary_classifier_reads_each_region_of_the_maps_in_row_major_ord
     assert torch.allclose(logits[:, [0, 2, 3]], bias[:, None].expand(-1, 3))
 
 
+@pytest.mark.parametrize("stage", [1, 2])
 @pytest.mark.parametrize("weight", [0.0, 0.5])
-def test_discriminator_learns_real_contents_and_generator_the_captions_by_the_content_weight(weight):
-    model = prepared_model(f"model.content_weight={weight}")
-    head = [p.detach().clone() for p in model.stage1_discriminator.contents.parameters()]
+def test_each_stage_learns_real_contents_and_the_captions_by_its_own_content_weight(stage, weight):
+    other = 2 if stage == 1 else 1
+    model = prepared_model(f"model.stage{stage}_content_weight={weight}", f"model.stage{other}_content_weight=3",
+                           total_steps=4)
+    model.updates.fill_(0 if stage == 1 else 2)   # the stage boundary is at 2 of 4
+    discriminator = model.networks(stage)["discriminator"]
+    head = [p.detach().clone() for p in discriminator.contents.parameters()]
     seen = []
-    model.stage1_discriminator.register_forward_hook(lambda module, inputs, output: seen.append(output))
+    discriminator.register_forward_hook(lambda module, inputs, output: seen.append(output))
     y = torch.tensor([0, 1, 2, 3])
     scalars = model.train_step(tiny_captioned().train.images[y], y)
     contents = model.train_contents[y]   # each caption's content, the real image's
     real, fake_for_generator = seen[0][1], seen[-1][1]
-    assert scalars["stage1_d_content"] == pytest.approx(F.cross_entropy(real, contents).item(), rel=1e-6)
-    assert scalars["stage1_g_content"] == pytest.approx(F.cross_entropy(fake_for_generator, contents).item(),
-                                                         rel=1e-6)
-    after = list(model.stage1_discriminator.contents.parameters())
+    assert scalars[f"stage{stage}_d_content"] == pytest.approx(F.cross_entropy(real, contents).item(), rel=1e-6)
+    assert scalars[f"stage{stage}_g_content"] == pytest.approx(F.cross_entropy(fake_for_generator, contents).item(),
+                                                                rel=1e-6)
+    after = list(discriminator.contents.parameters())
     assert all(torch.equal(a, b) for a, b in zip(head, after)) == (weight == 0)   # weight 0: StackGAN's own D
 
 
