@@ -134,9 +134,10 @@ def gan_family(args: argparse.Namespace) -> None:
             result = evaluate_run(run_dir, metrics, n=10_000, seed=args.seed, data_dir=args.data_dir)
             codes = {}
             if model == "infogan":
-                test = load_dataset(dataset, cfg.data, args.data_dir).test
+                splits = load_dataset(dataset, cfg.data, args.data_dir)
                 codes["codes"] = infogan_codes(open_run(run_dir).model, load_feature_network(dataset), args.seed,
-                                               real=(test.images, test.labels))
+                                               real=(splits.test.images, splits.test.labels),
+                                               validation=(splits.validation.images, splits.validation.labels))
             write_result(name, {
                 "benchmark": "gan_family", "what": f"{model} trained {args.gan_epochs} epochs on {dataset} (50,000 "
                 "train images), FD of 1,000 samples against the validation split every "

@@ -97,7 +97,10 @@ def test_infogan_codes_reads_real_images_with_q_against_their_labels():
     images = torch.cat([bar(0.0)[None] * (c + 1) / 3 for c in categories])
     labels = (categories + 2) % 3                                          # each category one label, renamed
     labels[:6] = (labels[:6] + 1) % 3                                      # 6 of 30 labelled otherwise
-    report = infogan_codes(model, IntensityReader(), n=30, rows=2, real=(images, labels))
+    report = infogan_codes(model, IntensityReader(), n=30, rows=2, real=(images, labels),
+                           validation=(images[6:], labels[6:]))
     assert report["categorical_read_by_q"]["accuracy"] == pytest.approx(24 / 30)
     assert report["categorical_read_by_q"]["code_to_class"] == {0: 2, 1: 0, 2: 1}
-    assert "categorical_read_by_q" not in infogan_codes(model, IntensityReader(), n=30, rows=2)
+    assert report["categorical_read_by_q_on_validation"]["accuracy"] == 1.0               # the relabelled 6 left out
+    unread = infogan_codes(model, IntensityReader(), n=30, rows=2)
+    assert "categorical_read_by_q" not in unread and "categorical_read_by_q_on_validation" not in unread

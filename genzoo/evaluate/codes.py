@@ -63,12 +63,13 @@ SWEEP = torch.linspace(-2, 2, 9)   # a continuous code from -2 to 2, beyond its 
 
 @torch.no_grad()
 def infogan_codes(model, network, seed: int = 0, n: int = 10_000, rows: int = 500, batch_size: int = 500,
-                  real: tuple[Tensor, Tensor] | None = None) -> dict:
+                  real: tuple[Tensor, Tensor] | None = None, validation: tuple[Tensor, Tensor] | None = None) -> dict:
     """An InfoGAN's codes, measured: the first categorical code's matched accuracy against the classes that
-    ``network`` gives n samples; with ``real`` (images in [0, 1], labels), also that of Q's reading of the first code
-    on them against their labels; and for each continuous code the slant and width of ``rows`` noise draws as the
-    code sweeps from -2 to 2 with everything else fixed. ``model`` has draw / latent / traversal_latents / generate,
-    and classify for ``real``."""
+    ``network`` gives n samples; with ``real`` (test images in [0, 1], labels), also that of Q's reading of the first
+    code on them against their labels, and likewise on ``validation``, by which a run can be chosen among seeds
+    without the test split; and for each continuous code the slant and width of ``rows`` noise draws as the code
+    sweeps from -2 to 2 with everything else fixed. ``model`` has draw / latent / traversal_latents / generate, and
+    classify for ``real`` and ``validation``."""
     generator = torch.Generator().manual_seed(seed)
 
     def images(latents: Tensor) -> Tensor:
@@ -81,10 +82,11 @@ def infogan_codes(model, network, seed: int = 0, n: int = 10_000, rows: int = 50
         classes = network.embed(images(model.latent(*draws)))[1].argmax(1)
         report["categorical"] = matched_accuracy(draws[1][:, 0], classes, model.cfg.categorical_codes[0],
                                                  len(network.card["classes"]))
-        if real is not None:
-            read = torch.cat([model.classify(part)[:, 0] for part in real[0].split(batch_size)])
-            report["categorical_read_by_q"] = matched_accuracy(read, real[1], model.cfg.categorical_codes[0],
-                                                               len(network.card["classes"]))
+        for key, digits in (("categorical_read_by_q", real), ("categorical_read_by_q_on_validation", validation)):
+            if digits is not None:
+                read = torch.cat([model.classify(part)[:, 0] for part in digits[0].split(batch_size)])
+                report[key] = matched_accuracy(read, digits[1], model.cfg.categorical_codes[0],
+                                               len(network.card["classes"]))
     draws = model.draw(rows, generator)
     for j in range(model.cfg.continuous_codes):
         swept = images(model.traversal_latents(draws, categorical + j, SWEEP)).unflatten(0, (rows, len(SWEEP)))
