@@ -178,12 +178,30 @@ def gan_rows(results: Path) -> list[str]:
             lines.append(row("categorical code read by Q on the test digits, against their labels under the best "
                              "one-to-one matching (the paper's use of c1 as a classifier)",
                              f"**{codes['categorical_read_by_q']['accuracy']:.3f}**"))
+        if "categorical_read_by_q_on_validation" in codes:
+            lines.append(row("categorical code read by Q on the validation digits, likewise (by which "
+                             "`infogan_choice` chooses among seeds)",
+                             f"{codes['categorical_read_by_q_on_validation']['accuracy']:.3f}"))
         for code, measures in codes.items():
             if code.startswith("continuous"):
                 lines.append(row(f"{code} swept from -2 to 2: slant and width of the ink (Spearman rho of the means, "
                                  "monotonic?)", "; ".join(f"{name} {m['spearman_rho']:+.2f} "
                                                           f"({'monotonic' if m['monotonic'] else 'not monotonic'})"
                                                           for name, m in measures.items())))
+    for r in read_results(results):
+        if r["benchmark"] != "infogan_choice":
+            continue
+        left_out = ", ".join(str(seed) for seed in r["left_out_seeds"]) or "none"
+        lines += ["", f"| InfoGAN on mnist, the run chosen by Q's reading of the validation digits (seeds left out, "
+                      f"from before that reading: {left_out}) | code against genzoo's classifier, samples | Q on the "
+                      "test digits | Q on the validation digits |", "|---|---|---|---|"]
+        for c in r["candidates"]:
+            figures = [f"{c[key]:.3f}" for key in ("categorical", "categorical_read_by_q",
+                                                     "categorical_read_by_q_on_validation")]
+            if c == r["chosen"]:
+                lines.append(row(f"**seed {c['seed']}, chosen**", *(f"**{f}**" for f in figures)))
+            else:
+                lines.append(row(f"seed {c['seed']}", *figures))
     for r in read_results(results):
         if r["benchmark"] != "gan_modes":
             continue
