@@ -174,8 +174,8 @@ def infogan_choice(args: argparse.Namespace) -> None:
     chosen = max(candidates, key=lambda c: c["categorical_read_by_q_on_validation"])
     write_result("infogan_choice", {
         "benchmark": "infogan_choice",
-        "what": "among the gan_family InfoGAN runs on MNIST that read the validation digits, the one whose Q reads them "
-                "best (its categorical code against their labels, under the best one-to-one matching); its test "
+        "what": "among the gan_family InfoGAN runs on MNIST that read the validation digits, the one whose Q reads "
+                "them best (its categorical code against their labels, under the best one-to-one matching); its test "
                 "figures are reported, the test split having played no part in the choice; left_out_seeds are runs "
                 "from before the validation reading",
         "chosen": chosen, "candidates": candidates,
