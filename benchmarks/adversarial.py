@@ -166,12 +166,12 @@ def infogan_choice(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     results = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("gan_infogan_mnist*.json"))]
     candidates = [{"seed": r["provenance"]["seed"], "commit": r["provenance"]["commit"],
-                   **{key: r["codes"][key]["accuracy"] for key in CHOICE_FIGURES}}
+                   "accuracy": {key: r["codes"][key]["accuracy"] for key in CHOICE_FIGURES}}
                   for r in results if "categorical_read_by_q_on_validation" in r.get("codes", {})]
     if not candidates:
         raise SystemExit(f"no InfoGAN result in {RESULTS} reads the validation digits: run 'python benchmarks/run.py "
                          "gan_family --gan-models infogan --gan-data mnist --gan-epochs 13 --seed N' first")
-    chosen = max(candidates, key=lambda c: c["categorical_read_by_q_on_validation"])
+    chosen = max(candidates, key=lambda c: c["accuracy"]["categorical_read_by_q_on_validation"])
     write_result("infogan_choice", {
         "benchmark": "infogan_choice",
         "what": "among the gan_family InfoGAN runs on MNIST that read the validation digits, the one whose Q reads "

@@ -196,8 +196,7 @@ def gan_rows(results: Path) -> list[str]:
                       f"from before that reading: {left_out}) | code against genzoo's classifier, samples | Q on the "
                       "test digits | Q on the validation digits |", "|---|---|---|---|"]
         for c in r["candidates"]:
-            figures = [f"{c[key]:.3f}" for key in ("categorical", "categorical_read_by_q",
-                                                     "categorical_read_by_q_on_validation")]
+            figures = [f"{accuracy:.3f}" for accuracy in c["accuracy"].values()]   # samples, test, validation
             if c == r["chosen"]:
                 lines.append(row(f"**seed {c['seed']}, chosen**", *(f"**{f}**" for f in figures)))
             else:
