@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 
@@ -19,6 +18,7 @@ from PIL import Image, ImageDraw
 from scipy.stats import spearmanr
 
 from common import RESULTS, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
+from table import read_results
 from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.evaluate.codes import infogan_codes
@@ -164,10 +164,11 @@ def infogan_choice(args: argparse.Namespace) -> None:
     labels, with that run's figures on the test split: one run chosen among several, as Chen et al. chose codes from
     multiple runs (openai/InfoGAN issue #10), without a look at the test split. Reads the results; trains nothing."""
     started = time.perf_counter()
-    results = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("gan_infogan_mnist*.json"))]
+    runs = [r for r in read_results(RESULTS)
+            if r["benchmark"] == "gan_family" and (r["model"], r["dataset"]) == ("infogan", "mnist")]
+    validated = [r for r in runs if "categorical_read_by_q_on_validation" in r["codes"]]
     candidates = [{"seed": r["provenance"]["seed"], "commit": r["provenance"]["commit"],
-                   "accuracy": {key: r["codes"][key]["accuracy"] for key in CHOICE_FIGURES}}
-                  for r in results if "categorical_read_by_q_on_validation" in r.get("codes", {})]
+                   "accuracy": {key: r["codes"][key]["accuracy"] for key in CHOICE_FIGURES}} for r in validated]
     if not candidates:
         raise SystemExit(f"no InfoGAN result in {RESULTS} reads the validation digits: run 'python benchmarks/run.py "
                          "gan_family --gan-models infogan --gan-data mnist --gan-epochs 13 --seed N' first")
@@ -179,8 +180,7 @@ def infogan_choice(args: argparse.Namespace) -> None:
                 "figures are reported, the test split having played no part in the choice; left_out_seeds are runs "
                 "from before the validation reading",
         "chosen": chosen, "candidates": candidates,
-        "left_out_seeds": sorted(r["provenance"]["seed"] for r in results
-                                 if "categorical_read_by_q_on_validation" not in r.get("codes", {})),
+        "left_out_seeds": sorted(r["provenance"]["seed"] for r in runs if r not in validated),
         "provenance": provenance(args.seed, started, load_dataset("mnist", DataConfig(), args.data_dir)),
     })
 
