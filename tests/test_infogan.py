@@ -63,8 +63,8 @@ def test_q_reads_its_parameters_in_the_latents_layout():
 
 def test_the_networks_are_the_papers_for_mnist():
     """Appendix C.1: G 74 -> 1024 -> 7x7x128 -> 64 x 14x14 -> 1 x 28x28; D's and Q's body 64 and 128 convolutions and
-    1024 units; Q's head 128 units to 10 logits and 2 means; Adam at 2e-4 for D and Q, 1e-3 for G (Q in D's
-    optimizer, as in the authors' code)."""
+    1024 units; Q's head 128 units to 10 logits and 2 means; LeakyReLUs of slope 0.01; Adam at 2e-4 for D and Q,
+    1e-3 for G (Q in D's optimizer and the slope as in the authors' code)."""
     model = build_model(make_run_config("infogan", "mnist"), (1, 28, 28), 10)
 
     def shapes(network):
@@ -76,6 +76,9 @@ def test_the_networks_are_the_papers_for_mnist():
     assert shapes(model.body) == [(64, 1, 4, 4), (128, 64, 4, 4), (1024, 6272)]
     assert shapes(model.real_or_fake) == [(1, 1024)] and shapes(model.code_posterior) == [(128, 1024), (12, 128)]
     assert model.sample(3).shape == (3, 1, 28, 28)
+    slopes = {m.negative_slope for net in (model.body, model.code_posterior) for m in net.modules()
+              if isinstance(m, nn.LeakyReLU)}
+    assert slopes == {0.01}   # the authors' code (openai/InfoGAN custom_ops.py); the paper states none
     lrs = {name: opt.defaults["lr"] for name, opt in model.optimizers.items()}
     assert lrs == {"discriminator": 2e-4, "generator": 1e-3}
     owned = {name: {id(p) for group in opt.param_groups for p in group["params"]}

@@ -37,6 +37,8 @@ class InfoGANConfig:
     width: int = option(64, "channels of D's first convolution and of G's last hidden layer; the next layer in has "
                         "twice as many (Appendix C.1: 64 and 128)", low=1)
     hidden: int = option(1024, "units of the fully connected hidden layer of D and of G (Appendix C.1: 1024)", low=1)
+    leak: float = option(0.01, "negative slope of the LeakyReLUs of D and Q (the paper states none; the authors' code, "
+                         "openai/InfoGAN infogan/misc/custom_ops.py leaky_rectify, uses 0.01; DCGAN's is 0.2)", low=0.0)
     code_hidden: int = option(128, "units of Q's hidden layer (Appendix C.1: 128)", low=1)
     discriminator_lr: float = option(2e-4, "Adam learning rate of D and of Q's head (Appendix C.1: 2e-4)", low=0.0)
     generator_lr: float = option(1e-3, "Adam learning rate of G (Appendix C.1: 1e-3)", low=0.0)
@@ -59,8 +61,8 @@ def continuous_information(mean: Tensor, codes: Tensor) -> Tensor:
 def infogan_networks(cfg: InfoGANConfig, image_shape: tuple[int, int, int],
                      code_parameters: int) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:
     """G, the body D and Q share, D's real-or-fake logit and Q's head (Appendix C.1), for images whose sides are a
-    multiple of 4: the paper's 7x7 maps for MNIST's 28 pixels are side / 4 in general. LeakyReLU's slope is 0.2, as in
-    DCGAN (Radford et al. 2015), which the paper does not state."""
+    multiple of 4: the paper's 7x7 maps for MNIST's 28 pixels are side / 4 in general. The LeakyReLUs' slope is
+    ``cfg.leak``."""
     channels, height, width = image_shape
     if height % 4 or width % 4:
         raise GenzooError(f"image size {height}x{width} does not suit InfoGAN's networks (Chen et al. 2016, "
@@ -74,12 +76,13 @@ def infogan_networks(cfg: InfoGANConfig, image_shape: tuple[int, int, int],
         nn.ConvTranspose2d(maps[0], cfg.width, 4, 2, 1, bias=False), nn.BatchNorm2d(cfg.width), nn.ReLU(),
         nn.ConvTranspose2d(cfg.width, channels, 4, 2, 1))
     body = nn.Sequential(
-        nn.Conv2d(channels, cfg.width, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(cfg.width, maps[0], 4, 2, 1, bias=False), nn.BatchNorm2d(maps[0]), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(math.prod(maps), cfg.hidden, bias=False), nn.BatchNorm1d(cfg.hidden), nn.LeakyReLU(0.2))
+        nn.Conv2d(channels, cfg.width, 4, 2, 1), nn.LeakyReLU(cfg.leak),
+        nn.Conv2d(cfg.width, maps[0], 4, 2, 1, bias=False), nn.BatchNorm2d(maps[0]), nn.LeakyReLU(cfg.leak),
+        nn.Flatten(), nn.Linear(math.prod(maps), cfg.hidden, bias=False), nn.BatchNorm1d(cfg.hidden),
+        nn.LeakyReLU(cfg.leak))
     real_or_fake = nn.Linear(cfg.hidden, 1)
     code_posterior = nn.Sequential(
-        nn.Linear(cfg.hidden, cfg.code_hidden, bias=False), nn.BatchNorm1d(cfg.code_hidden), nn.LeakyReLU(0.2),
+        nn.Linear(cfg.hidden, cfg.code_hidden, bias=False), nn.BatchNorm1d(cfg.code_hidden), nn.LeakyReLU(cfg.leak),
         nn.Linear(cfg.code_hidden, code_parameters))
     for network in (generator, body, real_or_fake, code_posterior):
         init_dcgan_weights(network)
