@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from scipy.stats import spearmanr
 
 from common import RESULTS, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
-from table import read_results
+from table import infogan_leak, read_results
 from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.evaluate.codes import infogan_codes
@@ -167,7 +167,7 @@ def infogan_choice(args: argparse.Namespace) -> None:
     runs = [r for r in read_results(RESULTS)
             if r["benchmark"] == "gan_family" and (r["model"], r["dataset"]) == ("infogan", "mnist")]
     validated = [r for r in runs if "categorical_read_by_q_on_validation" in r["codes"]]
-    candidates = [{"seed": r["provenance"]["seed"], "commit": r["provenance"]["commit"],
+    candidates = [{"seed": r["provenance"]["seed"], "commit": r["provenance"]["commit"], "leak": infogan_leak(r),
                    "accuracy": {key: r["codes"][key]["accuracy"] for key in CHOICE_FIGURES}} for r in validated]
     if not candidates:
         raise SystemExit(f"no InfoGAN result in {RESULTS} reads the validation digits: run 'python benchmarks/run.py "

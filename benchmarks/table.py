@@ -120,6 +120,12 @@ def quality_rows(results: Path) -> list[str]:
     return lines
 
 
+def infogan_leak(r: dict) -> float:
+    """The LeakyReLU slope of an InfoGAN result's D and Q: its config's, or DCGAN's 0.2, which InfoGAN used before the
+    slope became an option (f771893) and which those results' configs therefore do not name."""
+    return r["config"]["model"].get("leak", 0.2)
+
+
 def seed_note(r: dict) -> str:
     """', seed N' for a result of another seed than 0, which every other result uses."""
     return f", seed {r['provenance']['seed']}" if r["provenance"]["seed"] else ""
@@ -171,7 +177,8 @@ def gan_rows(results: Path) -> list[str]:
         if r["benchmark"] != "gan_family" or "codes" not in r:
             continue
         codes = r["codes"]
-        lines += ["", f"| InfoGAN's codes on {r['dataset']}, seed {r['provenance']['seed']} | measured |", "|---|---|",
+        lines += ["", f"| InfoGAN's codes on {r['dataset']}, seed {r['provenance']['seed']}, LeakyReLU slope "
+                      f"{infogan_leak(r)} | measured |", "|---|---|",
                   row("categorical code: accuracy against genzoo's classifier under the best one-to-one matching "
                       "(Chen et al. 2016 report 5% error on MNIST)", f"**{codes['categorical']['accuracy']:.3f}**")]
         if "categorical_read_by_q" in codes:
@@ -197,10 +204,11 @@ def gan_rows(results: Path) -> list[str]:
                       "test digits | Q on the validation digits |", "|---|---|---|---|"]
         for c in r["candidates"]:
             figures = [f"{accuracy:.3f}" for accuracy in c["accuracy"].values()]   # samples, test, validation
+            run = f"seed {c['seed']}, LeakyReLU slope {c['leak']}"
             if c == r["chosen"]:
-                lines.append(row(f"**seed {c['seed']}, chosen**", *(f"**{f}**" for f in figures)))
+                lines.append(row(f"**{run}, chosen**", *(f"**{f}**" for f in figures)))
             else:
-                lines.append(row(f"seed {c['seed']}", *figures))
+                lines.append(row(run, *figures))
     for r in read_results(results):
         if r["benchmark"] != "gan_modes":
             continue
