@@ -4,7 +4,6 @@
     python benchmarks/run.py gan_modes                                   # mode collapse: 25 Gaussians and MNIST
     python benchmarks/run.py gan_ablation                                # each Improved-GAN technique alone
     python benchmarks/run.py gan_convergence                             # the loss-vs-FD analysis of those runs
-    python benchmarks/run.py infogan_choice                              # the InfoGAN seed chosen on validation
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ import torch
 from PIL import Image, ImageDraw
 from scipy.stats import spearmanr
 
-from common import RESULTS, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
-from table import infogan_leak, read_results
+from common import RESULTS, RUNS, fresh_run_dir, provenance, spread, train_to_the_end, write_result, write_seed_result
+from table import infogan_leak
 from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.evaluate.codes import infogan_codes
@@ -115,7 +114,7 @@ def gan_convergence(args: argparse.Namespace) -> None:
 
 def gan_family(args: argparse.Namespace) -> None:
     """Each GAN trained for --gan-epochs on each --gan-data set with FD scheduled along the way; then 'genzoo eval'
-    on 10,000 samples against the test split. One result per model and dataset."""
+    on 10,000 samples against the test split. One result file per model and dataset, holding each --seed run."""
     for dataset in args.gan_data.split(","):
         for model in args.gan_models.split(","):
             if model not in MODELS:
@@ -140,7 +139,7 @@ def gan_family(args: argparse.Namespace) -> None:
                 codes["codes"] = infogan_codes(open_run(run_dir).model, load_feature_network(dataset), args.seed,
                                                real=(splits.test.images, splits.test.labels),
                                                validation=(splits.validation.images, splits.validation.labels))
-            write_result(name, {
+            write_seed_result(f"gan_{model}_{dataset}", {
                 "benchmark": "gan_family", "what": f"{model} trained {args.gan_epochs} epochs on {dataset} (50,000 "
                 "train images), FD of 1,000 samples against the validation split every "
                 f"{every} steps; then 10,000 samples scored against the test split",
@@ -151,38 +150,47 @@ def gan_family(args: argparse.Namespace) -> None:
                              "train_time_s": round(trainer.progress.elapsed, 1), "last_scalars": trainer.last_scalars},
                 "evaluation_time_s": round(time.perf_counter() - evaluation_started, 1),
                 "provenance": provenance(args.seed, started, trainer.dataset),
-            })
+            }, gan_across_seeds)
 
 
+# the figures of a GAN's runs that their result file spreads over seeds, where a run measured them
+GAN_FIGURES = {
+    "fd": lambda r: r["metrics"]["fd"],
+    "kid_x1000": lambda r: 1000 * r["metrics"]["kid"]["value"],
+    "precision": lambda r: r["metrics"]["precision"],
+    "recall": lambda r: r["metrics"]["recall"],
+    "acc": lambda r: r["metrics"].get("acc"),
+    **{f"codes.{key}": (lambda r, key=key: r.get("codes", {}).get(key, {}).get("accuracy"))
+       for key in ("categorical", "categorical_read_by_q", "categorical_read_by_q_on_validation")},
+}
 # the figures infogan_choice lists for each candidate run: the code against the classifier on samples, Q's reading
 # of the test digits and of the validation digits
 CHOICE_FIGURES = ("categorical", "categorical_read_by_q", "categorical_read_by_q_on_validation")
 
 
-def infogan_choice(args: argparse.Namespace) -> None:
-    """The gan_family InfoGAN run on MNIST, among its seeds, whose Q reads the validation digits best against their
-    labels, with that run's figures on the test split: one run chosen among several, as Chen et al. chose codes from
-    multiple runs (openai/InfoGAN issue #10), without a look at the test split. Reads the results; trains nothing."""
-    started = time.perf_counter()
-    runs = [r for r in read_results(RESULTS)
-            if r["benchmark"] == "gan_family" and (r["model"], r["dataset"]) == ("infogan", "mnist")]
-    validated = [r for r in runs if "categorical_read_by_q_on_validation" in r["codes"]]
+def gan_across_seeds(seeds: list[dict]) -> dict:
+    """The spread of a GAN's figures over its seeds and, for InfoGAN's runs whose Q read the validation digits, the
+    run chosen among them."""
+    summary = {"across_seeds": spread(seeds, GAN_FIGURES)}
+    if any("categorical_read_by_q_on_validation" in r.get("codes", {}) for r in seeds):
+        summary["chosen"] = infogan_choice(seeds)
+    return summary
+
+
+def infogan_choice(seeds: list[dict]) -> dict:
+    """Among InfoGAN's runs, the one whose Q reads the validation digits best against their labels, with that run's
+    figures on the test split: one run chosen among several, as Chen et al. chose codes from multiple runs
+    (openai/InfoGAN issue #10), without a look at the test split."""
+    validated = [r for r in seeds if "categorical_read_by_q_on_validation" in r.get("codes", {})]
     candidates = [{"seed": r["provenance"]["seed"], "commit": r["provenance"]["commit"], "leak": infogan_leak(r),
                    "accuracy": {key: r["codes"][key]["accuracy"] for key in CHOICE_FIGURES}} for r in validated]
-    if not candidates:
-        raise SystemExit(f"no InfoGAN result in {RESULTS} reads the validation digits: run 'python benchmarks/run.py "
-                         "gan_family --gan-models infogan --gan-data mnist --gan-epochs 13 --seed N' first")
     chosen = max(candidates, key=lambda c: c["accuracy"]["categorical_read_by_q_on_validation"])
-    write_result("infogan_choice", {
-        "benchmark": "infogan_choice",
-        "what": "among the gan_family InfoGAN runs on MNIST that read the validation digits, the one whose Q reads "
-                "them best (its categorical code against their labels, under the best one-to-one matching); its test "
-                "figures are reported, the test split having played no part in the choice; left_out_seeds are runs "
-                "from before the validation reading",
-        "chosen": chosen, "candidates": candidates,
-        "left_out_seeds": sorted(r["provenance"]["seed"] for r in runs if r not in validated),
-        "provenance": provenance(args.seed, started, load_dataset("mnist", DataConfig(), args.data_dir)),
-    })
+    return {"rule": "among the runs that read the validation digits, the one whose Q reads them best (its "
+                    "categorical code against their labels, under the best one-to-one matching); its test figures "
+                    "are reported, the test split having played no part in the choice; left_out_seeds are runs from "
+                    "before the validation reading",
+            **chosen, "candidates": candidates,
+            "left_out_seeds": [r["provenance"]["seed"] for r in seeds if r not in validated]}
 
 
 # the MLP of Arjovsky et al. 2017's Figure 6 on both sides: 4 layers, 3 hidden of 512 ReLU units

@@ -50,7 +50,7 @@ from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.grid import save_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from adversarial import gan_ablation, gan_convergence, gan_family, gan_modes, infogan_choice  # noqa: E402
+from adversarial import gan_ablation, gan_convergence, gan_family, gan_modes  # noqa: E402
 from stackgan import stackgan_captions  # noqa: E402
 from common import (RESULTS, ROOT, RUNS, fresh_run_dir, provenance,  # noqa: E402
                     train_to_the_end, write_result)
@@ -378,7 +378,7 @@ BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": r
               "dbm_mnist": dbm_mnist, "reevaluate": reevaluate, "helmholtz_mnist": helmholtz_mnist,
               "eval_floors": eval_floors, "eval_runs": eval_runs,
               "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes,
-              "gan_ablation": gan_ablation, "gan_convergence": gan_convergence, "infogan_choice": infogan_choice,
+              "gan_ablation": gan_ablation, "gan_convergence": gan_convergence,
               "stackgan_captions": stackgan_captions}
 
 

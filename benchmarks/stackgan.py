@@ -4,7 +4,7 @@ and what Conditioning Augmentation does, each turned into a measurement.
     python benchmarks/run.py stackgan_captions                        # 40 epochs with and without CA, about 2 hours
     python benchmarks/run.py stackgan_captions --stackgan-epochs 10   # a shorter budget
     python benchmarks/run.py stackgan_captions --stackgan-rescore     # score the runs trained before again
-    python benchmarks/run.py stackgan_captions --seed 1               # another seed: stackgan_captions_seed1.json
+    python benchmarks/run.py stackgan_captions --seed 1               # another seed, added to stackgan_captions.json
 
 Both variants train on the same seed, data and budget and are scored on the 2,000 test captions: caption match by
 the shipped region checker (the real test canvases are the ceiling), and the Fréchet distance to the test canvases
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from common import RESULTS, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
+from common import RESULTS, RUNS, fresh_run_dir, provenance, spread, train_to_the_end, write_seed_result
 from genzoo.data import load_dataset
 from genzoo.evaluate.caption_match import load_region_checker, score_caption_match
 from genzoo.evaluate.frechet import frechet_distance
@@ -48,6 +48,7 @@ MATCH_KEYS = ("caption_match", "mentioned_cells", "match_and_rest_empty")
 # carried 9 nats of the text against Stage-I's 77, nearly its prior, and its draws changed digits both ways (207
 # cells lost against Stage-I, 153 won)
 AT_MEAN = {stage: f"{stage}, conditions at their means" for stage in STAGES}
+RESULT = "stackgan_captions"   # the result file, holding every seed
 
 
 def match(images: torch.Tensor, captions: list[str], checker) -> dict:
@@ -76,7 +77,7 @@ def seconds_per_epoch(records: list[dict], steps_per_epoch: int) -> dict[str, fl
 
 
 def result_name(args: argparse.Namespace) -> str:
-    """The result's name, and its runs' and sheets' prefix: seed 0 keeps the plain name, as in gan_family."""
+    """The prefix of a seed's runs and sheets: seed 0 keeps the plain name, as in gan_family."""
     return "stackgan_captions" + (f"_seed{args.seed}" if args.seed else "")
 
 
@@ -109,7 +110,7 @@ def trained_variant(key: str, previous: dict, args: argparse.Namespace) -> tuple
         raise SystemExit(f"no run at {run_dir} to score again: run the benchmark without --stackgan-rescore")
     opened = open_run(run_dir)
     if opened.config.to_dict() != described["config"] or opened.progress["step"] != described["training"]["steps"]:
-        raise SystemExit(f"{run_dir} does not hold the run that {RESULTS / result_name(args)}.json describes: "
+        raise SystemExit(f"{run_dir} does not hold the run that {RESULTS / RESULT}.json describes for seed {args.seed}: "
                          "run the benchmark without --stackgan-rescore to train it again")
     dataset = load_dataset("mnist-captions", opened.config.data, args.data_dir)
     return run_dir, dataset, {k: described[k] for k in ("config", "text_encoder", "training")}
@@ -123,10 +124,12 @@ def stackgan_captions(args: argparse.Namespace) -> None:
     checker = load_region_checker()
     name, previous = result_name(args), None
     if args.stackgan_rescore:
-        if not (RESULTS / f"{name}.json").exists():
-            raise SystemExit(f"no {RESULTS / name}.json to score again: run the benchmark without --stackgan-rescore "
-                             "first")
-        previous = json.loads((RESULTS / f"{name}.json").read_text())
+        path = RESULTS / f"{RESULT}.json"
+        previous = next((r for r in json.loads(path.read_text())["seeds"] if r["provenance"]["seed"] == args.seed),
+                        None) if path.exists() else None
+        if previous is None:
+            raise SystemExit(f"no result of seed {args.seed} in {path} to score again: run the benchmark without "
+                             "--stackgan-rescore first")
     runs, reference = {}, None
     for key, (variant, settings) in VARIANTS.items():
         run_dir, dataset, trained = (trained_variant(key, previous, args) if previous
@@ -155,7 +158,7 @@ def stackgan_captions(args: argparse.Namespace) -> None:
             "text_encoder": trained["text_encoder"], "training": trained["training"],
             "evaluation_time_s": round(time.perf_counter() - evaluation_started, 1),
         }
-    write_result(name, {
+    write_seed_result(RESULT, {
         "benchmark": "stackgan_captions", "model": "stackgan", "dataset": "mnist-captions",
         "what": f"stackgan trained {trained['training']['epochs']} epochs"
                 + (f", cut at {max_steps} steps," if (max_steps := trained["config"]["train"]["max_steps"]) else "")
@@ -175,4 +178,19 @@ def stackgan_captions(args: argparse.Namespace) -> None:
                          "the four cells side by side (256 dimensions)",
         "provenance": provenance(args.seed, started, dataset),
         **({"trained": previous.get("trained", previous["provenance"])} if previous else {}),
-    })
+    }, stackgan_across_seeds)
+
+
+# the figures of StackGAN's seeds that its result file spreads: caption match on the test captions of Stage-II with
+# CA, drawn and at the means, and without CA; FD of Stage-II with CA, drawn
+STACKGAN_FIGURES = {
+    "caption_match.ca.Stage-II": lambda r: r["runs"]["ca"]["caption_match"][STAGES[1]]["caption_match"],
+    "caption_match.ca.Stage-II_at_mean": lambda r: r["runs"]["ca"]["caption_match"].get(AT_MEAN[STAGES[1]], {}).get(
+        "caption_match"),
+    "caption_match.no_ca.Stage-II": lambda r: r["runs"]["no_ca"]["caption_match"][STAGES[1]]["caption_match"],
+    "fd.ca.Stage-II": lambda r: r["runs"]["ca"]["fd"][STAGES[1]],
+}
+
+
+def stackgan_across_seeds(seeds: list[dict]) -> dict:
+    return {"across_seeds": spread(seeds, STACKGAN_FIGURES)}

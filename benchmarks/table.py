@@ -1,13 +1,11 @@
-"""The README's results table, rewritten from benchmarks/results/*.json: no number is typed by hand."""
+"""The results tables of docs/results.md and the README's headline table, rewritten from benchmarks/results/*.json:
+no number is typed by hand. A result file of a benchmark run over several seeds holds them all under "seeds"."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-START, END = "<!-- results:start -->", "<!-- results:end -->"
-QUALITY_START, QUALITY_END = "<!-- quality:start -->", "<!-- quality:end -->"
-GANS_START, GANS_END = "<!-- gans:start -->", "<!-- gans:end -->"
 
 
 # what each Boltzmann-family benchmark's log-likelihood is, for its row
@@ -22,7 +20,8 @@ BOLTZMANN = {
 
 
 def row(*cells: str) -> str:
-    return "| " + " | ".join(cells) + " |"
+    """A Markdown table row; a '|' inside a cell (q(h|x)) is escaped."""
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def published(r: dict) -> str:
@@ -52,7 +51,7 @@ def rows(results: Path) -> list[str]:
             grid = Path(r["grid"]).name
             lines.append(row("DCGAN training throughput on MNIST (images/s, median over epochs)",
                              f"**{r['throughput_images_per_s']['median_over_epochs']:.0f}**", "—",
-                             f"{r['training']['steps']} steps, seed {p['seed']}; grid: [{grid}](benchmarks/results/{grid})",
+                             f"{r['training']['steps']} steps, seed {p['seed']}; grid: [{grid}](../benchmarks/results/{grid})",
                              where))
         elif r["benchmark"] in BOLTZMANN:
             ll = r["metrics"]["log_likelihood"]
@@ -101,11 +100,14 @@ def rows(results: Path) -> list[str]:
     return lines
 
 
-def quality_rows(results: Path) -> list[str]:
-    """One row per scored sample set: the real-data floors first, then the models."""
+def quality_rows(results: Path, other_seeds: bool = False) -> list[str]:
+    """One row per scored sample set: the real-data floors first, then the models (with ``other_seeds``, only the
+    seeds after the first of the benchmarks run over several)."""
     lines = ["| samples | FD | KID x 1000 | precision | recall | density | coverage | classifier score | "
              "classes (KL) | test log-likelihood | commit |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    ordered = sorted(read_results(results), key=lambda r: (r["benchmark"] != "eval_floor", r.get("dataset", "")))
+    first = read_results(results, other_seeds=False)
+    chosen = first if not other_seeds else [r for r in read_results(results) if r not in first]
+    ordered = sorted(chosen, key=lambda r: (r["benchmark"] != "eval_floor", r.get("dataset", "")))
     for r in ordered:
         for label, m in scored_sample_sets(r):
             nll = m.get("log_likelihood", {})
@@ -147,72 +149,128 @@ def scored_sample_sets(r: dict) -> list[tuple[str, dict]]:
     return []
 
 
+def gan_row(r: dict, analysis: dict | None) -> str:
+    """One gan_family run: its budget, sample quality, and whether the loss a user watches tracks FD."""
+    m, t = r["metrics"], r["training"]
+    # gan_convergence's reading of a run, where it was made after the run (a later run of the same name replaces
+    # the one it read); otherwise the run's own
+    analysed = (analysis["runs"] if analysis and analysis["provenance"]["date"] > r["provenance"]["date"] else {})
+    c = analysed.get(Path(r["curves"]).name.removesuffix("_curves.svg"), r["convergence"])
+    later = (f"; **{c['after_warm_up']['spearman_rho']:+.2f}** (p {c['after_warm_up']['p_value']:.2g})"
+             if "after_warm_up" in c else "")
+    curves = Path(r["curves"]).name
+    return row(f"`{r['model']}`", r["dataset"], f"{t['epochs']} epochs, {t['steps']:,} steps{seed_note(r)}, "
+               f"{t['train_time_s'] / 60:.0f} min", f"**{m['fd']:.2f}**",
+               f"{1000 * m['kid']['value']:.2f} ± {1000 * m['kid']['std']:.2f}",
+               f"{m['precision']:.2f} / {m['recall']:.2f}",
+               f"{m['classes_covered']}/{m['classes']} ({m['confident_share']:.2f})",
+               f"{m['acc']:.3f}" if "acc" in m else "—",
+               f"`{c['watched']}` **{c['spearman_rho']:+.2f}** (p {c['p_value']:.2g}){later}; "
+               f"{c['evaluations']} evaluations, [curves](../benchmarks/results/{curves})",
+               f"`{r['provenance']['commit'][:10]}`")
+
+
+GAN_HEADER = ["| model | data | budget | FD | KID x 1000 | precision / recall | classes (confident share) | "
+              "label accuracy | watched loss vs FD: Spearman rho, whole run; after the first 20% | commit |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+
+
 def gan_rows(results: Path) -> list[str]:
-    """The GAN family at one budget: sample quality, and whether the loss a user watches tracks FD."""
-    lines = ["| model | data | budget | FD | KID x 1000 | precision / recall | classes (confident share) | "
-             "label accuracy | watched loss vs FD: Spearman rho, whole run; after the first 20% | commit |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    """The GAN family at one budget, a row per model and dataset (seed 0), then each figure's spread over the seeds
+    where a model ran more than once."""
     analysis = next((r for r in read_results(results) if r["benchmark"] == "gan_convergence"), None)
-    for r in read_results(results):
-        if r["benchmark"] != "gan_family":
+    files = [f for f in read_result_files(results) if f["benchmark"] == "gan_family"]
+    lines = GAN_HEADER + [gan_row(f["seeds"][0], analysis) for f in files]
+    for f in files:
+        if len(f["seeds"]) < 2:
             continue
-        m, t = r["metrics"], r["training"]
-        # gan_convergence's reading of a run, where it was made after the run (a later run of the same name replaces
-        # the one it read); otherwise the run's own
-        analysed = (analysis["runs"] if analysis and analysis["provenance"]["date"] > r["provenance"]["date"] else {})
-        c = analysed.get(Path(r["curves"]).name.removesuffix("_curves.svg"), r["convergence"])
-        later = (f"; **{c['after_warm_up']['spearman_rho']:+.2f}** (p {c['after_warm_up']['p_value']:.2g})"
-                 if "after_warm_up" in c else "")
-        curves = Path(r["curves"]).name
-        lines.append(row(f"`{r['model']}`", r["dataset"], f"{t['epochs']} epochs, {t['steps']:,} steps{seed_note(r)}, "
-                         f"{t['train_time_s'] / 60:.0f} min", f"**{m['fd']:.2f}**",
-                         f"{1000 * m['kid']['value']:.2f} ± {1000 * m['kid']['std']:.2f}",
-                         f"{m['precision']:.2f} / {m['recall']:.2f}",
-                         f"{m['classes_covered']}/{m['classes']} ({m['confident_share']:.2f})",
-                         f"{m['acc']:.3f}" if "acc" in m else "—",
-                         f"`{c['watched']}` **{c['spearman_rho']:+.2f}** (p {c['p_value']:.2g}){later}; "
-                         f"{c['evaluations']} evaluations, [curves](benchmarks/results/{curves})",
-                         f"`{r['provenance']['commit'][:10]}`"))
-    for r in read_results(results):
-        if r["benchmark"] != "gan_family" or "codes" not in r:
+        lines += ["", f"| `{f['model']}` on {f['dataset']}, over the seeds at its latest settings | mean ± std | min "
+                  "| max | seeds |",
+                  "|---|---|---|---|---|"]
+        for figure, s in f["across_seeds"].items():
+            lines.append(row(FIGURE_NAMES.get(figure, figure), f"**{s['mean']:.3f}** ± {s['std']:.3f}",
+                             f"{s['min']:.3f}", f"{s['max']:.3f}", ", ".join(map(str, s["seeds"]))))
+    return lines
+
+
+# what each figure spread over seeds is, for its row
+FIGURE_NAMES = {
+    "fd": "FD", "kid_x1000": "KID x 1000", "precision": "precision", "recall": "recall", "acc": "label accuracy",
+    "codes.categorical": "categorical code against genzoo's classifier (samples)",
+    "codes.categorical_read_by_q": "categorical code read by Q on the test digits",
+    "codes.categorical_read_by_q_on_validation": "categorical code read by Q on the validation digits",
+    "caption_match.ca.Stage-II": "caption match, Stage-II with CA, conditions drawn",
+    "caption_match.ca.Stage-II_at_mean": "caption match, Stage-II with CA, conditions at their means",
+    "caption_match.no_ca.Stage-II": "caption match, Stage-II without CA",
+    "fd.ca.Stage-II": "FD, Stage-II with CA, conditions drawn",
+}
+
+
+def gan_seed_rows(results: Path) -> list[str]:
+    """Every seed of every GAN run more than once, and InfoGAN's codes in each of them."""
+    analysis = next((r for r in read_results(results) if r["benchmark"] == "gan_convergence"), None)
+    files = [f for f in read_result_files(results) if f["benchmark"] == "gan_family" and len(f["seeds"]) > 1]
+    lines = GAN_HEADER + [gan_row(r, analysis) for f in files for r in f["seeds"]]
+    for f in files:
+        for r in f["seeds"]:
+            if "codes" in r:
+                lines += ["", *infogan_code_rows(r)]
+    return lines
+
+
+def infogan_code_rows(r: dict) -> list[str]:
+    """What InfoGAN's codes control in one run: the categorical code against the digits, the continuous ones against
+    slant and width."""
+    codes = r["codes"]
+    lines = [f"| InfoGAN's codes on {r['dataset']}, seed {r['provenance']['seed']}, LeakyReLU slope "
+             f"{infogan_leak(r)} | measured |", "|---|---|",
+             row("categorical code: accuracy against genzoo's classifier under the best one-to-one matching "
+                 "(Chen et al. 2016 report 5% error on MNIST)", f"**{codes['categorical']['accuracy']:.3f}**")]
+    if "categorical_read_by_q" in codes:
+        lines.append(row("categorical code read by Q on the test digits, against their labels under the best "
+                         "one-to-one matching (the paper's use of c1 as a classifier)",
+                         f"**{codes['categorical_read_by_q']['accuracy']:.3f}**"))
+    if "categorical_read_by_q_on_validation" in codes:
+        lines.append(row("categorical code read by Q on the validation digits, likewise (by which the run is "
+                         "chosen among seeds)", f"{codes['categorical_read_by_q_on_validation']['accuracy']:.3f}"))
+    for code, measures in codes.items():
+        if code.startswith("continuous"):
+            lines.append(row(f"{code} swept from -2 to 2: slant and width of the ink (Spearman rho of the means, "
+                             "monotonic?)", "; ".join(f"{name} {m['spearman_rho']:+.2f} "
+                                                      f"({'monotonic' if m['monotonic'] else 'not monotonic'})"
+                                                      for name, m in measures.items())))
+    return lines
+
+
+def infogan_choice_rows(results: Path) -> list[str]:
+    """The InfoGAN run chosen among seeds on the validation digits, beside the other candidates, and its codes."""
+    lines: list[str] = []
+    for f in read_result_files(results):
+        if f["benchmark"] != "gan_family" or "chosen" not in f:
             continue
-        codes = r["codes"]
-        lines += ["", f"| InfoGAN's codes on {r['dataset']}, seed {r['provenance']['seed']}, LeakyReLU slope "
-                      f"{infogan_leak(r)} | measured |", "|---|---|",
-                  row("categorical code: accuracy against genzoo's classifier under the best one-to-one matching "
-                      "(Chen et al. 2016 report 5% error on MNIST)", f"**{codes['categorical']['accuracy']:.3f}**")]
-        if "categorical_read_by_q" in codes:
-            lines.append(row("categorical code read by Q on the test digits, against their labels under the best "
-                             "one-to-one matching (the paper's use of c1 as a classifier)",
-                             f"**{codes['categorical_read_by_q']['accuracy']:.3f}**"))
-        if "categorical_read_by_q_on_validation" in codes:
-            lines.append(row("categorical code read by Q on the validation digits, likewise (by which "
-                             "`infogan_choice` chooses among seeds)",
-                             f"{codes['categorical_read_by_q_on_validation']['accuracy']:.3f}"))
-        for code, measures in codes.items():
-            if code.startswith("continuous"):
-                lines.append(row(f"{code} swept from -2 to 2: slant and width of the ink (Spearman rho of the means, "
-                                 "monotonic?)", "; ".join(f"{name} {m['spearman_rho']:+.2f} "
-                                                          f"({'monotonic' if m['monotonic'] else 'not monotonic'})"
-                                                          for name, m in measures.items())))
-    for r in read_results(results):
-        if r["benchmark"] != "infogan_choice":
-            continue
-        left_out = ", ".join(str(seed) for seed in r["left_out_seeds"]) or "none"
-        lines += ["", f"| InfoGAN on mnist, the run chosen by Q's reading of the validation digits (seeds left out, "
-                      f"from before that reading: {left_out}) | code against genzoo's classifier, samples | Q on the "
-                      "test digits | Q on the validation digits |", "|---|---|---|---|"]
-        for c in r["candidates"]:
+        chosen = f["chosen"]
+        left_out = ", ".join(str(seed) for seed in chosen["left_out_seeds"]) or "none"
+        lines += [f"| InfoGAN on {f['dataset']}, the run chosen by Q's reading of the validation digits (seeds left "
+                  f"out, from before that reading: {left_out}) | code against genzoo's classifier, samples | Q on the "
+                  "test digits | Q on the validation digits |", "|---|---|---|---|"]
+        for c in chosen["candidates"]:
             figures = [f"{accuracy:.3f}" for accuracy in c["accuracy"].values()]   # samples, test, validation
             run = f"seed {c['seed']}, LeakyReLU slope {c['leak']}"
-            if c == r["chosen"]:
+            if c["seed"] == chosen["seed"]:
                 lines.append(row(f"**{run}, chosen**", *(f"**{f}**" for f in figures)))
             else:
                 lines.append(row(run, *figures))
+        lines += ["", *infogan_code_rows(next(r for r in f["seeds"] if r["provenance"]["seed"] == chosen["seed"]))]
+    return lines
+
+
+def gan_modes_rows(results: Path) -> list[str]:
+    """Mode collapse of the MLP GAN against the WGANs: the 25 Gaussians, and the classes of MNIST samples."""
+    lines: list[str] = []
     for r in read_results(results):
         if r["benchmark"] != "gan_modes":
             continue
-        lines += ["", "| mode collapse: MLP 4 x 512 | 25 Gaussians: modes covered | along the run | "
+        lines += ["| mode collapse: MLP 4 x 512 | 25 Gaussians: modes covered | along the run | "
                   "high-quality share | KL of the nearest modes to uniform: at the end; the most along the run | "
                   "MNIST: FD | classes | confident share | KL to the data's classes | class histogram |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
@@ -228,13 +286,19 @@ def gan_rows(results: Path) -> list[str]:
                                 f"{mnist['confident_share']:.3f}", f"{mnist['kl_to_data']:.3f}",
                                 " ".join(f"{v:.2f}" for v in mnist["histogram"]))
                                if mnist else ("—",) * 5)))
-        lines.append(f"\n[25 Gaussians]({r['grid25_picture']}); `{r['provenance']['commit'][:10]}`, "
+        lines.append(f"\n[25 Gaussians](../{r['grid25_picture']}); `{r['provenance']['commit'][:10]}`, "
                      f"{r['provenance']['wall_time_s'] / 60:.0f} min")
+    return lines
+
+
+def gan_ablation_rows(results: Path) -> list[str]:
+    """Each Improved-GAN technique switched on alone in the dcgan, at one seed and budget."""
+    lines: list[str] = []
     for r in read_results(results):
         if r["benchmark"] != "gan_ablation":
             continue
         epochs = r["config"]["train"]["epochs"]
-        lines += ["", f"| Improved-GAN ablation: dcgan, {epochs} epochs, seed {r['provenance']['seed']} | FD | KID x 1000 | "
+        lines += [f"| Improved-GAN ablation: dcgan, {epochs} epochs, seed {r['provenance']['seed']} | FD | KID x 1000 | "
                   "classifier score | precision / recall | classes (confident share) |", "|---|---|---|---|---|---|"]
         for technique, t in r["techniques"].items():
             m = t["metrics"]
@@ -243,49 +307,145 @@ def gan_rows(results: Path) -> list[str]:
                              f"{m['cs']['value']:.2f} ± {m['cs']['std']:.2f}", f"{m['precision']:.2f} / {m['recall']:.2f}",
                              f"{m['classes_covered']}/{m['classes']} ({m['confident_share']:.2f})"))
         lines.append(f"\n`{r['provenance']['commit'][:10]}`, {r['provenance']['wall_time_s'] / 60:.0f} min")
-    return lines + stackgan_rows(results)
+    return lines
 
-
-def stackgan_rows(results: Path) -> list[str]:
-    """StackGAN on mnist-captions, with and without Conditioning Augmentation: text-image match of each stage against
-    the real canvases' ceiling, and FD to the test canvases against the real floor."""
-    lines = []
-    for r in read_results(results):
-        if r["benchmark"] != "stackgan_captions":
-            continue
-        ceiling = r["caption_match_of_real_test_canvases"]["caption_match"]
-        floor = next(v for k, v in r.items() if k.startswith("fd_of_"))
-        lines += ["", f"| StackGAN on mnist-captions, seed {r['provenance']['seed']} | budget | caption match, "
-                  f"Stage-I / Stage-II (real test canvases: {100 * ceiling:.1f}%) | FD to the test canvases, Stage-I / "
-                  f"Stage-II (real training canvases: {floor:.3f}) | CA's conditions at their means: match, Stage-I / "
-                  "Stage-II; FD, Stage-II | s per epoch, Stage-I / Stage-II | captions and both stages |",
-                  "|---|---|---|---|---|---|---|"]
-        for run in r["runs"].values():
-            t, m, fd = run["training"], run["caption_match"], run["fd"]
-            stage1, stage2, *at_mean = list(m)
-            centred = "—"
-            if at_mean:
-                centred = (f"{100 * m[at_mean[0]]['caption_match']:.1f}% / "
-                           f"**{100 * m[at_mean[1]]['caption_match']:.1f}%**; {fd[at_mean[1]]:.3f}")
-            lines.append(row(run["variant"], f"{t['epochs']} epochs, {t['steps']:,} steps ({t['stage1_steps']:,} "
-                             f"Stage-I), {t['train_time_s'] / 60:.0f} min",
-                             f"{100 * m[stage1]['caption_match']:.1f}% / **{100 * m[stage2]['caption_match']:.1f}%**",
-                             f"{fd[stage1]:.3f} / **{fd[stage2]:.3f}**",
-                             centred,
-                             " / ".join(f"{v:.0f}" for v in t["seconds_per_epoch"].values()),
-                             f"[{Path(run['sheet']).name}]({run['sheet']})"))
-        trained = r.get("trained", r["provenance"])
-        lines.append(f"\ntrained at `{trained['commit'][:10]}`, {trained['wall_time_s'] / 60:.0f} min"
-                     + (f"; scored again at `{r['provenance']['commit'][:10]}`" if "trained" in r else "")
-                     + f", {r['provenance']['machine']['cores']} cores")
+def stackgan_table(r: dict) -> list[str]:
+    """One StackGAN seed on mnist-captions, with and without Conditioning Augmentation: text-image match of each stage
+    against the real canvases' ceiling, and FD to the test canvases against the real floor."""
+    ceiling = r["caption_match_of_real_test_canvases"]["caption_match"]
+    floor = next(v for k, v in r.items() if k.startswith("fd_of_"))
+    lines = [f"| StackGAN on mnist-captions, seed {r['provenance']['seed']} | budget | caption match, "
+             f"Stage-I / Stage-II (real test canvases: {100 * ceiling:.1f}%) | FD to the test canvases, Stage-I / "
+             f"Stage-II (real training canvases: {floor:.3f}) | CA's conditions at their means: match, Stage-I / "
+             "Stage-II; FD, Stage-II | s per epoch, Stage-I / Stage-II | captions and both stages |",
+             "|---|---|---|---|---|---|---|"]
+    for run in r["runs"].values():
+        t, m, fd = run["training"], run["caption_match"], run["fd"]
+        stage1, stage2, *at_mean = list(m)
+        centred = "—"
+        if at_mean:
+            centred = (f"{100 * m[at_mean[0]]['caption_match']:.1f}% / "
+                       f"**{100 * m[at_mean[1]]['caption_match']:.1f}%**; {fd[at_mean[1]]:.3f}")
+        lines.append(row(run["variant"], f"{t['epochs']} epochs, {t['steps']:,} steps ({t['stage1_steps']:,} "
+                         f"Stage-I), {t['train_time_s'] / 60:.0f} min",
+                         f"{100 * m[stage1]['caption_match']:.1f}% / **{100 * m[stage2]['caption_match']:.1f}%**",
+                         f"{fd[stage1]:.3f} / **{fd[stage2]:.3f}**",
+                         centred,
+                         " / ".join(f"{v:.0f}" for v in t["seconds_per_epoch"].values()),
+                         f"[{Path(run['sheet']).name}](../{run['sheet']})"))
+    trained = r.get("trained", r["provenance"])
+    lines.append(f"\ntrained at `{trained['commit'][:10]}`, {trained['wall_time_s'] / 60:.0f} min"
+                 + (f"; scored again at `{r['provenance']['commit'][:10]}`" if "trained" in r else "")
+                 + f", {r['provenance']['machine']['cores']} cores")
     return lines
 
 
-def read_results(results: Path) -> list[dict]:
+def stackgan_rows(results: Path) -> list[str]:
+    """StackGAN's first seed, then each figure's spread over its seeds."""
+    lines: list[str] = []
+    for f in read_result_files(results):
+        if f["benchmark"] != "stackgan_captions":
+            continue
+        lines += stackgan_table(f["seeds"][0])
+        if len(f["seeds"]) > 1:
+            lines += ["", "| StackGAN on mnist-captions, over the seeds at its latest settings (test captions) | "
+                      "mean ± std | min | max | seeds |",
+                      "|---|---|---|---|---|"]
+            for figure, s in f["across_seeds"].items():
+                lines.append(row(FIGURE_NAMES.get(figure, figure), f"**{s['mean']:.4f}** ± {s['std']:.4f}",
+                                 f"{s['min']:.4f}", f"{s['max']:.4f}", ", ".join(map(str, s["seeds"]))))
+    return lines
+
+
+def stackgan_seed_rows(results: Path) -> list[str]:
+    """StackGAN's other seeds, each in full."""
+    return [line for f in read_result_files(results) if f["benchmark"] == "stackgan_captions"
+            for r in f["seeds"][1:] for line in ["", *stackgan_table(r)]]
+
+
+# the lecture's order of the models, for the headline table
+LECTURE_ORDER = ("helmholtz", "rbm", "dbn", "dbm", "vae", "gan", "dcgan", "cgan", "infogan", "stackgan", "wgan",
+                 "wgan-gp")
+
+
+def headline_results(results: Path) -> list[dict]:
+    """The result behind each model's headline: its benchmark's, and among seeds the chosen run, else the first."""
+    chosen = []
+    for f in read_result_files(results):
+        if "seeds" not in f:
+            chosen.append(f)
+        else:
+            seed = f.get("chosen", {}).get("seed", f["seeds"][0]["provenance"]["seed"])
+            chosen.append(next(r for r in f["seeds"] if r["provenance"]["seed"] == seed))
+    return chosen
+
+
+def headline_rows(results: Path) -> list[str]:
+    """One line per model: its headline figure on MNIST beside the published one, for the README."""
+    lines = []
+    for r in headline_results(results):
+        budget = f"{r['training']['epochs']} epochs" if "epochs" in r.get("training", {}) else ""
+        seed = f", seed {r['provenance']['seed']}"
+        if r["benchmark"] == "vae_mnist":
+            ll = r["test_log_likelihood"]["iwae"]
+            lines.append(("vae", row("`vae`", f"log-likelihood, nats (IWAE lower bound, k={ll['budget']['k']:,}; "
+                                     "trained on dynamic, tested on fixed binarization)",
+                                     f"**{ll['value']:.2f} ± {ll['stderr']:.2f}**", published(r), budget + seed)))
+        elif r["benchmark"] in BOLTZMANN:
+            ll = r["metrics"]["log_likelihood"]
+            lines.append((r["model"], row(f"`{r['model']}`", f"log-likelihood, nats ({ll['method']}; fixed "
+                                          "binarization; " + ", ".join(f"{k} {v:,}" for k, v in ll["budget"].items())
+                                          + ")", f"**{ll['value']:.2f} ± {ll['stderr']:.2f}**", published(r),
+                                          budget + seed)))
+        elif r["benchmark"] == "helmholtz_mnist":
+            for algorithm, run in r["runs"].items():
+                ll = run["metrics"]["log_likelihood"]
+                lines.append(("helmholtz", row(f"`helmholtz` ({algorithm})", f"log-likelihood, nats ({ll['method']}, "
+                                               f"k={ll['budget']['k']:,}; fixed binarization)",
+                                               f"**{ll['value']:.2f} ± {ll['stderr']:.2f}**",
+                                               f"{r['published'][algorithm]['value'] or '—'}",
+                                               f"{run['training']['epochs']} epochs" + seed)))
+        elif r["benchmark"] == "eval_floor" and r["dataset"] == "mnist":
+            m = r["metrics"]
+            lines.append(("gan", row("real training images (the floor of FD)", "FD, classes covered",
+                                     f"{m['fd']:.2f}, {m['classes_covered']}/{m['classes']}", "—", "—")))
+        elif r["benchmark"] == "gan_family" and r["dataset"] == "mnist":
+            m = r["metrics"]
+            figure, value = "FD, classes covered", f"**{m['fd']:.2f}**, {m['classes_covered']}/{m['classes']}"
+            if "acc" in m:
+                figure, value = figure + ", label accuracy", value + f", {100 * m['acc']:.1f}%"
+            if "categorical_read_by_q" in r.get("codes", {}):
+                figure += ", categorical code read by Q on the test digits (run chosen among seeds on validation)"
+                value += f", {100 * r['codes']['categorical_read_by_q']['accuracy']:.1f}%"
+            lines.append((r["model"], row(f"`{r['model']}`", figure, value, "—", budget + seed)))
+        elif r["benchmark"] == "stackgan_captions":
+            ca = r["runs"]["ca"]
+            match = ca["caption_match"]
+            lines.append(("stackgan", row(
+                "`stackgan`", "mnist-captions: Stage-II images that match their test caption by the region checker, "
+                f"conditions drawn; at their means (real canvases: "
+                f"{100 * r['caption_match_of_real_test_canvases']['caption_match']:.1f}%)",
+                f"**{100 * match['Stage-II']['caption_match']:.1f}%**; "
+                f"{100 * match['Stage-II, conditions at their means']['caption_match']:.1f}%", "—",
+                f"{ca['training']['epochs']} epochs" + seed)))
+    lines.sort(key=lambda line: LECTURE_ORDER.index(line[0]))
+    return ["| model | figure (MNIST test split) | genzoo | published | budget |", "|---|---|---|---|---|",
+            *(text for _, text in lines)]
+
+
+def read_result_files(results: Path) -> list[dict]:
     return [json.loads(path.read_text()) for path in sorted(results.glob("*.json"))]
 
 
-def replace_block(text: str, start: str, end: str, lines: list[str]) -> str:
+def read_results(results: Path, other_seeds: bool = True) -> list[dict]:
+    """Every result, each seed of a file of several seeds on its own (only its first with ``other_seeds`` False)."""
+    return [r for f in read_result_files(results)
+            for r in ((f["seeds"] if other_seeds else f["seeds"][:1]) if "seeds" in f else [f])]
+
+
+def replace_block(text: str, name: str, lines: list[str]) -> str:
+    """``text`` with the lines between the markers <!-- name:start --> and <!-- name:end --> replaced."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if start not in text or end not in text:
         return text
     head, rest = text.split(start, 1)
@@ -293,12 +453,40 @@ def replace_block(text: str, start: str, end: str, lines: list[str]) -> str:
     return head + start + "\n" + "\n".join(lines) + "\n" + end + tail
 
 
-def write_readme_table(results: Path, readme: Path) -> None:
-    text = replace_block(readme.read_text(), START, END, rows(results))
-    text = replace_block(text, QUALITY_START, QUALITY_END, quality_rows(results))
-    readme.write_text(replace_block(text, GANS_START, GANS_END, gan_rows(results)))
+# the generated blocks, by marker name, in README.md and docs/results.md
+BLOCKS = {"headline": headline_rows, "likelihoods": rows, "quality": quality_rows,
+          "quality-seeds": lambda results: quality_rows(results, other_seeds=True), "gans": gan_rows,
+          "gan-seeds": gan_seed_rows, "infogan-choice": infogan_choice_rows, "gan-modes": gan_modes_rows,
+          "gan-ablation": gan_ablation_rows, "stackgan": stackgan_rows, "stackgan-seeds": stackgan_seed_rows}
+DOCUMENTS = ("README.md", "docs/results.md")
+
+
+def tables(results: Path, root: Path) -> dict[Path, str]:
+    """Each document's text with every generated block rewritten from the results."""
+    blocks = {name: make(results) for name, make in BLOCKS.items()}
+    rewritten = {}
+    for document in DOCUMENTS:
+        text = (root / document).read_text()
+        for name, lines in blocks.items():
+            text = replace_block(text, name, lines)
+        rewritten[root / document] = text
+    return rewritten
+
+
+def write_tables(results: Path, root: Path) -> None:
+    for path, text in tables(results, root).items():
+        path.write_text(text)
 
 
 if __name__ == "__main__":
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="rewrite the results tables of README.md and docs/results.md")
+    parser.add_argument("--check", action="store_true", help="change nothing; fail if a table is out of date")
     root = Path(__file__).resolve().parents[1]
-    write_readme_table(root / "benchmarks" / "results", root / "README.md")
+    if parser.parse_args().check:
+        stale = [str(path.relative_to(root)) for path, text in tables(root / "benchmarks" / "results", root).items()
+                 if path.read_text() != text]
+        sys.exit(f"out of date: {', '.join(stale)}; run 'python benchmarks/table.py'" if stale else 0)
+    write_tables(root / "benchmarks" / "results", root)
