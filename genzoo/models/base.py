@@ -27,6 +27,8 @@ class GenerativeModel(nn.Module):
 
     name: ClassVar[str]
     summary: ClassVar[str]
+    paper: ClassVar[str]                        # the paper (and equations) the model follows, for docs/models.md
+    departures: ClassVar[tuple[str, ...]] = ()  # where genzoo departs from that paper, and why
     Config: ClassVar[type]
     train_defaults: ClassVar[dict[str, Any]] = {}
     conditional: ClassVar[bool] = False       # samples of a class label asked for (sample --label)

@@ -82,6 +82,11 @@ class CGAN(GAN):
 
     name = "cgan"
     summary = "conditional GAN: the label y given to G and D (MLP of the paper, or DCGAN networks); sample --label"
+    paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets"
+    departures = (
+        "LeakyReLU in D in place of the paper's maxout",
+        "a convolutional variant on the DCGAN networks beside the paper's MLP, which the benchmark's cgan uses",
+    )
     Config = CGANConfig
     conditional = True
     train_defaults = {"batch_size": 100}  # Mirza & Osindero 2014, Section 4.1

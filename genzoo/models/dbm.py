@@ -49,6 +49,10 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
 
     name = "dbm"
     summary = "deep Boltzmann machine, doubled-input pretraining, mean-field + PCD, AIS log-likelihood bound"
+    paper = "Salakhutdinov & Hinton 2009, Deep Boltzmann Machines"
+    departures = (
+        "AIS runs over the even layers with the odd ones summed out, from hidden base rates as for the RBM",
+    )
     Config = DBMConfig
     train_defaults = {"batch_size": 100}   # Salakhutdinov & Hinton 2009, Section 5
 

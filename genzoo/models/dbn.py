@@ -43,6 +43,13 @@ class DBN(LayerwiseModel):
 
     name = "dbn"
     summary = "deep belief network, greedy layer-wise RBMs, variational bound with AIS on the top RBM"
+    paper = ("Hinton, Osindero & Teh 2006, A Fast Learning Algorithm for Deep Belief Nets; the bound of Salakhutdinov"
+             " & Murray 2008")
+    departures = (
+        "the run is split between the layers by layer_shares, since the bound follows the bottom RBM's likelihood and"
+        " a CPU budget is short",
+        "each layer trains with the same CD/PCD rule as the RBM",
+    )
     Config = DBNConfig
     train_defaults = {"batch_size": 100}   # Salakhutdinov & Murray 2008, Section 4
 

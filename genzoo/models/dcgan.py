@@ -23,6 +23,10 @@ class DCGAN(GAN):
 
     name = "dcgan"
     summary = "deep convolutional GAN: batch norm, strided convolutions, ReLU in G, LeakyReLU in D"
+    paper = "Radford, Metz & Chintala 2015, Unsupervised Representation Learning with Deep Convolutional GANs"
+    departures = (
+        "networks sized for 28x28 images (and folder images of 8 to 64 pixels), where the paper draws 64x64",
+    )
     Config = DCGANConfig
     train_defaults = {"batch_size": 128}  # Radford et al. 2015, Section 4
 

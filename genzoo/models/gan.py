@@ -75,6 +75,14 @@ class GAN(AdversarialModel):
 
     name = "gan"
     summary = "generative adversarial net: MLP generator and discriminator, minimax or non-saturating loss"
+    paper = "Goodfellow et al. 2014, Generative Adversarial Nets"
+    departures = (
+        "G minimises the non-saturating -log D(G(z)) by default, the paper's own advice in Section 3; minimax, its "
+        "value function, is an option",
+        "ReLU and LeakyReLU MLPs with Adam (2e-4, beta1 0.5) in place of maxout networks with SGD and momentum, so "
+        "that one optimiser setting serves the whole GAN family",
+        "the Improved-GAN techniques of Salimans et al. 2016 are options, off by default",
+    )
     Config = GANConfig
     train_defaults = {"batch_size": 128}  # as dcgan, with the same Adam (Radford et al. 2015, Section 4)
 

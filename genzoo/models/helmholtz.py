@@ -49,6 +49,11 @@ class HelmholtzMachine(GenerativeModel):
 
     name = "helmholtz"
     summary = "Helmholtz machine, wake-sleep or reweighted wake-sleep, importance-sampled log-likelihood"
+    paper = ("Hinton, Dayan, Frey & Neal 1995, The wake-sleep algorithm; Bornschein & Bengio 2015, Reweighted "
+             "Wake-Sleep")
+    departures = (
+        "both algorithms on one network of stochastic binary layers, so that they can be compared at one budget",
+    )
     Config = HelmholtzConfig
     train_defaults = {"batch_size": 100}   # Bornschein & Bengio's MNIST runs (mnist/param-mnist-200-200.py)
 

@@ -103,6 +103,12 @@ class InfoGAN(AdversarialModel):
 
     name = "infogan"
     summary = "InfoGAN: categorical and continuous latent codes made recoverable by Q, which shares D's body"
+    paper = "Chen et al. 2016, InfoGAN: Interpretable Representation Learning by Information Maximizing GANs"
+    departures = (
+        "LeakyReLU slope 0.01 in D and Q, the authors' code's (the paper states none)",
+        "Q models each continuous code as a Gaussian of fixed standard deviation 1: a learned one could shrink and "
+        "let the information term swamp the GAN loss",
+    )
     Config = InfoGANConfig
     train_defaults = {"batch_size": 128}   # the authors' MNIST experiment (launchers/run_mnist_exp.py)
 

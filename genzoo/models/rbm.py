@@ -38,6 +38,13 @@ class RestrictedBoltzmannMachine(GibbsChainModel):
 
     name = "rbm"
     summary = "restricted Boltzmann machine, CD-k or persistent CD, AIS log-likelihood"
+    paper = ("Hinton 2002 (CD-k); Tieleman 2008 (PCD); Salakhutdinov & Murray 2008 (AIS); Hinton 2010 (practical "
+             "guide, Gaussian units)")
+    departures = (
+        "AIS starts from a base-rate model with hidden base rates too, where Salakhutdinov & Murray leave the hidden "
+        "units uniform: for wide RBMs the uniform base left forward and reverse AIS tens of nats apart",
+        "log Z exactly by enumeration when a layer has at most 20 units, the oracle the tests hold AIS to",
+    )
     Config = RBMConfig
     train_defaults = {"batch_size": 100}   # Salakhutdinov & Murray 2008, Section 4
 

@@ -36,6 +36,13 @@ class VAE(GenerativeModel):
 
     name = "vae"
     summary = "variational auto-encoder, ELBO training, IWAE log-likelihood bound"
+    paper = ("Kingma & Welling 2014, Auto-Encoding Variational Bayes; the IWAE bound of Burda, Grosse & Salakhutdinov"
+             " 2015")
+    departures = (
+        "grey images get a Gaussian likelihood with one learned scale (or the continuous Bernoulli) where the paper "
+        "binarizes: a Bernoulli likelihood of grey pixels is no density of them",
+        "a convolutional encoder and decoder beside the paper's MLPs, for the image sizes the GANs take",
+    )
     Config = VAEConfig
     train_defaults = {"batch_size": 100}  # M = 100, Kingma & Welling 2014, Section 5
 

@@ -62,6 +62,12 @@ class WGAN(AdversarialModel):
 
     name = "wgan"
     summary = "Wasserstein GAN: critic with weight clipping, RMSProp, n_critic critic steps per generator step"
+    paper = "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN"
+    departures = (
+        "each critic update takes its own part of the batch (train.batch_size 320 = 5 x 64), as the reference code "
+        "draws fresh real images for each",
+        "an optional linear learning-rate decay (lr_decay), as Gulrajani et al.'s CIFAR-10 code does",
+    )
     Config = WGANConfig
     train_defaults = {"batch_size": 320}  # n_critic x m = 5 x 64 (Arjovsky et al. 2017, Algorithm 1)
 
@@ -125,4 +131,8 @@ class WGANGP(WGAN):
 
     name = "wgan-gp"
     summary = "Wasserstein GAN with gradient penalty (lambda 10) in place of clipping, Adam (1e-4, betas 0, 0.9)"
+    paper = "Gulrajani et al. 2017, Improved Training of Wasserstein GANs"
+    departures = (
+        "the conv critic has no batch norm, which the penalty's per-example gradients forbid (the paper's Section 4)",
+    )
     Config = WGANGPConfig
