@@ -137,9 +137,12 @@ class HelmholtzMachine(GenerativeModel):
 
     @torch.no_grad()
     def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:
-        """log (1/k) sum_k p(x, h_k)/q(h_k|x), h_k ~ q(h|x), with k = budget['k'] (default 1,000)."""
-        return iwae_bound(self, images, k=budget.get("k", 1000), generator_seed=seed,
-                          method="importance-sampled estimate, q(h|x) as proposal (a stochastic lower bound)")
+        """log (1/k) sum_k p(x, h_k)/q(h_k|x), h_k ~ q(h|x), with k = budget['k'] (default 1,000); at k = 1 the
+        variational lower bound E_q[log p(x, h) - log q(h|x)] (Hinton et al. 1995's free energy, negated)."""
+        k = budget.get("k", 1000)
+        method = ("variational lower bound (k = 1, one sample of q per image)" if k == 1 else
+                  "importance-sampled estimate, q(h|x) as proposal (a stochastic lower bound)")
+        return iwae_bound(self, images, k=k, generator_seed=seed, method=method)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
