@@ -36,13 +36,13 @@ from torch import Tensor
 
 from genzoo.data import binarize, load_dataset
 from genzoo.data.config import DataConfig
-from genzoo.evaluate.ais import annealing_schedule, log_partition_ais
+from genzoo.likelihood.ais import annealing_schedule, log_partition_ais
 from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.frechet import frechet_distance
-from genzoo.evaluate.iwae import iwae_bound
+from genzoo.likelihood.iwae import iwae_bound
 from genzoo.evaluate.kid import kernel_inception_distance
 from genzoo.evaluate.manifold import manifold_scores
-from genzoo.evaluate.partition import rbm_log_likelihood
+from genzoo.likelihood.partition import rbm_log_likelihood
 from genzoo.evaluate.suite import DEFAULT_METRICS, RealFeatures, evaluate_run, feature_network_summary, real_floor
 from genzoo.nn.rbm import RBM
 from genzoo.run import make_run_config, open_run

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from genzoo import run
-from genzoo.evaluate.ais import BaseRatePath, annealing_schedule, log_partition_by_annealing
-from genzoo.evaluate.exact import binary_states, log_partition_exact
+from genzoo.likelihood.ais import BaseRatePath, annealing_schedule, log_partition_by_annealing
+from genzoo.likelihood.exact import binary_states, log_partition_exact
 from genzoo.models.dbm import DBMConfig, DeepBoltzmannMachine
 from genzoo.nn.dbm import DBM
 from genzoo.run import open_run

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from genzoo import run
 from genzoo.errors import GenzooError
-from genzoo.evaluate.exact import binary_states, log_partition_exact
+from genzoo.likelihood.exact import binary_states, log_partition_exact
 from genzoo.models.dbn import DBN, DBNConfig
 from genzoo.nn.dbm import binary_entropy
 from genzoo.run import open_run

@@ -8,7 +8,7 @@ import torch
 from genzoo import run
 from genzoo.data import binarize
 from genzoo.errors import GenzooError
-from genzoo.evaluate.exact import binary_states, log_marginal_exact
+from genzoo.likelihood.exact import binary_states, log_marginal_exact
 from genzoo.models.helmholtz import HelmholtzConfig, HelmholtzMachine
 from genzoo.run import make_run_config, open_run
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from genzoo.data import load_dataset
 from genzoo.errors import GenzooError
-from genzoo.evaluate.iwae import iwae_bound
+from genzoo.likelihood.iwae import iwae_bound
 from genzoo.models.dcgan import DCGAN
 from genzoo.models.vae import VAE
 from genzoo.nn.conv import stages

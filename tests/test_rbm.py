@@ -11,13 +11,13 @@ from PIL import Image
 
 from genzoo import run
 from genzoo.data import binarize
-from genzoo.evaluate.exact import binary_states, log_partition_exact
-from genzoo.evaluate import exact as exact_module
+from genzoo.likelihood.exact import binary_states, log_partition_exact
+from genzoo.likelihood import exact as exact_module
 from genzoo.models.rbm import RestrictedBoltzmannMachine, RBMConfig
 from genzoo.nn.contrastive_divergence import log_likelihood_gradient
 from genzoo.errors import GenzooError
-from genzoo.evaluate.ais import GaussianVisiblePath, annealing_schedule, log_partition_by_annealing
-from genzoo.evaluate.exact import log_partition_exact_gaussian
+from genzoo.likelihood.ais import GaussianVisiblePath, annealing_schedule, log_partition_by_annealing
+from genzoo.likelihood.exact import log_partition_exact_gaussian
 from genzoo.nn.rbm import RBM, GaussianRBM
 from genzoo.run import open_run
 

@@ -1,1 +1,1 @@
-"""Numbers for models: likelihood bounds and estimates, each with its spread and budget."""
+"""Numbers for samples: feature-space distances, manifold scores, class and code checks, and the suite that runs them."""

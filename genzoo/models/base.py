@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from genzoo.config import option
 from genzoo.errors import GenzooError
-from genzoo.evaluate.estimate import Estimate
+from genzoo.likelihood.estimate import Estimate
 
 if TYPE_CHECKING:
     from genzoo.data import Dataset, ImageSet

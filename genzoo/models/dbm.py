@@ -18,8 +18,8 @@ import torch
 from torch import Tensor, nn
 
 from genzoo.config import option
-from genzoo.evaluate.estimate import Estimate
-from genzoo.evaluate.partition import log_partition, minus_log_partition
+from genzoo.likelihood.estimate import Estimate
+from genzoo.likelihood.partition import log_partition, minus_log_partition
 from genzoo.models.base import GibbsChainModel, LayerwiseConfig, LayerwiseModel, prefixed
 from genzoo.nn.contrastive_divergence import (ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent,
                                               RunningMeans)

@@ -20,8 +20,8 @@ from torch import Tensor
 
 from genzoo.config import option
 from genzoo.errors import GenzooError
-from genzoo.evaluate.estimate import Estimate
-from genzoo.evaluate.iwae import iwae_bound
+from genzoo.likelihood.estimate import Estimate
+from genzoo.likelihood.iwae import iwae_bound
 from genzoo.models.base import GenerativeModel, require_binarized
 from genzoo.nn.sigmoid_belief import FactorialBernoulli, SigmoidBeliefChain
 

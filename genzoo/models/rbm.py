@@ -15,8 +15,8 @@ from torch import Tensor
 
 from genzoo.config import option
 from genzoo.errors import GenzooError
-from genzoo.evaluate.estimate import Estimate
-from genzoo.evaluate.partition import rbm_log_likelihood
+from genzoo.likelihood.estimate import Estimate
+from genzoo.likelihood.partition import rbm_log_likelihood
 from genzoo.models.base import GibbsChainModel, require_binarized
 from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig
 from genzoo.nn.rbm import RBM, GaussianRBM

@@ -8,8 +8,8 @@ import torch
 from torch import Tensor, distributions as D, nn
 
 from genzoo.config import option
-from genzoo.evaluate.estimate import Estimate
-from genzoo.evaluate.iwae import iwae_bound
+from genzoo.likelihood.estimate import Estimate
+from genzoo.likelihood.iwae import iwae_bound
 from genzoo.models.base import GenerativeModel
 from genzoo.nn.conv import conv_decoder, conv_encoder, mlp
 

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from genzoo.errors import GenzooError
-from genzoo.evaluate.estimate import Estimate
+from genzoo.likelihood.estimate import Estimate
 from genzoo.nn.dbm import layer_input, mean_field_sweeps
 from genzoo.nn.rbm import sample_bernoulli, smoothed_mean
 

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from genzoo.evaluate.estimate import Estimate
+from genzoo.likelihood.estimate import Estimate
 from genzoo.train.seeding import fixed_noise
 
 

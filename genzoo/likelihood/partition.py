@@ -7,9 +7,9 @@ import math
 import torch
 from torch import Tensor
 
-from genzoo.evaluate import exact
-from genzoo.evaluate.ais import BaseRatePath, GaussianVisiblePath, annealing_schedule, log_partition_by_annealing
-from genzoo.evaluate.estimate import Estimate
+from genzoo.likelihood import exact
+from genzoo.likelihood.ais import BaseRatePath, GaussianVisiblePath, annealing_schedule, log_partition_by_annealing
+from genzoo.likelihood.estimate import Estimate
 from genzoo.nn.rbm import GaussianRBM
 
 AIS_METHOD = "AIS estimate (log Z a stochastic lower bound, so log p(x) errs high)"
