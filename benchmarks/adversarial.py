@@ -22,10 +22,9 @@ from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.evaluate.codes import infogan_codes
 from genzoo.evaluate.features import load_feature_network
-from genzoo.evaluate.suite import evaluate_run
 from genzoo.evaluate.toy2d import grid25
 from genzoo.registry import MODELS
-from genzoo.run import build_model, make_run_config, open_run
+from genzoo.run import build_model, evaluate_run, make_run_config, open_run
 from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.curves import line_chart
 

@@ -43,11 +43,11 @@ from genzoo.likelihood.iwae import iwae_bound
 from genzoo.evaluate.kid import kernel_inception_distance
 from genzoo.evaluate.manifold import manifold_scores
 from genzoo.likelihood.partition import rbm_log_likelihood
-from genzoo.evaluate.suite import DEFAULT_METRICS, RealFeatures, evaluate_run, feature_network_summary, real_floor
+from genzoo.evaluate.suite import DEFAULT_METRICS, RealFeatures, feature_network_summary, real_floor
 from genzoo.nn.rbm import RBM
-from genzoo.run import make_run_config, open_run
+from genzoo.run import evaluate_run, make_run_config, open_run
 from genzoo.train.metrics_log import read_metrics
-from genzoo.viz.grid import save_grid
+from genzoo.grid import save_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adversarial import gan_ablation, gan_convergence, gan_family, gan_modes  # noqa: E402

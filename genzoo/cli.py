@@ -83,7 +83,7 @@ def class_index(label: str, classes: list[str]) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> None:
     from genzoo.run import open_run
-    from genzoo.viz.grid import save_grid, to_uint8
+    from genzoo.grid import save_grid, to_uint8
 
     out = Path(args.out)
     if out.suffix not in (".png", ".npz"):
@@ -142,7 +142,7 @@ def read_texts(args: argparse.Namespace) -> list[str]:
 def _sample_from_text(args: argparse.Namespace, opened, generator: torch.Generator, out: Path) -> None:
     """A text-conditioned model's Stage-I and Stage-II images of each caption, -n draws each (default 1)."""
     from genzoo.registry import MODELS
-    from genzoo.viz.grid import to_uint8
+    from genzoo.grid import to_uint8
     from genzoo.viz.text_to_image import caption_rows
 
     if not opened.model.text_conditioned:
@@ -224,6 +224,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
     from genzoo.evaluate import suite
     from genzoo.provenance import git_commit, stamp
+    from genzoo.run import evaluate_run
 
     started, commit = time.perf_counter(), git_commit()
     default = suite.SAMPLE_METRICS if args.samples else suite.DEFAULT_METRICS
@@ -241,8 +242,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
             raise GenzooError("give a run directory (genzoo eval RUN) or a samples file (--samples FILE.npz --data DATASET)")
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
-        result = suite.evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                                    args.data_dir)
+        result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
+                              args.data_dir)
         out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"]))
@@ -268,12 +269,12 @@ def _eval_samples_file(args: argparse.Namespace, metrics: list[str]) -> dict:
 
 def cmd_classifier(args: argparse.Namespace) -> None:
     from genzoo.data.config import DataConfig
-    from genzoo.evaluate.classifier_training import train_classifier
+    from genzoo.train.classifier_training import train_classifier
 
     data_cfg = configs.build(DataConfig, configs.parse_overrides(args.set, {"data": DataConfig})["data"], "data")
     out = Path(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
     if args.data == "mnist-captions":   # its evaluation network names the digit in each cell of a canvas
-        from genzoo.evaluate.caption_checker_training import train_region_checker
+        from genzoo.train.caption_checker_training import train_region_checker
         card = train_region_checker(out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
                                     command=args.command_line, log=print if not args.quiet else lambda _: None)
         print(f"test cell accuracy {card['test_cell_accuracy']:.4f}, caption match of test canvases "
@@ -297,7 +298,7 @@ def cmd_captions(args: argparse.Namespace) -> None:
 def cmd_text_encoder(args: argparse.Namespace) -> None:
     from genzoo.data import load_dataset
     from genzoo.data.config import DataConfig
-    from genzoo.train.joint_embedding import TextEncoderConfig, save_text_encoder, train_text_encoder
+    from genzoo.nn.joint_embedding import TextEncoderConfig, save_text_encoder, train_text_encoder
 
     cfg = configs.build(TextEncoderConfig, configs.parse_overrides(args.set, {"text": TextEncoderConfig})["text"],
                         "text")

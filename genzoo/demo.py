@@ -13,8 +13,8 @@ from pathlib import Path
 
 from genzoo.data import load_dataset
 from genzoo.evaluate.features import load_feature_network
-from genzoo.evaluate.suite import EVAL_FILE, RealFeatures, evaluate_run, format_table, real_floor, save_result
-from genzoo.run import CONFIG_FILE, make_run_config, train
+from genzoo.evaluate.suite import EVAL_FILE, RealFeatures, format_table, real_floor, save_result
+from genzoo.run import CONFIG_FILE, evaluate_run, make_run_config, train
 from genzoo.viz.report import write_report
 
 DEMO_RUNS = {

@@ -1,4 +1,4 @@
-"""A run: its config (model, train and data sections), its directory, and reopening it from a checkpoint.
+"""A run: its config (model, train and data sections), its directory, and reopening it from a checkpoint to sample or evaluate.
 
 A run directory holds ``config.yaml`` (the config used), ``checkpoint.pt``, ``metrics.jsonl`` and
 ``samples/``. This module is what the CLI, the demo and the benchmarks call to train and to reopen.
@@ -19,12 +19,14 @@ from genzoo import config as configs
 from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.errors import GenzooError
+from genzoo.evaluate.features import load_feature_network
+from genzoo.evaluate.suite import RealFeatures, evaluate_model, feature_network_summary, grey_version, scheduled_evaluator
 from genzoo.models.base import GenerativeModel
 from genzoo.registry import model_class
-from genzoo.train.checkpoint import load_checkpoint
+from genzoo.checkpoint import load_checkpoint
 from genzoo.train.config import TrainConfig
 from genzoo.train.loop import CHECKPOINT, Trainer
-from genzoo.train.seeding import seed_everything
+from genzoo.seeding import seed_everything
 
 CONFIG_FILE = "config.yaml"
 
@@ -136,7 +138,6 @@ def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir
     configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
     evaluator = None
     if cfg.train.eval_every:
-        from genzoo.evaluate.suite import scheduled_evaluator
         evaluator = scheduled_evaluator(cfg.train, cfg.data, dataset, data_dir, cfg.train.eval_classifier)
     trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset),
                       dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar,
@@ -173,3 +174,17 @@ def open_run(run_dir: str | Path) -> OpenedRun:
 
 def num_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def evaluate_run(run_dir: str | Path, metrics: list[str], n: int = 10_000, seed: int = 0,
+                 budget: dict[str, int] | None = None, nll_images: int | None = None,
+                 classifier: str | Path | None = None, data_dir: str | None = None) -> dict[str, Any]:
+    """Reopen a trained run, load its dataset as it trained on it, and evaluate its model."""
+    opened = open_run(run_dir)
+    cfg = opened.config
+    dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
+    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), grey_version(dataset, cfg.data, data_dir))
+    results = evaluate_model(opened.model, real, metrics, (dataset.test.images, cfg.data.binarize), n, seed, budget,
+                             nll_images)
+    return {"run": str(run_dir), "model": cfg.model_name, "dataset": cfg.dataset, "step": opened.progress["step"],
+            "metrics": results, "feature_network": feature_network_summary(real.network)}

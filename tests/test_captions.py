@@ -18,7 +18,7 @@ from genzoo.errors import GenzooError
 from genzoo.evaluate.caption_match import caption_match, cells, load_region_checker, score_caption_match
 from genzoo.evaluate.features import weights_dir
 from genzoo.nn.text_encoder import CanvasEncoder, TextEncoder, Tokeniser, joint_embedding_loss
-from genzoo.train.joint_embedding import (TextEncoderConfig, load_text_encoder, same_content, save_text_encoder,
+from genzoo.nn.joint_embedding import (TextEncoderConfig, load_text_encoder, same_content, save_text_encoder,
                                           train_text_encoder)
 
 SHARED_DATA = Path(os.environ.get("GENZOO_TEST_DATA", Path(__file__).parents[2] / "shared" / "data"))

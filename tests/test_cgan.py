@@ -12,7 +12,7 @@ from genzoo.errors import GenzooError
 from genzoo.evaluate.suite import draw_samples
 from genzoo.models.cgan import CGAN
 from genzoo.run import build_model, make_run_config
-from genzoo.viz.grid import grid_image
+from genzoo.grid import grid_image
 
 from test_cli import one_line_error
 from test_train_loop import Crash, assert_same_state, crash, fail_at, parameters

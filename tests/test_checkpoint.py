@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from genzoo.errors import GenzooError
-from genzoo.train import checkpoint
-from genzoo.train.checkpoint import load_checkpoint, save_checkpoint
+from genzoo import checkpoint
+from genzoo.checkpoint import load_checkpoint, save_checkpoint
 
 
 def content():

@@ -11,7 +11,7 @@ from PIL import Image
 from genzoo.cli import main
 from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
-from genzoo.evaluate.classifier_training import random_shift
+from genzoo.train.classifier_training import random_shift
 from genzoo.evaluate.features import SHIPPED, load_feature_network, read_card
 from genzoo.train.metrics_log import read_metrics
 

@@ -22,8 +22,8 @@ from genzoo.evaluate.features import load_feature_network, weights_dir
 from genzoo.models.stackgan import StackGAN
 from genzoo.nn.conditioning_augmentation import ConditioningAugmentation, kl_to_standard_normal
 from genzoo.nn.gan_losses import matching_aware_discriminator_loss
-from genzoo.train.checkpoint import load_checkpoint
-from genzoo.viz.grid import to_uint8
+from genzoo.checkpoint import load_checkpoint
+from genzoo.grid import to_uint8
 from genzoo.viz.text_to_image import PADDING, TEXT_WIDTH, caption_rows
 
 from test_captions import canvases

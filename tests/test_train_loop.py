@@ -10,7 +10,7 @@ import torch
 from genzoo import run
 from genzoo.errors import GenzooError
 from genzoo.registry import MODELS
-from genzoo.train.checkpoint import load_checkpoint
+from genzoo.checkpoint import load_checkpoint
 
 
 def parameters(run_dir):

@@ -6,7 +6,7 @@ alike (a digit never crosses into another), so sharing its weights gives it four
 judges every place by the same standard. An image matches its caption when every cell the caption mentions
 holds the digit it names (:func:`caption_match`); the rate on real test canvases is the ceiling that
 generated Stage-I and Stage-II images are compared with. The checker is trained once by
-:mod:`genzoo.evaluate.caption_checker_training` and shipped with a card, like the feature networks, so that
+:mod:`genzoo.train.caption_checker_training` and shipped with a card, like the feature networks, so that
 every benchmark scores with the same weights.
 """
 
@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from genzoo.data.captions import CANVAS, CELL, EMPTY, GRID, REGION_CLASSES, parse_caption
 from genzoo.errors import GenzooError
 from genzoo.evaluate.features import weights_dir
-from genzoo.train.checkpoint import load_checkpoint
+from genzoo.checkpoint import load_checkpoint
 
 DATASET = "mnist-captions"
 

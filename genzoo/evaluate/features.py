@@ -3,7 +3,7 @@
 Inception-v3 (Szegedy et al. 2016), the network behind published FID and Inception scores, sees
 299x299 colour photographs; on 28x28 grey digits its features say little, and its weights cannot be
 downloaded here. Each dataset gets a small convolutional classifier instead, trained by
-:mod:`genzoo.evaluate.classifier_training`; the 128 activations after global average pooling play
+:mod:`genzoo.train.classifier_training`; the 128 activations after global average pooling play
 the role of Inception's pool3 features. Distances in this space are comparable with each other on
 the same dataset and network, never with Inception-based FID from papers.
 """
@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from genzoo.errors import GenzooError
-from genzoo.train.checkpoint import load_checkpoint
+from genzoo.checkpoint import load_checkpoint
 
 FEATURE_DIM = 128
 SHIPPED = ("mnist", "fashion-mnist", "digits")

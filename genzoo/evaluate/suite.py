@@ -1,7 +1,8 @@
 """One evaluation for every model: samples (or a run) and a dataset in, a dict of numbers and their provenance out.
 
 The CLI's 'genzoo eval', the benchmarks, the report and the training loop's scheduled evaluation all
-call :func:`evaluate_samples` or :func:`evaluate_run`, so a number means the same wherever it appears.
+call :func:`evaluate_samples` or :func:`evaluate_model` (:func:`genzoo.run.evaluate_run` reopens a run and calls
+it), so a number means the same wherever it appears.
 Samples are compared with the dataset's test split (the real images the model never trained on);
 the floor of each metric is the same comparison made with real training images in place of samples
 (:func:`real_floor`).
@@ -231,22 +232,6 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
             results["log_likelihood"] = {**estimate.to_dict(), "binarization": how,
                                          "seconds": round(time.perf_counter() - started, 3)}
     return results
-
-
-def evaluate_run(run_dir: str | Path, metrics: list[str], n: int = 10_000, seed: int = 0,
-                 budget: dict[str, int] | None = None, nll_images: int | None = None,
-                 classifier: str | Path | None = None, data_dir: str | None = None) -> dict[str, Any]:
-    """Reopen a trained run, load its dataset as it trained on it, and evaluate its model."""
-    from genzoo.run import open_run   # here: genzoo.run imports the models, which import this package
-
-    opened = open_run(run_dir)
-    cfg = opened.config
-    dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
-    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), grey_version(dataset, cfg.data, data_dir))
-    results = evaluate_model(opened.model, real, metrics, (dataset.test.images, cfg.data.binarize), n, seed, budget,
-                             nll_images)
-    return {"run": str(run_dir), "model": cfg.model_name, "dataset": cfg.dataset, "step": opened.progress["step"],
-            "metrics": results, "feature_network": feature_network_summary(real.network)}
 
 
 def save_result(result: dict[str, Any], path: Path) -> None:

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from genzoo.likelihood.estimate import Estimate
-from genzoo.train.seeding import fixed_noise
+from genzoo.seeding import fixed_noise
 
 
 @torch.no_grad()

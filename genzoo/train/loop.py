@@ -23,11 +23,11 @@ from tqdm import tqdm
 from genzoo.data import Dataset, ImageSet, binarize
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
-from genzoo.train.checkpoint import save_checkpoint
+from genzoo.checkpoint import save_checkpoint
 from genzoo.train.config import TrainConfig
 from genzoo.train.metrics_log import MetricsLog
-from genzoo.train.seeding import epoch_order, fixed_noise, seeded_generator
-from genzoo.viz.grid import save_grid
+from genzoo.seeding import epoch_order, fixed_noise, seeded_generator
+from genzoo.grid import save_grid
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"

@@ -16,7 +16,7 @@ from genzoo.run import num_parameters, open_run
 from genzoo.train.loop import METRICS, SAMPLES
 from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.curves import line_chart
-from genzoo.viz.grid import png_bytes
+from genzoo.grid import png_bytes
 
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 section{border-top:1px solid #ccc;padding-top:1em;margin-top:1.5em}

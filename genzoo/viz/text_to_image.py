@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
-from genzoo.viz.grid import to_uint8
+from genzoo.grid import to_uint8
 
 TEXT_WIDTH = 240       # pixels of the caption column
 WRAP = 42              # characters per line of a caption

@@ -2,8 +2,9 @@
 
 The text encoder and a canvas encoder are fitted together on the training split's (canvas, caption) pairs
 to minimise the symmetric structured loss (:func:`genzoo.nn.text_encoder.joint_embedding_loss`); the canvas
-encoder is then dropped. The validation split says how usable the text embedding is: how often a caption's
-best-scoring canvas among a hundred shows what it says.
+encoder is then dropped. StackGAN trains it at the start of a run (its ``prepare``), so it sits here, below the
+models, beside the encoder and its loss. The validation split says how usable the text embedding is: how often a
+caption's best-scoring canvas among a hundred shows what it says.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from genzoo.config import option
 from genzoo.data.images import Dataset, ImageSet
 from genzoo.errors import GenzooError
 from genzoo.nn.text_encoder import CanvasEncoder, TextEncoder, Tokeniser, joint_embedding_loss
-from genzoo.train.checkpoint import load_checkpoint, save_checkpoint
-from genzoo.train.seeding import epoch_order, fixed_noise
+from genzoo.checkpoint import load_checkpoint, save_checkpoint
+from genzoo.seeding import epoch_order, fixed_noise
 
 RETRIEVAL_CANDIDATES = 100
 

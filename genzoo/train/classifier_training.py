@@ -21,8 +21,8 @@ from genzoo.data.config import DataConfig
 from genzoo.errors import GenzooError
 from genzoo.evaluate.features import FeatureNet
 from genzoo.provenance import git_commit, machine
-from genzoo.train.checkpoint import save_checkpoint
-from genzoo.train.seeding import epoch_order, seed_everything
+from genzoo.checkpoint import save_checkpoint
+from genzoo.seeding import epoch_order, seed_everything
 
 SHIFT = 2
 
