@@ -96,11 +96,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if args.at_mean:
         raise GenzooError("--at-mean sets the conditions of captions: give --text or --texts with it")
     if args.label is not None and not opened.model.conditional:
-        from genzoo.registry import MODELS
+        from genzoo.registry import names
 
-        conditional = ", ".join(name for name, cls in MODELS.items() if cls.conditional)
         raise GenzooError(f"--label: {opened.config.model_name} is not a conditional model, its samples have no class "
-                          f"to ask for; drop --label (conditional models: {conditional})")
+                          f"to ask for; drop --label (conditional models: {names(lambda cls: cls.conditional)})")
     n = args.n or 64
     if args.label is not None:
         labels = torch.full((n,), class_index(args.label, opened.classes))
@@ -141,14 +140,13 @@ def read_texts(args: argparse.Namespace) -> list[str]:
 
 def _sample_from_text(args: argparse.Namespace, opened, generator: torch.Generator, out: Path) -> None:
     """A text-conditioned model's Stage-I and Stage-II images of each caption, -n draws each (default 1)."""
-    from genzoo.registry import MODELS
     from genzoo.grid import to_uint8
+    from genzoo.registry import names
     from genzoo.viz.text_to_image import caption_rows
 
     if not opened.model.text_conditioned:
-        readers = ", ".join(name for name, cls in MODELS.items() if cls.text_conditioned)
         raise GenzooError(f"--text: {opened.config.model_name} does not draw from captions; drop --text and --texts "
-                          f"(models that do: {readers})")
+                          f"(models that do: {names(lambda cls: cls.text_conditioned)})")
     if args.label is not None:
         raise GenzooError("--label is for class-conditional models: a caption says what to draw")
     texts = [text for text in read_texts(args) for _ in range(args.n or 1)]
@@ -312,6 +310,9 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from genzoo.registry import names
+    from genzoo.viz.latent_arithmetic import decodes_latent_alone
+
     parser = _Parser(prog="genzoo", description="Classic deep generative models, trained and measured on a CPU.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -342,8 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
     p.add_argument("--label", help="a conditional model's class for every sample, by index or name (7, sneaker); "
                                    "default: every class in turn")
-    p.add_argument("--text", help="a caption for a text-conditioned model (stackgan), e.g. 'the digit three is at "
-                                  "the bottom right': its Stage-I and Stage-II images side by side")
+    p.add_argument("--text", help=f"a caption for a text-conditioned model ({names(lambda cls: cls.text_conditioned)}), "
+                                  "e.g. 'the digit three is at the bottom right': its Stage-I and Stage-II images side "
+                                  "by side")
     p.add_argument("--texts", metavar="FILE", help="a UTF-8 file of captions, one a line, each drawn as --text is")
     p.add_argument("--at-mean", action="store_true", help="with --text: each stage's condition at the mean of its "
                                                           "Conditioning Augmentation, not drawn (closer to the "
@@ -352,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("arithmetic", help="latent vector arithmetic (Radford et al. 2015, Figure 7): without groups, "
                                           "a numbered sheet of candidates to choose from")
-    p.add_argument("run", help="run directory of a model with a latent z (gan, dcgan, infogan, wgan, wgan-gp)")
+    p.add_argument("run", help=f"run directory of a model with a latent z ({names(decodes_latent_alone)})")
     p.add_argument("--candidates", type=positive_int, default=64, help="samples drawn to choose from, numbered from 0")
     p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0,
                    help="the draws' seed, as in 'genzoo sample'; keep it between the sheet and the arithmetic")

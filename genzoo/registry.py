@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
 from genzoo.models.cgan import CGAN
@@ -19,6 +21,12 @@ from genzoo.models.wgan import WGAN, WGANGP
 MODELS: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (
     VAE, GAN, DCGAN, CGAN, InfoGAN, StackGAN, WGAN, WGANGP, RestrictedBoltzmannMachine, DBN, DeepBoltzmannMachine,
     HelmholtzMachine)}
+
+
+def names(where: Callable[[type[GenerativeModel]], bool]) -> str:
+    """The registered names whose class satisfies ``where``, comma-separated: the lists of models in messages and help,
+    derived from the classes' flags so that a new model joins them by being registered."""
+    return ", ".join(name for name, cls in MODELS.items() if where(cls))
 
 
 def model_class(name: str) -> type[GenerativeModel]:

@@ -16,6 +16,7 @@ from torch import Tensor
 from genzoo.data.preprocess import to_unit
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
+from genzoo.registry import names
 from genzoo.grid import grid_image
 
 JITTER = 0.25     # the neighbours of the result add uniform noise of scale +-0.25 to its vector (Figure 7)
@@ -36,14 +37,20 @@ class Arithmetic:
     neighbours: Tensor
 
 
+def decodes_latent_alone(cls: type[GenerativeModel]) -> bool:
+    """Whether a model class decodes a latent vector z (it has ``noise`` and ``generate``) with no label or caption."""
+    return (callable(getattr(cls, "noise", None)) and callable(getattr(cls, "generate", None))
+            and not cls.conditional and not cls.text_conditioned)
+
+
 def require_latent(model: GenerativeModel) -> None:
     """The one-line error for a model that decodes no latent vector z, or needs labels to decode one."""
     if not (callable(getattr(model, "noise", None)) and callable(getattr(model, "generate", None))):
         raise GenzooError(f"{model.name} has no latent vector z to do arithmetic on: use a run of a model with one "
-                          "(gan, dcgan, infogan, wgan, wgan-gp)")
+                          f"({names(decodes_latent_alone)})")
     if model.conditional or getattr(model, "text_conditioned", False):
         raise GenzooError(f"{model.name} generates from a {'label' if model.conditional else 'caption'} as well as z: "
-                          "latent arithmetic needs an unconditional model (gan, dcgan, infogan, wgan, wgan-gp)")
+                          f"latent arithmetic needs an unconditional model ({names(decodes_latent_alone)})")
 
 
 def parse_indices(text: str) -> list[int]:
