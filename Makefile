@@ -24,4 +24,4 @@ test: dev
 	$(BIN)/python -m pytest -q
 
 benchmarks: install
-	$(BIN)/python benchmarks/run.py all
+	$(BIN)/python -m benchmarks.run all

@@ -1,9 +1,9 @@
 """Benchmarks of the GAN family: the lecture's claims about GANs, each turned into a measurement.
 
-    python benchmarks/run.py gan_family --gan-data mnist,fashion-mnist   # every GAN at one budget; loss vs FD
-    python benchmarks/run.py gan_modes                                   # mode collapse: 25 Gaussians and MNIST
-    python benchmarks/run.py gan_ablation                                # each Improved-GAN technique alone
-    python benchmarks/run.py gan_convergence                             # the loss-vs-FD analysis of those runs
+    python -m benchmarks.run gan_family --gan-data mnist,fashion-mnist   # every GAN at one budget; loss vs FD
+    python -m benchmarks.run gan_modes                                   # mode collapse: 25 Gaussians and MNIST
+    python -m benchmarks.run gan_ablation                                # each Improved-GAN technique alone
+    python -m benchmarks.run gan_convergence                             # the loss-vs-FD analysis of those runs
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import torch
 from PIL import Image, ImageDraw
 from scipy.stats import spearmanr
 
-from common import RESULTS, RUNS, fresh_run_dir, provenance, spread, train_to_the_end, write_result, write_seed_result
-from table import infogan_leak
+from benchmarks.common import (RESULTS, RUNS, fresh_run_dir, provenance, spread, train_to_the_end, write_result,
+                               write_seed_result)
+from benchmarks.table import infogan_leak
 from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.evaluate.codes import infogan_codes
@@ -101,7 +102,7 @@ def gan_convergence(args: argparse.Namespace) -> None:
             runs[run_dir.name] = {"model": model, "dataset": run_dir.name[len(f"gan_{model}_"):],
                                   **watched_against_quality(read_metrics(run_dir / "metrics.jsonl"), WATCHED[model])}
     if not runs:
-        raise SystemExit(f"no gan_family runs in {RUNS}: run 'python benchmarks/run.py gan_family' first")
+        raise SystemExit(f"no gan_family runs in {RUNS}: run 'python -m benchmarks.run gan_family' first")
     write_result("gan_convergence", {
         "benchmark": "gan_convergence",
         "what": "for each gan_family run, the Spearman correlation between the loss a user watches (averaged since the "

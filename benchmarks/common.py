@@ -14,17 +14,24 @@ from pathlib import Path
 from genzoo.provenance import git_commit, stamp
 from genzoo.run import train
 
+from benchmarks.table import write_tables
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 RUNS = ROOT / "benchmarks" / "runs"
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from table import write_tables  # noqa: E402
 
 COMMIT_AT_START = git_commit()
 
 
+def command_line() -> list[str]:
+    """The running command as one would type it again: ``python -m benchmarks.run NAME ...``."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    entry = ["-m", spec.name] if spec is not None else sys.argv[:1]
+    return [Path(sys.executable).name, *entry, *sys.argv[1:]]
+
+
 def provenance(seed: int, started: float, dataset) -> dict:
-    return {**stamp(seed, started, [Path(sys.executable).name, *sys.argv], COMMIT_AT_START),
+    return {**stamp(seed, started, command_line(), COMMIT_AT_START),
             "data": {"name": dataset.name, **dataset.provenance}}
 
 

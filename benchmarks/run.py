@@ -1,35 +1,43 @@
 """Benchmarks that train for real and write their numbers, with provenance, to benchmarks/results/.
 
-    python benchmarks/run.py vae_mnist      # MLP VAE on binarized MNIST, test log-likelihood by IWAE
-    python benchmarks/run.py dcgan_mnist    # DCGAN throughput on MNIST and its grid after 5 epochs
-    python benchmarks/run.py rbm_mnist      # RBM, 500 hidden, PCD on binarized MNIST: AIS test log-likelihood
-    python benchmarks/run.py dbn_mnist      # DBN 500-2000, greedy: variational bound with AIS on the top RBM
-    python benchmarks/run.py dbm_mnist      # DBM 500-1000: AIS estimate of the mean-field bound
-    python benchmarks/run.py reevaluate --runs dbm_mnist --metrics fd,kid,pr,dc,cs,modes --why "..."   # again
-    python benchmarks/run.py helmholtz_mnist  # Helmholtz machine 200-200: wake-sleep and reweighted wake-sleep
-    python benchmarks/run.py eval_floors    # FD/KID/PR/DC of real training images against the test set
-    python benchmarks/run.py eval_runs      # 'genzoo eval' on the vae_mnist and dcgan_mnist runs
-    python benchmarks/run.py eval_speed     # seconds for FD, KID, PR/DC over 10,000 samples; AIS on a 784-500 RBM
-    python benchmarks/run.py gan_family     # every GAN at one budget on MNIST and Fashion-MNIST; its loss against FD
-    python benchmarks/run.py gan_modes      # mode collapse of an MLP GAN and WGAN: 25 Gaussians and MNIST
-    python benchmarks/run.py gan_ablation   # the dcgan with each Improved-GAN technique switched on alone
-    python benchmarks/run.py stackgan_captions  # StackGAN on mnist-captions, with and without CA: match and FD
-    python benchmarks/run.py all
+    python -m benchmarks.run vae_mnist      # MLP VAE on binarized MNIST, test log-likelihood by IWAE
+    python -m benchmarks.run dcgan_mnist    # DCGAN throughput on MNIST and its grid after 5 epochs
+    python -m benchmarks.run rbm_mnist      # RBM, 500 hidden, PCD on binarized MNIST: AIS test log-likelihood
+    python -m benchmarks.run dbn_mnist      # DBN 500-2000, greedy: variational bound with AIS on the top RBM
+    python -m benchmarks.run dbm_mnist      # DBM 500-1000: AIS estimate of the mean-field bound
+    python -m benchmarks.run reevaluate --runs dbm_mnist --metrics fd,kid,pr,dc,cs,modes --why "..."   # again
+    python -m benchmarks.run helmholtz_mnist  # Helmholtz machine 200-200: wake-sleep and reweighted wake-sleep
+    python -m benchmarks.run eval_floors    # FD/KID/PR/DC of real training images against the test set
+    python -m benchmarks.run eval_runs      # 'genzoo eval' on the vae_mnist and dcgan_mnist runs
+    python -m benchmarks.run eval_speed     # seconds for FD, KID, PR/DC over 10,000 samples; AIS on a 784-500 RBM
+    python -m benchmarks.run gan_family     # every GAN at one budget on MNIST and Fashion-MNIST; its loss against FD
+    python -m benchmarks.run gan_modes      # mode collapse of an MLP GAN and WGAN: 25 Gaussians and MNIST
+    python -m benchmarks.run gan_ablation   # the dcgan with each Improved-GAN technique switched on alone
+    python -m benchmarks.run stackgan_captions  # StackGAN on mnist-captions, with and without CA: match and FD
+    python -m benchmarks.run all
 
-Data comes from genzoo's own search order (set GENZOO_DATA_DIR or --data-dir). Every result file
-holds the command, git commit, seed, data checksums, wall time and machine that produced it, and
-the README's results table is rewritten from the result files (benchmarks/table.py).
+Run them from the repository root; ``python benchmarks/run.py NAME``, the command older results record, does the
+same. Data comes from genzoo's own search order (set GENZOO_DATA_DIR or --data-dir). Every result file holds the
+command, git commit, seed, data checksums, wall time and machine that produced it, and the README's results table
+is rewritten from the result files (python -m benchmarks.table).
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
+if __name__ == "__main__" and not __package__:   # run by path: start again as the package's module
+    root = str(Path(__file__).resolve().parents[1])
+    os.execve(sys.executable, [sys.executable, "-m", "benchmarks.run", *sys.argv[1:]],
+              {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))})
+
 import argparse
 import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -49,11 +57,9 @@ from genzoo.run import evaluate_run, make_run_config, open_run
 from genzoo.train.metrics_log import read_metrics
 from genzoo.grid import save_grid
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from adversarial import gan_ablation, gan_convergence, gan_family, gan_modes  # noqa: E402
-from stackgan import stackgan_captions  # noqa: E402
-from common import (RESULTS, ROOT, RUNS, fresh_run_dir, provenance,  # noqa: E402
-                    train_to_the_end, write_result)
+from benchmarks.adversarial import gan_ablation, gan_convergence, gan_family, gan_modes
+from benchmarks.common import RESULTS, ROOT, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
+from benchmarks.stackgan import stackgan_captions
 
 # Burda et al. 2015 ("Importance Weighted Autoencoders"), Table 1: VAE with one stochastic layer
 # (k = 1 training), test log-likelihood estimated with k = 5000.
@@ -213,7 +219,7 @@ def reevaluate(args: argparse.Namespace) -> None:
     for name in args.runs.split(","):
         run_dir = RUNS / name
         if not (run_dir / "checkpoint.pt").exists():
-            sys.exit(f"no trained run in {run_dir}: run 'python benchmarks/run.py {name}' first")
+            sys.exit(f"no trained run in {run_dir}: run 'python -m benchmarks.run {name}' first")
         started = time.perf_counter()
         trained = json.loads((RESULTS / f"{name}.json").read_text())
         budget = {**trained["metrics"]["log_likelihood"]["budget"], "betas": args.long_betas}
@@ -329,7 +335,7 @@ def eval_runs(args: argparse.Namespace) -> None:
     for name in ("vae_mnist", "dcgan_mnist"):
         run_dir = RUNS / name
         if not (run_dir / "checkpoint.pt").exists():
-            sys.exit(f"no trained run in {run_dir}: run 'python benchmarks/run.py {name}' first")
+            sys.exit(f"no trained run in {run_dir}: run 'python -m benchmarks.run {name}' first")
         started = time.perf_counter()
         result = evaluate_run(run_dir, DEFAULT_METRICS, n=10_000, seed=args.seed, budget={"k": args.eval_k},
                               nll_images=args.nll_images, data_dir=args.data_dir)

@@ -1,10 +1,10 @@
 """StackGAN on mnist-captions: whether the images show what the captions say, whether Stage-II adds detail to Stage-I,
 and what Conditioning Augmentation does, each turned into a measurement.
 
-    python benchmarks/run.py stackgan_captions                        # 40 epochs with and without CA, about 2 hours
-    python benchmarks/run.py stackgan_captions --stackgan-epochs 10   # a shorter budget
-    python benchmarks/run.py stackgan_captions --stackgan-rescore     # score the runs trained before again
-    python benchmarks/run.py stackgan_captions --seed 1               # another seed, added to stackgan_captions.json
+    python -m benchmarks.run stackgan_captions                        # 40 epochs with and without CA, about 2 hours
+    python -m benchmarks.run stackgan_captions --stackgan-epochs 10   # a shorter budget
+    python -m benchmarks.run stackgan_captions --stackgan-rescore     # score the runs trained before again
+    python -m benchmarks.run stackgan_captions --seed 1               # another seed, added to stackgan_captions.json
 
 Both variants train on the same seed, data and budget and are scored on the 2,000 test captions: caption match by
 the shipped region checker (the real test canvases are the ceiling), and the Fréchet distance to the test canvases
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from common import RESULTS, RUNS, fresh_run_dir, provenance, spread, train_to_the_end, write_seed_result
+from benchmarks.common import RESULTS, RUNS, fresh_run_dir, provenance, spread, train_to_the_end, write_seed_result
 from genzoo.data import load_dataset
 from genzoo.evaluate.caption_match import load_region_checker, score_caption_match
 from genzoo.evaluate.frechet import frechet_distance

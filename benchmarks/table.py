@@ -503,5 +503,5 @@ if __name__ == "__main__":
     if parser.parse_args().check:
         stale = [str(path.relative_to(root)) for path, text in tables(root / "benchmarks" / "results", root).items()
                  if path.read_text() != text]
-        sys.exit(f"out of date: {', '.join(stale)}; run 'python benchmarks/table.py'" if stale else 0)
+        sys.exit(f"out of date: {', '.join(stale)}; run 'python -m benchmarks.table'" if stale else 0)
     write_tables(root / "benchmarks" / "results", root)
