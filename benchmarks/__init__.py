@@ -1,1 +1,1 @@
-"""Benchmarks that train and measure genzoo's models; run from the repository root as ``python -m benchmarks.run NAME``."""
+"""Benchmarks that train and measure genzoo's models: ``python -m benchmarks.run NAME`` from the repository root."""

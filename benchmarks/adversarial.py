@@ -16,8 +16,16 @@ import torch
 from PIL import Image, ImageDraw
 from scipy.stats import spearmanr
 
-from benchmarks.common import (RESULTS, RUNS, fresh_run_dir, provenance, spread, train_to_the_end, write_result,
-                               write_seed_result)
+from benchmarks.common import (
+    RESULTS,
+    RUNS,
+    fresh_run_dir,
+    provenance,
+    spread,
+    train_to_the_end,
+    write_result,
+    write_seed_result,
+)
 from benchmarks.table import infogan_leak
 from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
@@ -244,7 +252,7 @@ def scatter(panels: dict[str, torch.Tensor], centres: torch.Tensor, path, size: 
     image = Image.new("RGB", (size * len(panels), size + 20), "white")
     draw = ImageDraw.Draw(image)
     for i, (title, points) in enumerate(panels.items()):
-        def pixel(p: torch.Tensor) -> tuple[float, float]:
+        def pixel(p: torch.Tensor, i: int = i) -> tuple[float, float]:
             return i * size + (p[0].item() / 11 + 0.5) * size, 20 + (0.5 - p[1].item() / 11) * size
         draw.text((i * size + 8, 4), title, fill="black")
         draw.rectangle([i * size, 20, (i + 1) * size - 1, size + 19], outline="grey")

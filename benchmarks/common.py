@@ -11,10 +11,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.table import write_tables
 from genzoo.provenance import git_commit, stamp
 from genzoo.run import train
-
-from benchmarks.table import write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -48,7 +47,8 @@ def write_seed_result(name: str, result: dict, across_seeds: Callable[[list[dict
     (their spread, and the run chosen where one is)."""
     path = RESULTS / f"{name}.json"
     seed = result["provenance"]["seed"]
-    others = [r for r in json.loads(path.read_text())["seeds"] if r["provenance"]["seed"] != seed] if path.exists() else []
+    earlier = json.loads(path.read_text())["seeds"] if path.exists() else []
+    others = [r for r in earlier if r["provenance"]["seed"] != seed]
     seeds = sorted([*others, result], key=lambda r: r["provenance"]["seed"])
     write_result(name, {"benchmark": result["benchmark"], "model": result["model"], "dataset": result["dataset"],
                         "seeds": seeds, **across_seeds(seeds)})

@@ -42,24 +42,23 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from genzoo.data import binarize, load_dataset
-from genzoo.data.config import DataConfig
-from genzoo.likelihood.ais import annealing_schedule, log_partition_ais
-from genzoo.evaluate.features import load_feature_network
-from genzoo.evaluate.frechet import frechet_distance
-from genzoo.likelihood.iwae import iwae_bound
-from genzoo.evaluate.kid import kernel_inception_distance
-from genzoo.evaluate.manifold import manifold_scores
-from genzoo.likelihood.partition import rbm_log_likelihood
-from genzoo.evaluate.suite import DEFAULT_METRICS, RealFeatures, feature_network_summary, real_floor
-from genzoo.nn.rbm import RBM
-from genzoo.run import evaluate_run, make_run_config, open_run
-from genzoo.train.metrics_log import read_metrics
-from genzoo.grid import save_grid
-
 from benchmarks.adversarial import gan_ablation, gan_convergence, gan_family, gan_modes
 from benchmarks.common import RESULTS, ROOT, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
 from benchmarks.stackgan import stackgan_captions
+from genzoo.data import binarize, load_dataset
+from genzoo.data.config import DataConfig
+from genzoo.evaluate.features import load_feature_network
+from genzoo.evaluate.frechet import frechet_distance
+from genzoo.evaluate.kid import kernel_inception_distance
+from genzoo.evaluate.manifold import manifold_scores
+from genzoo.evaluate.suite import DEFAULT_METRICS, RealFeatures, feature_network_summary, real_floor
+from genzoo.grid import save_grid
+from genzoo.likelihood.ais import annealing_schedule, log_partition_ais
+from genzoo.likelihood.iwae import iwae_bound
+from genzoo.likelihood.partition import rbm_log_likelihood
+from genzoo.nn.rbm import RBM
+from genzoo.run import evaluate_run, make_run_config, open_run
+from genzoo.train.metrics_log import read_metrics
 
 # Burda et al. 2015 ("Importance Weighted Autoencoders"), Table 1: VAE with one stochastic layer
 # (k = 1 training), test log-likelihood estimated with k = 5000.
@@ -168,10 +167,11 @@ def boltzmann_mnist(name: str, model: str, settings: list[str], epochs: int, wha
 def rbm_mnist(args: argparse.Namespace) -> None:
     """A 500-hidden-unit RBM trained by PCD on MNIST binarized once; AIS test log-likelihood and sample metrics."""
     boltzmann_mnist("rbm_mnist", "rbm", RBM_SETTINGS, args.rbm_epochs,
-                    "Bernoulli RBM with 500 hidden units trained by persistent CD (100 chains, lr 0.01 falling linearly "
-                    "to 0, momentum 0.5 then 0.9, weight decay 2e-4) on MNIST binarized once (fixed, data.seed 0; 50,000 "
-                    "train images); test log-likelihood on the 10,000 test images binarized the same way, log Z by AIS "
-                    "from the base-rate model, with the reverse-AIS check; sample metrics on 10,000 samples",
+                    "Bernoulli RBM with 500 hidden units trained by persistent CD (100 chains, lr 0.01 falling "
+                    "linearly to 0, momentum 0.5 then 0.9, weight decay 2e-4) on MNIST binarized once (fixed, "
+                    "data.seed 0; 50,000 train images); test log-likelihood on the 10,000 test images binarized the "
+                    "same way, log Z by AIS from the base-rate model, with the reverse-AIS check; sample metrics on "
+                    "10,000 samples",
                     PUBLISHED_RBM, {"betas": args.betas, "chains": args.chains}, args)
 
 
@@ -229,8 +229,8 @@ def reevaluate(args: argparse.Namespace) -> None:
             "benchmark": "reevaluated", "run": name, "model": result["model"], "dataset": result["dataset"],
             "what": f"the {name} benchmark run (trained by the command and commit in trained_by) evaluated again "
                     f"by this commit's code: {', '.join(metrics)}"
-                    + (f", the log-likelihood with {args.long_betas:,} AIS intermediate distributions" if "nll" in metrics
-                       else "") + f"; why: {args.why}",
+                    + (f", the log-likelihood with {args.long_betas:,} AIS intermediate distributions"
+                       if "nll" in metrics else "") + f"; why: {args.why}",
             "step": result["step"], "metrics": result["metrics"], "feature_network": result["feature_network"],
             "trained_by": {k: trained["provenance"][k] for k in ("command", "commit", "date")},
             "provenance": provenance(args.seed, started, dataset),
@@ -304,9 +304,9 @@ def helmholtz_mnist(args: argparse.Namespace) -> None:
                 "trained by wake-sleep (one sample, sleep-phase q updates) and by reweighted wake-sleep (K=5, wake- "
                 "and sleep-phase q updates) with the same seed and epochs; test log-likelihood on the 10,000 test "
                 f"images binarized the same way, importance-sampled with q(h|x) as proposal, k={args.k} (a "
-                "stochastic lower bound), and with k=1 (the variational lower bound, comparable with bounds of the same "
-                "architecture trained by other estimators); sample metrics on 10,000 samples (p(x|h_1) of ancestral "
-                "draws)",
+                "stochastic lower bound), and with k=1 (the variational lower bound, comparable with bounds of the "
+                "same architecture trained by other estimators); sample metrics on 10,000 samples (p(x|h_1) of "
+                "ancestral draws)",
         "runs": runs, "feature_network": result["feature_network"],
         "published": PUBLISHED_HELMHOLTZ, "published_bound": PUBLISHED_HELMHOLTZ_BOUND,
         "provenance": provenance(args.seed, started, trainer.dataset),
@@ -339,12 +339,14 @@ def eval_runs(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         result = evaluate_run(run_dir, DEFAULT_METRICS, n=10_000, seed=args.seed, budget={"k": args.eval_k},
                               nll_images=args.nll_images, data_dir=args.data_dir)
-        trained = json.loads((RESULTS / f"{name}.json").read_text())["provenance"] if (RESULTS / f"{name}.json").exists() else None
+        trained_file = RESULTS / f"{name}.json"
+        trained = json.loads(trained_file.read_text())["provenance"] if trained_file.exists() else None
         dataset = load_dataset(result["dataset"], open_run(run_dir).config.data, args.data_dir)
         write_result(f"eval_{name}", {
             "benchmark": "eval_run", "run": name,
             "what": f"genzoo eval on the {name} benchmark run: 10,000 samples against the MNIST test split"
-                    + (f"; IWAE bound with k={args.eval_k} on the first {args.nll_images} test images" if name == "vae_mnist" else ""),
+                    + (f"; IWAE bound with k={args.eval_k} on the first {args.nll_images} test images"
+                       if name == "vae_mnist" else ""),
             **{k: result[k] for k in ("model", "dataset", "step", "metrics", "feature_network")},
             "trained_by": trained and {k: trained[k] for k in ("command", "commit", "date")},
             "provenance": provenance(args.seed, started, dataset),
@@ -417,7 +419,8 @@ def main() -> None:
                         help=f"one or more of {', '.join(BENCHMARKS)}, or all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=100, help="VAE training epochs (budget)")
-    parser.add_argument("--k", type=int, default=IWAE_K, help="importance samples for the IWAE bound and the Helmholtz estimate")
+    parser.add_argument("--k", type=int, default=IWAE_K,
+                        help="importance samples for the IWAE bound and the Helmholtz estimate")
     parser.add_argument("--gan-epochs", type=int, default=5, help="GAN training epochs (dcgan_mnist, gan_family)")
     parser.add_argument("--gan-models", default="gan,dcgan,wgan,wgan-gp,cgan,infogan", help="models in gan_family")
     parser.add_argument("--gan-data", default="mnist,fashion-mnist", help="datasets in gan_family")

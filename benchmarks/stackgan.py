@@ -110,8 +110,8 @@ def trained_variant(key: str, previous: dict, args: argparse.Namespace) -> tuple
         raise SystemExit(f"no run at {run_dir} to score again: run the benchmark without --stackgan-rescore")
     opened = open_run(run_dir)
     if opened.config.to_dict() != described["config"] or opened.progress["step"] != described["training"]["steps"]:
-        raise SystemExit(f"{run_dir} does not hold the run that {RESULTS / RESULT}.json describes for seed {args.seed}: "
-                         "run the benchmark without --stackgan-rescore to train it again")
+        raise SystemExit(f"{run_dir} does not hold the run that {RESULTS / RESULT}.json describes for seed "
+                         f"{args.seed}: run the benchmark without --stackgan-rescore to train it again")
     dataset = load_dataset("mnist-captions", opened.config.data, args.data_dir)
     return run_dir, dataset, {k: described[k] for k in ("config", "text_encoder", "training")}
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
-
 # what each Boltzmann-family benchmark's log-likelihood is, for its row
 BOLTZMANN = {
     "rbm_mnist": "RBM (500 hidden, PCD), binarized MNIST test log-likelihood (nats; AIS estimate, test set binarized "
@@ -32,8 +30,9 @@ def annealed(ll: dict) -> str:
     """A log-likelihood with the forward and reverse AIS log Z behind it, and AIS's warning if it gave one."""
     ais = ll["details"]
     value = f"{ll['value']:.2f} ± {ll['stderr']:.2f}"
-    return ((f"untrusted {value}" if ais["warning"] else f"**{value}**") + f"; log Z {ais['log_partition']['value']:.2f},"
-            f" reverse AIS {ais['reverse_log_partition']['value']:.2f}" + (f"; {ais['warning']}" if ais["warning"] else ""))
+    return ((f"untrusted {value}" if ais["warning"] else f"**{value}**")
+            + f"; log Z {ais['log_partition']['value']:.2f}, reverse AIS {ais['reverse_log_partition']['value']:.2f}"
+            + (f"; {ais['warning']}" if ais["warning"] else ""))
 
 
 def rows(results: Path) -> list[str]:
@@ -43,7 +42,8 @@ def rows(results: Path) -> list[str]:
         where = f"{p['machine']['cores']} cores, {p['wall_time_s'] / 60:.0f} min; `{p['commit'][:10]}`"
         if r["benchmark"] == "vae_mnist":
             iwae, elbo = r["test_log_likelihood"]["iwae"], r["test_log_likelihood"]["elbo"]
-            lines.append(row("VAE, binarized MNIST test log-likelihood (nats; IWAE lower bound, test set binarized once)",
+            lines.append(row("VAE, binarized MNIST test log-likelihood (nats; IWAE lower bound, test set binarized "
+                             "once)",
                              f"**{iwae['value']:.2f} ± {iwae['stderr']:.2f}** (k={iwae['budget']['k']}); "
                              f"ELBO {elbo['value']:.2f} ± {elbo['stderr']:.2f}", published(r),
                              f"{r['training']['epochs']} epochs, seed {p['seed']}", where))
@@ -51,7 +51,8 @@ def rows(results: Path) -> list[str]:
             grid = Path(r["grid"]).name
             lines.append(row("DCGAN training throughput on MNIST (images/s, median over epochs)",
                              f"**{r['throughput_images_per_s']['median_over_epochs']:.0f}**", "—",
-                             f"{r['training']['steps']} steps, seed {p['seed']}; grid: [{grid}](../benchmarks/results/{grid})",
+                             f"{r['training']['steps']} steps, seed {p['seed']}; "
+                             f"grid: [{grid}](../benchmarks/results/{grid})",
                              where))
         elif r["benchmark"] in BOLTZMANN:
             ll = r["metrics"]["log_likelihood"]
@@ -101,7 +102,8 @@ def rows(results: Path) -> list[str]:
                              f"**{m['kid (100 subsets of 1000)']['median_s']:.2f}**, precision/recall/density/coverage "
                              f"**{m['precision, recall, density, coverage']['median_s']:.2f}**; features "
                              f"{r['features_10000_images_s']:.1f}", "—", "KID: 100 subsets of 1,000", where))
-            lines.append(row(f"AIS log Z of a 784-500 RBM (s, median of {len(a['runs_s'])})", f"**{a['median_s']:.1f}**",
+            lines.append(row(f"AIS log Z of a 784-500 RBM (s, median of {len(a['runs_s'])})",
+                             f"**{a['median_s']:.1f}**",
                              "—", f"{a['chains']} chains x {a['betas']:,} betas (Salakhutdinov & Murray 2008's budget)",
                              where))
     return lines
@@ -283,7 +285,8 @@ def gan_modes_rows(results: Path) -> list[str]:
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for model, toy in r["grid25"].items():
             mnist = r["mnist"].get(model, {}).get("metrics")
-            spread = [a["nearest_mode_kl_to_uniform"] for a in toy["along_the_run"] if "nearest_mode_kl_to_uniform" in a]
+            spread = [a["nearest_mode_kl_to_uniform"] for a in toy["along_the_run"]
+                      if "nearest_mode_kl_to_uniform" in a]
             lines.append(row(f"`{model}`", f"**{toy['modes_covered']}/{toy['modes']}**",
                              ", ".join(f"{a['modes_covered']}" for a in toy["along_the_run"])
                              + f" (every {toy['along_the_run'][0]['step']:,} updates)",
@@ -305,13 +308,15 @@ def gan_ablation_rows(results: Path) -> list[str]:
         if r["benchmark"] != "gan_ablation":
             continue
         epochs = r["config"]["train"]["epochs"]
-        lines += [f"| Improved-GAN ablation: dcgan, {epochs} epochs, seed {r['provenance']['seed']} | FD | KID x 1000 | "
-                  "classifier score | precision / recall | classes (confident share) |", "|---|---|---|---|---|---|"]
+        lines += [f"| Improved-GAN ablation: dcgan, {epochs} epochs, seed {r['provenance']['seed']} | FD | "
+                  "KID x 1000 | classifier score | precision / recall | classes (confident share) |",
+                  "|---|---|---|---|---|---|"]
         for technique, t in r["techniques"].items():
             m = t["metrics"]
             lines.append(row(technique, f"**{m['fd']:.2f}**",
                              f"{1000 * m['kid']['value']:.2f} ± {1000 * m['kid']['std']:.2f}",
-                             f"{m['cs']['value']:.2f} ± {m['cs']['std']:.2f}", f"{m['precision']:.2f} / {m['recall']:.2f}",
+                             f"{m['cs']['value']:.2f} ± {m['cs']['std']:.2f}",
+                             f"{m['precision']:.2f} / {m['recall']:.2f}",
                              f"{m['classes_covered']}/{m['classes']} ({m['confident_share']:.2f})"))
         lines.append(f"\n`{r['provenance']['commit'][:10]}`, {r['provenance']['wall_time_s'] / 60:.0f} min")
     return lines

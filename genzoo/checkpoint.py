@@ -61,7 +61,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         wrapped = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, OSError, EOFError, zipfile.BadZipFile, ValueError) as err:
-        reason = "it holds objects other than tensors" if isinstance(err, pickle.UnpicklingError) else "it cannot be read"
+        reason = ("it holds objects other than tensors" if isinstance(err, pickle.UnpicklingError)
+                  else "it cannot be read")
         raise GenzooError(f"{bad}: {reason}; retrain or restore it from a copy") from None
     if (not isinstance(wrapped, dict) or wrapped.get("format") != FORMAT
             or not isinstance(wrapped.get("content"), torch.Tensor) or not isinstance(wrapped.get("sha256"), str)):

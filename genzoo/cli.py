@@ -82,8 +82,8 @@ def class_index(label: str, classes: list[str]) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from genzoo.run import open_run
     from genzoo.grid import save_grid, to_uint8
+    from genzoo.run import open_run
 
     out = Path(args.out)
     if out.suffix not in (".png", ".npz"):
@@ -230,14 +230,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
     budget = {k: v for k, v in {"k": args.k, "betas": args.betas, "chains": args.chains}.items() if v is not None}
     if args.samples:
         if args.run or not args.data:
-            raise GenzooError("score a samples file with: genzoo eval --samples FILE.npz --data DATASET (no run directory)")
+            raise GenzooError("score a samples file with: genzoo eval --samples FILE.npz --data DATASET "
+                              "(no run directory)")
         if "nll" in metrics:
             raise GenzooError("'nll' needs a model, not samples: drop it from --metrics or evaluate the run directory")
         result = _eval_samples_file(args, metrics)
         out = Path(args.out or Path(args.samples).with_suffix(".eval.json"))
     else:
         if not args.run:
-            raise GenzooError("give a run directory (genzoo eval RUN) or a samples file (--samples FILE.npz --data DATASET)")
+            raise GenzooError("give a run directory (genzoo eval RUN) or a samples file "
+                              "(--samples FILE.npz --data DATASET)")
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
         result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
@@ -280,7 +282,8 @@ def cmd_classifier(args: argparse.Namespace) -> None:
         return
     card = train_classifier(args.data, out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
                             command=args.command_line, log=print if not args.quiet else lambda _: None)
-    print(f"test accuracy {card['test_accuracy']:.4f}; feature network written to {out} (card: {out.with_suffix('.json')})")
+    print(f"test accuracy {card['test_accuracy']:.4f}; feature network written to {out} "
+          f"(card: {out.with_suffix('.json')})")
 
 
 def cmd_captions(args: argparse.Namespace) -> None:
@@ -343,9 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
     p.add_argument("--label", help="a conditional model's class for every sample, by index or name (7, sneaker); "
                                    "default: every class in turn")
-    p.add_argument("--text", help=f"a caption for a text-conditioned model ({names(lambda cls: cls.text_conditioned)}), "
-                                  "e.g. 'the digit three is at the bottom right': its Stage-I and Stage-II images side "
-                                  "by side")
+    text_models = names(lambda cls: cls.text_conditioned)
+    p.add_argument("--text", help=f"a caption for a text-conditioned model ({text_models}), e.g. 'the digit three is "
+                                  "at the bottom right': its Stage-I and Stage-II images side by side")
     p.add_argument("--texts", metavar="FILE", help="a UTF-8 file of captions, one a line, each drawn as --text is")
     p.add_argument("--at-mean", action="store_true", help="with --text: each stage's condition at the mean of its "
                                                           "Conditioning Augmentation, not drawn (closer to the "
@@ -369,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run directory")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("eval", help="score a run (or a file of samples): FD, KID, precision/recall, log-likelihood, ...")
+    p = sub.add_parser("eval", help="score a run (or a file of samples): FD, KID, precision/recall, "
+                                    "log-likelihood, ...")
     p.add_argument("run", nargs="?", help="run directory")
     p.add_argument("--metrics", help="comma-separated, from: fd, kid, pr, dc, cs, acc, modes, mem, nll (or all); "
                                      "default: all that apply")

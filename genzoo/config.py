@@ -17,7 +17,6 @@ import yaml
 
 from genzoo.errors import GenzooError
 
-
 MAX_SEED = 2**31 - 1   # seeds stay in int32, so derived seeds (seed * 1_000_003 + epoch) fit in int64
 
 

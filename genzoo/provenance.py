@@ -25,7 +25,8 @@ def machine() -> dict:
 
 
 def git_commit(root: Path | None = None) -> str:
-    """HEAD of the git checkout holding genzoo, marked '+uncommitted' when tracked files differ; 'unknown' outside git."""
+    """HEAD of the git checkout holding genzoo, marked '+uncommitted' when tracked files differ; 'unknown' outside
+    git."""
     root = root or Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str:
@@ -35,7 +36,8 @@ def git_commit(root: Path | None = None) -> str:
             return ""
 
     commit = git("rev-parse", "HEAD") or "unknown"
-    return commit + ("+uncommitted" if commit != "unknown" and git("status", "--porcelain", "--untracked-files=no") else "")
+    dirty = commit != "unknown" and git("status", "--porcelain", "--untracked-files=no")
+    return commit + ("+uncommitted" if dirty else "")
 
 
 def stamp(seed: int, started: float, command: list[str] | None = None, commit: str | None = None) -> dict:

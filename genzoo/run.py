@@ -1,4 +1,4 @@
-"""A run: its config (model, train and data sections), its directory, and reopening it from a checkpoint to sample or evaluate.
+"""A run: its config (model, train and data sections), its directory, and reopening it to sample or evaluate.
 
 A run directory holds ``config.yaml`` (the config used), ``checkpoint.pt``, ``metrics.jsonl`` and
 ``samples/``. This module is what the CLI, the demo and the benchmarks call to train and to reopen.
@@ -16,17 +16,23 @@ from typing import Any
 import torch
 
 from genzoo import config as configs
+from genzoo.checkpoint import load_checkpoint
 from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.errors import GenzooError
 from genzoo.evaluate.features import load_feature_network
-from genzoo.evaluate.suite import RealFeatures, evaluate_model, feature_network_summary, grey_version, scheduled_evaluator
+from genzoo.evaluate.suite import (
+    RealFeatures,
+    evaluate_model,
+    feature_network_summary,
+    grey_version,
+    scheduled_evaluator,
+)
 from genzoo.models.base import GenerativeModel
 from genzoo.registry import model_class
-from genzoo.checkpoint import load_checkpoint
+from genzoo.seeding import seed_everything
 from genzoo.train.config import TrainConfig
 from genzoo.train.loop import CHECKPOINT, Trainer
-from genzoo.seeding import seed_everything
 
 CONFIG_FILE = "config.yaml"
 

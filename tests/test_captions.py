@@ -11,15 +11,30 @@ import torch
 
 from genzoo.cli import main
 from genzoo.data import Dataset, ImageSet, load_dataset
-from genzoo.data.captions import (CANVAS, CELL, DIGIT, EMPTY, GRID, REGIONS, SPLIT_SIZES, caption_canvases,
-                                  caption_words, parse_caption)
+from genzoo.data.captions import (
+    CANVAS,
+    CELL,
+    DIGIT,
+    EMPTY,
+    GRID,
+    REGIONS,
+    SPLIT_SIZES,
+    caption_canvases,
+    caption_words,
+    parse_caption,
+)
 from genzoo.data.config import DataConfig
 from genzoo.errors import GenzooError
 from genzoo.evaluate.caption_match import caption_match, cells, load_region_checker, score_caption_match
 from genzoo.evaluate.features import weights_dir
+from genzoo.nn.joint_embedding import (
+    TextEncoderConfig,
+    load_text_encoder,
+    same_content,
+    save_text_encoder,
+    train_text_encoder,
+)
 from genzoo.nn.text_encoder import CanvasEncoder, TextEncoder, Tokeniser, joint_embedding_loss
-from genzoo.nn.joint_embedding import (TextEncoderConfig, load_text_encoder, same_content, save_text_encoder,
-                                          train_text_encoder)
 
 SHARED_DATA = Path(os.environ.get("GENZOO_TEST_DATA", Path(__file__).parents[2] / "shared" / "data"))
 needs_mnist = pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(), reason="no shared copy of MNIST on this machine")

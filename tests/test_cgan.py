@@ -5,17 +5,16 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from test_cli import one_line_error
+from test_train_loop import Crash, assert_same_state, crash, fail_at, parameters
 
 from genzoo import run
 from genzoo.cli import main
 from genzoo.errors import GenzooError
 from genzoo.evaluate.suite import draw_samples
+from genzoo.grid import grid_image
 from genzoo.models.cgan import CGAN
 from genzoo.run import build_model, make_run_config
-from genzoo.grid import grid_image
-
-from test_cli import one_line_error
-from test_train_loop import Crash, assert_same_state, crash, fail_at, parameters
 
 TINY_CGAN = {"mlp": ["model.generator_hidden=[8,6,16]", "model.discriminator_hidden=[12,4,8]", "model.latent_dim=4",
                      "train.batch_size=32"],

@@ -3,9 +3,9 @@ import os
 import pytest
 import torch
 
-from genzoo.errors import GenzooError
 from genzoo import checkpoint
 from genzoo.checkpoint import load_checkpoint, save_checkpoint
+from genzoo.errors import GenzooError
 
 
 def content():

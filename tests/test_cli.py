@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import TINY, write_fake_mnist
 from PIL import Image
 
 from genzoo.cli import main
-
-from conftest import TINY, write_fake_mnist
 
 TINY_VAE = [arg for pair in TINY["vae"] for arg in ("--set", pair)]
 

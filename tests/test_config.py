@@ -15,7 +15,8 @@ def test_defaults_then_model_training_defaults_then_file_then_set():
 
 
 def test_values_are_read_as_yaml_and_coerced():
-    cfg = make_run_config("vae", "digits", overrides=["model.hidden=[500, 300]", "model.lr=3e-4", "train.max_steps=null"])
+    cfg = make_run_config("vae", "digits",
+                          overrides=["model.hidden=[500, 300]", "model.lr=3e-4", "train.max_steps=null"])
     assert cfg.model.hidden == (500, 300) and cfg.model.lr == 3e-4 and cfg.train.max_steps is None
 
 

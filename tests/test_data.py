@@ -12,17 +12,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import FILES, UNREACHABLE, write_fake_mnist
 from PIL import Image
 
-from genzoo.data import (DATASETS, ImageSet, available_locally, binarize, load_dataset, read_idx, to_symmetric,
-                         to_unit)
-from genzoo.data import sources
+from genzoo.data import (
+    DATASETS,
+    ImageSet,
+    available_locally,
+    binarize,
+    load_dataset,
+    read_idx,
+    sources,
+    to_symmetric,
+    to_unit,
+)
 from genzoo.data.config import DataConfig
-from genzoo.errors import GenzooError
-
 from genzoo.data.idx import write_idx
-
-from conftest import FILES, UNREACHABLE, write_fake_mnist
+from genzoo.errors import GenzooError
 
 SHARED_DATA = Path(os.environ.get("GENZOO_TEST_DATA", Path(__file__).parents[2] / "shared" / "data"))
 

@@ -119,7 +119,8 @@ def test_a_trained_dbm_logs_its_phases_in_order_and_improves_in_the_joint_phase(
     phases = [r["phase"] for r in records if r.get("split", "train") == "train"]
     steps = trainer.total_steps
     pretraining = round(steps * 0.5)
-    assert phases == (["pretrain layer 1/2"] * (pretraining // 2) + ["pretrain layer 2/2"] * (pretraining - pretraining // 2)
+    assert phases == (["pretrain layer 1/2"] * (pretraining // 2)
+                      + ["pretrain layer 2/2"] * (pretraining - pretraining // 2)
                       + ["joint"] * (steps - pretraining))
     joint = [r["variational_free_energy"] for r in records if r.get("split") == "validation"
              and "variational_free_energy" in r]

@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from conftest import TINY
 from torch import nn
 
 from genzoo import run
@@ -13,8 +14,6 @@ from genzoo.models.wgan import WGAN
 from genzoo.nn.gan_losses import discriminator_loss, generator_loss
 from genzoo.nn.wasserstein import gradient_penalty
 from genzoo.run import build_model, make_run_config
-
-from conftest import TINY
 
 
 def tiny_model(name: str, *overrides: str, image_shape=(1, 8, 8)):

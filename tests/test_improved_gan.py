@@ -5,6 +5,8 @@ import math
 
 import pytest
 import torch
+from test_gan import tiny_model
+from test_train_loop import Crash, assert_same_state, crash, fail_at, parameters
 from torch import nn
 
 from genzoo import run
@@ -16,9 +18,6 @@ from genzoo.nn.historical_average import HistoricalAverage
 from genzoo.nn.minibatch_discrimination import MinibatchDiscrimination, minibatch_features, minibatch_similarity
 from genzoo.nn.virtual_batch_norm import VirtualBatchNorm
 from genzoo.run import make_run_config
-
-from test_gan import tiny_model
-from test_train_loop import Crash, assert_same_state, crash, fail_at, parameters
 
 MINIBATCH = ["model.minibatch_kernels=6", "model.minibatch_kernel_dims=3"]
 VIRTUAL = ["model.virtual_batch_norm=true", "model.reference_batch_size=5"]

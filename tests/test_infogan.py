@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from conftest import TINY
 from PIL import Image
 from torch import nn
 
@@ -14,8 +15,6 @@ from genzoo.data.preprocess import to_unit
 from genzoo.errors import GenzooError
 from genzoo.models.infogan import CONTINUOUS_TRAVERSAL, categorical_information, continuous_information
 from genzoo.run import build_model, make_run_config
-
-from conftest import TINY
 
 TINY_INFOGAN = TINY["infogan"]
 

@@ -4,16 +4,22 @@ the sample numbers pick the latents 'genzoo sample' draws with the same seed; ba
 import numpy as np
 import pytest
 import torch
+from conftest import TINY
 from PIL import Image
+from test_cli import one_line_error
 
 from genzoo.cli import build_parser, main
 from genzoo.errors import GenzooError
 from genzoo.run import build_model, make_run_config
-from genzoo.viz.latent_arithmetic import (JITTER, NEIGHBOURS, arithmetic_figure, candidate_sheet, expression,
-                                          latent_arithmetic, parse_indices)
-
-from conftest import TINY
-from test_cli import one_line_error
+from genzoo.viz.latent_arithmetic import (
+    JITTER,
+    NEIGHBOURS,
+    arithmetic_figure,
+    candidate_sheet,
+    expression,
+    latent_arithmetic,
+    parse_indices,
+)
 
 A_MINUS_B_PLUS_C = [(1, [3, 5, 9]), (-1, [4, 8, 12]), (1, [1, 2, 7])]
 

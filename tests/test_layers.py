@@ -46,7 +46,8 @@ def modules() -> dict[str, Path]:
 
 
 def imported(tree: ast.AST, known: set[str]) -> set[str]:
-    """The genzoo modules a module's source imports anywhere in it; ``from P import m`` counts as P.m when m is a module."""
+    """The genzoo modules a module's source imports anywhere in it; ``from P import m`` counts as P.m when m is a
+    module."""
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

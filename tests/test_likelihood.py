@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from genzoo.errors import GenzooError
-from genzoo.likelihood.ais import BaseRatePath, log_partition_by_annealing, annealing_schedule, log_partition_ais
+from genzoo.likelihood.ais import BaseRatePath, annealing_schedule, log_partition_ais, log_partition_by_annealing
 from genzoo.likelihood.exact import binary_states, log_likelihood_exact_rbm, log_marginal_exact, log_partition_exact
 from genzoo.likelihood.iwae import iwae_bound
 from genzoo.nn.rbm import RBM

@@ -8,13 +8,13 @@ import pytest
 import torch
 from scipy import linalg
 
+from genzoo.errors import GenzooError
 from genzoo.evaluate.classes import classifier_score, conditional_accuracy, mode_coverage
 from genzoo.evaluate.frechet import frechet_distance, frechet_distance_from_statistics
 from genzoo.evaluate.kid import kernel_inception_distance, mmd2_unbiased
 from genzoo.evaluate.manifold import manifold_scores
 from genzoo.evaluate.memorisation import memorisation
 from genzoo.evaluate.toy2d import grid25, ring8, toy_target
-from genzoo.errors import GenzooError
 
 
 def gaussian_features(n: int, dim: int, seed: int, shift: float = 0.0) -> torch.Tensor:
@@ -111,7 +111,8 @@ def test_mode_coverage_counts_the_samples_named_confidently():
     unsure = torch.full((3, 10), 0.1)                                  # a blurred sample: every class at 0.1
     sure = torch.eye(10)[[1, 2]] * 0.91 + 0.01                         # 0.92 on its class
     borderline = torch.eye(10)[[4]] * 0.8 + 0.02                       # 0.82: below the 0.9 threshold
-    assert mode_coverage(torch.cat([unsure, sure, borderline]), torch.eye(10))["confident_share"] == pytest.approx(2 / 6)
+    coverage = mode_coverage(torch.cat([unsure, sure, borderline]), torch.eye(10))
+    assert coverage["confident_share"] == pytest.approx(2 / 6)
 
 
 def test_memorisation_flags_copies_and_clears_fresh_samples():

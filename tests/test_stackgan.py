@@ -11,25 +11,24 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from test_captions import canvases
+from test_cgan import TINY_CGAN
+from test_cli import one_line_error
+from test_train_loop import Crash, crash, fail_at
 
 from genzoo import run
+from genzoo.checkpoint import load_checkpoint
 from genzoo.cli import main
 from genzoo.data import Dataset
 from genzoo.data.captions import CANVAS, parse_caption, random_captions
 from genzoo.errors import GenzooError
 from genzoo.evaluate.caption_match import load_region_checker
 from genzoo.evaluate.features import load_feature_network, weights_dir
+from genzoo.grid import to_uint8
 from genzoo.models.stackgan import StackGAN
 from genzoo.nn.conditioning_augmentation import ConditioningAugmentation, kl_to_standard_normal
 from genzoo.nn.gan_losses import matching_aware_discriminator_loss
-from genzoo.checkpoint import load_checkpoint
-from genzoo.grid import to_uint8
 from genzoo.viz.text_to_image import PADDING, TEXT_WIDTH, caption_rows
-
-from test_captions import canvases
-from test_cgan import TINY_CGAN
-from test_cli import one_line_error
-from test_train_loop import Crash, crash, fail_at
 
 TINY_STACKGAN = ["model.latent_dim=4", "model.embedding_dim=8", "model.condition_dim=4", "model.text_dim=4",
                  "model.stage1_generator_width=4", "model.stage1_discriminator_width=4",

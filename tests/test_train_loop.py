@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from genzoo import run
+from genzoo.checkpoint import load_checkpoint
 from genzoo.errors import GenzooError
 from genzoo.registry import MODELS
-from genzoo.checkpoint import load_checkpoint
 
 
 def parameters(run_dir):
@@ -85,7 +85,8 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path, monkeypatch,
     figures = sorted(p.name for p in (tmp_path / "straight" / "samples").iterdir())
     assert figures == sorted(p.name for p in (tmp_path / "crashed" / "samples").iterdir())
     for name in figures:   # the sample grids, and a model's own figures (InfoGAN's traversals), drawn alike
-        assert (tmp_path / "straight" / "samples" / name).read_bytes() == (tmp_path / "crashed" / "samples" / name).read_bytes()
+        straight, crashed = (tmp_path / run / "samples" / name for run in ("straight", "crashed"))
+        assert straight.read_bytes() == crashed.read_bytes()
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_the_same(tmp_path, monkeypatch, tiny_config):
@@ -188,5 +189,6 @@ def test_scheduled_evaluation_leaves_training_unchanged(tmp_path, tiny_config, m
 
 def test_an_unknown_scheduled_metric_stops_before_training(tmp_path, tiny_config):
     with pytest.raises(GenzooError, match="unknown metric 'fid'"):
-        run.train(tiny_config("vae", "train.eval_every=5", "train.eval_metrics=fid"), tmp_path / "r", progress_bar=False)
+        run.train(tiny_config("vae", "train.eval_every=5", "train.eval_metrics=fid"), tmp_path / "r",
+                  progress_bar=False)
     assert not (tmp_path / "r" / "checkpoint.pt").exists()

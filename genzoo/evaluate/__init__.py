@@ -1,1 +1,1 @@
-"""Numbers for samples: feature-space distances, manifold scores, class and code checks, and the suite that runs them."""
+"""Numbers for samples: feature-space distances, manifold scores, class and code checks, and the suite of them."""

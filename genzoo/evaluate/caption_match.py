@@ -13,19 +13,19 @@ every benchmark scores with the same weights.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genzoo.checkpoint import load_checkpoint
 from genzoo.data.captions import CANVAS, CELL, EMPTY, GRID, REGION_CLASSES, parse_caption
 from genzoo.errors import GenzooError
 from genzoo.evaluate.features import weights_dir
-from genzoo.checkpoint import load_checkpoint
 
 DATASET = "mnist-captions"
 

@@ -8,7 +8,6 @@ import torch
 from torch import Tensor
 
 
-
 def classifier_score(probs: Tensor, splits: int = 10, seed: int = 0) -> dict:
     """exp(E_x KL(p(y|x) || p(y))), the Inception-score formula (Salimans et al. 2016, Section 4) with genzoo's
     classifier: mean and standard deviation over ``splits`` random disjoint splits, as the paper reports it.

@@ -19,8 +19,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from genzoo.errors import GenzooError
 from genzoo.checkpoint import load_checkpoint
+from genzoo.errors import GenzooError
 
 FEATURE_DIM = 128
 SHIPPED = ("mnist", "fashion-mnist", "digits")
@@ -28,7 +28,8 @@ CANVASES = "mnist-captions"   # read by the region checker (genzoo.evaluate.capt
 
 
 class FeatureNet(nn.Module):
-    """Conv-BN-ReLU blocks (32, pool, 64, pool, 128, 128), global average pooling to 128 features, a linear classifier."""
+    """Conv-BN-ReLU blocks (32, pool, 64, pool, 128, 128), global average pooling to 128 features, a linear
+    classifier."""
 
     def __init__(self, channels: int, num_classes: int):
         super().__init__()
@@ -94,7 +95,8 @@ def load_feature_network(dataset: str, path: str | Path | None = None) -> Featur
     if not given:
         if dataset not in SHIPPED:
             raise GenzooError(f"genzoo ships no feature network for '{dataset}': train one with "
-                              f"'genzoo classifier --data {dataset} --out classifier.pt' and pass --classifier classifier.pt")
+                              f"'genzoo classifier --data {dataset} --out classifier.pt' and pass "
+                              "--classifier classifier.pt")
         path = weights_dir() / f"{dataset}.pt"
     content = load_checkpoint(Path(path))
     card = content["card"]

@@ -53,7 +53,8 @@ def parse_metrics(text: str) -> list[str]:
         return list(METRICS)
     unknown = [name for name in names if name not in METRICS]
     if unknown or not names:
-        raise GenzooError(f"unknown metric '{unknown[0] if unknown else text}': choose from {', '.join(METRICS)} or all")
+        raise GenzooError(f"unknown metric '{unknown[0] if unknown else text}': choose from {', '.join(METRICS)} "
+                          "or all")
     return names
 
 
@@ -67,7 +68,7 @@ class RealFeatures:
     _cache: dict[str, tuple[Tensor, Tensor]]
 
     @classmethod
-    def of(cls, network: FeatureNetwork, dataset: Dataset, reference: str = "test") -> "RealFeatures":
+    def of(cls, network: FeatureNetwork, dataset: Dataset, reference: str = "test") -> RealFeatures:
         """Real features of ``dataset`` (grey images, so that models of binarized and of grey data share one
         scale); samples are compared with split ``reference`` ('validation' while training)."""
         if tuple(dataset.image_shape) != network.image_shape:
@@ -90,7 +91,8 @@ def sample_metrics(features: Tensor, probs: Tensor, real: RealFeatures, metrics:
     smallest = min(len(features), len(reference_features))
     if smallest < MIN_SAMPLES:
         raise GenzooError(f"the metrics need at least {MIN_SAMPLES} samples and {MIN_SAMPLES} reference images "
-                          f"(k = 5 neighbours for density and coverage), got {len(features)} and {len(reference_features)}")
+                          f"(k = 5 neighbours for density and coverage), got {len(features)} and "
+                          f"{len(reference_features)}")
     results: dict[str, Any] = {}
     timings: dict[str, float] = {}
 
@@ -201,7 +203,8 @@ def read_samples(path: str | Path, expected_shape: tuple[int, int, int]) -> tupl
 
 @torch.no_grad()
 def draw_samples(model, n: int, num_classes: int, seed: int, batch_size: int = 500) -> tuple[Tensor, Tensor | None]:
-    """n samples in [0, 1] from a model with a seeded generator; a conditional model is asked for every class in turn."""
+    """n samples in [0, 1] from a model with a seeded generator; a conditional model is asked for every class in
+    turn."""
     generator = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % num_classes if model.conditional else None
     batches = [model.sample(min(batch_size, n - start), generator,
@@ -211,7 +214,8 @@ def draw_samples(model, n: int, num_classes: int, seed: int, batch_size: int = 5
 
 
 def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tuple[Tensor, str], n: int = 10_000,
-                   seed: int = 0, budget: dict[str, int] | None = None, nll_images: int | None = None) -> dict[str, Any]:
+                   seed: int = 0, budget: dict[str, int] | None = None,
+                   nll_images: int | None = None) -> dict[str, Any]:
     """Sample-quality metrics of ``n`` samples and, with 'nll', the model's log-likelihood of ``held_out``:
     (images as the model's data settings load them, their binarization)."""
     results: dict[str, Any] = {}
@@ -227,7 +231,8 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
         started = time.perf_counter()
         estimate = model.log_likelihood(images, budget or {}, seed)
         if estimate is None:
-            results["log_likelihood"] = {"note": f"{model.name} defines no likelihood; its numbers are the sample metrics"}
+            results["log_likelihood"] = {"note": f"{model.name} defines no likelihood; its numbers are the sample "
+                                                 "metrics"}
         else:
             results["log_likelihood"] = {**estimate.to_dict(), "binarization": how,
                                          "seconds": round(time.perf_counter() - started, 3)}

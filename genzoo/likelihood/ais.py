@@ -173,7 +173,7 @@ class BaseRatePath:
         self.even_sizes = self.sizes[0::2]
 
     @classmethod
-    def from_data(cls, machine, images: Tensor, smoothing: float = 0.05) -> "BaseRatePath":
+    def from_data(cls, machine, images: Tensor, smoothing: float = 0.05) -> BaseRatePath:
         """The base-rate model fitted to ``images`` (N, V) by matching pixel means, smoothed away from 0 and 1."""
         mean = smoothed_mean(images.reshape(len(images), -1).double().sum(0), len(images), smoothing)
         return cls(machine, torch.logit(mean).float())
@@ -222,7 +222,8 @@ class GaussianVisiblePath:
     """f_beta(v) = exp(-||v - b||^2 / 2) prod_j (1 + exp((1 - beta) a_j + beta (c_j + (vW)_j))) for a
     Gaussian-Bernoulli RBM: the weights annealed in from a base N(b, I) x independent hidden units with base rates
     a = c + bW, their input at the visible mean (as BaseRatePath gives its hidden layers), so Z_0 = (2 pi)^(V/2)
-    prod_j (1 + exp(a_j)). The Gibbs move at beta draws h ~ sigmoid(lerp(a, c + vW, beta)) and v ~ N(b + beta W h, I)."""
+    prod_j (1 + exp(a_j)). The Gibbs move at beta draws h ~ sigmoid(lerp(a, c + vW, beta)) and
+    v ~ N(b + beta W h, I)."""
 
     def __init__(self, rbm):
         self.rbm = rbm

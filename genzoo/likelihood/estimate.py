@@ -18,7 +18,7 @@ class Estimate:
     details: dict[str, Any] = field(default_factory=dict)   # diagnostics, e.g. AIS's reverse estimate and warning
 
     @classmethod
-    def mean_of(cls, per_example: torch.Tensor, method: str, budget: dict[str, Any]) -> "Estimate":
+    def mean_of(cls, per_example: torch.Tensor, method: str, budget: dict[str, Any]) -> Estimate:
         """The mean of per-example values, with the standard error of that mean."""
         values = per_example.double()
         stderr = values.std(correction=1).item() / len(values) ** 0.5 if len(values) > 1 else float("nan")

@@ -21,8 +21,12 @@ from genzoo.config import option
 from genzoo.likelihood.estimate import Estimate
 from genzoo.likelihood.partition import log_partition, minus_log_partition
 from genzoo.models.base import GibbsChainModel, LayerwiseConfig, LayerwiseModel, prefixed
-from genzoo.nn.contrastive_divergence import (ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent,
-                                              RunningMeans)
+from genzoo.nn.contrastive_divergence import (
+    ContrastiveDivergence,
+    ContrastiveDivergenceConfig,
+    GradientAscent,
+    RunningMeans,
+)
 from genzoo.nn.dbm import DBM
 from genzoo.nn.rbm import RBM, sample_bernoulli
 

@@ -89,7 +89,8 @@ class HelmholtzMachine(GenerativeModel):
         return self.log_joint(states), log_q
 
     def log_weights(self, x: Tensor, k: int) -> Tensor:
-        """log p(x, h_k) - log q(h_k|x) for k samples h_k ~ q(h|x): shape (k, N), for the importance-sampled estimate."""
+        """log p(x, h_k) - log q(h_k|x) for k samples h_k ~ q(h|x): shape (k, N), for the importance-sampled
+        estimate."""
         log_p, log_q = self.importance_samples(x.flatten(1), k)
         return log_p - log_q
 

@@ -192,9 +192,9 @@ class InfoGAN(AdversarialModel):
         mean = parameters[:, sum(self.cfg.categorical_codes):]
         terms = {"continuous": continuous_information(mean, continuous)}
         if self.cfg.categorical_codes:
-            terms["categorical"] = sum(categorical_information(l, c) for l, c in zip(logits, categories.T))
-            terms["accuracy"] = torch.stack([(l.argmax(1) == c).float().mean()
-                                             for l, c in zip(logits, categories.T)]).mean()
+            terms["categorical"] = sum(categorical_information(code, c) for code, c in zip(logits, categories.T))
+            terms["accuracy"] = torch.stack([(code.argmax(1) == c).float().mean()
+                                             for code, c in zip(logits, categories.T)]).mean()
         return terms
 
     def weighted_information(self, terms: dict[str, Tensor]) -> Tensor:

@@ -20,9 +20,9 @@ from genzoo.models.base import prefixed
 from genzoo.nn.conditioning_augmentation import ConditioningAugmentation, kl_to_standard_normal
 from genzoo.nn.conv import conv_decoder, init_dcgan_weights
 from genzoo.nn.gan_losses import discriminator_loss, generator_loss, matching_aware_discriminator_loss
+from genzoo.nn.joint_embedding import TextEncoderConfig, train_text_encoder
 from genzoo.nn.stacked_networks import RefinementGenerator, TextConditionedDiscriminator
 from genzoo.nn.text_encoder import TextEncoder
-from genzoo.nn.joint_embedding import TextEncoderConfig, train_text_encoder
 
 STAGES = ("Stage-I", "Stage-II")
 FIGURE_CAPTIONS = 16

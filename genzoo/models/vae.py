@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, distributions as D, nn
+from torch import Tensor, nn
+from torch import distributions as D
 
 from genzoo.config import option
 from genzoo.likelihood.estimate import Estimate
@@ -18,8 +19,8 @@ from genzoo.nn.conv import conv_decoder, conv_encoder, mlp
 class VAEConfig:
     architecture: str = option("mlp", "mlp, or conv (the DCGAN stacks without batch norm)", choices=("mlp", "conv"))
     latent_dim: int = option(50, "latent units; 50 as in Burda et al. 2015, Section 5.1", low=1)
-    hidden: tuple[int, ...] = option((200, 200), "MLP hidden layers of encoder and decoder (Burda et al. 2015: 200-200)",
-                                     low=1)
+    hidden: tuple[int, ...] = option((200, 200), "MLP hidden layers of encoder and decoder (Burda et al. 2015: "
+                                     "200-200)", low=1)
     activation: str = option("tanh", "MLP activation (Burda et al. 2015 use tanh)",
                              choices=("tanh", "relu", "softplus", "leaky_relu"))
     conv_width: int = option(32, "channels of the first conv layer, doubled at each stage", low=1)

@@ -76,7 +76,8 @@ class WGAN(AdversarialModel):
         if cfg.architecture == "mlp":
             self.generator, self.critic = mlp_networks(cfg.latent_dim, self.image_shape, cfg.hidden, cfg.hidden)
         else:
-            penalised = cfg.gradient_penalty > 0   # a per-example penalty: no batch norm (Gulrajani et al. 2017, Sec. 4)
+            # a per-example penalty: no batch norm (Gulrajani et al. 2017, Section 4)
+            penalised = cfg.gradient_penalty > 0
             self.generator, self.critic = conv_networks(cfg.latent_dim, self.image_shape, cfg.generator_width,
                                                         cfg.critic_width, discriminator_batch_norm=not penalised)
         self.optimizers = {"critic": self.optimizer(self.critic.parameters()),

@@ -28,8 +28,8 @@ class ContrastiveDivergenceConfig:
     persistent: bool = option(False, "keep the negative chains between updates: PCD (Tieleman 2008)")
     persistent_chains: int = option(100, "number of persistent chains (Tieleman 2008: one per training case)",
                                     low=1)
-    lr: float = option(0.01, "learning rate at the start; with momentum 0.9 a step of about 0.1 (Hinton 2010, Section 4)",
-                       low=0.0)
+    lr: float = option(0.01, "learning rate at the start; with momentum 0.9 a step of about 0.1 (Hinton 2010, "
+                       "Section 4)", low=0.0)
     final_lr_fraction: float = option(0.0, "learning rate at the end of training as a fraction of lr, reached "
                                       "linearly (Tieleman 2008 decays to 0); extending a finished run with --resume "
                                       "stretches the schedule over the new length", low=0.0, high=1.0)
@@ -99,7 +99,8 @@ class ContrastiveDivergence(nn.Module):
         super().__init__()
         self.cfg, self.up, self.down = cfg, up, down
         self.rbm = rbm
-        self.register_buffer("persistent_chains", torch.bernoulli(torch.full((cfg.persistent_chains, rbm.visible), 0.5)))
+        self.register_buffer("persistent_chains",
+                             torch.bernoulli(torch.full((cfg.persistent_chains, rbm.visible), 0.5)))
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         self.visible_means = RunningMeans(rbm.visible)
         self.ascent = GradientAscent([rbm.weights], [rbm.visible_bias, rbm.hidden_bias], cfg)

@@ -17,11 +17,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from genzoo.checkpoint import load_checkpoint, save_checkpoint
 from genzoo.config import option
 from genzoo.data.images import Dataset, ImageSet
 from genzoo.errors import GenzooError
 from genzoo.nn.text_encoder import CanvasEncoder, TextEncoder, Tokeniser, joint_embedding_loss
-from genzoo.checkpoint import load_checkpoint, save_checkpoint
 from genzoo.seeding import epoch_order, fixed_noise
 
 RETRIEVAL_CANDIDATES = 100

@@ -34,8 +34,9 @@ class RBM(nn.Module):
         self.hidden_bias = nn.Parameter(torch.zeros(hidden), requires_grad=False)
 
     @classmethod
-    def initialised(cls, visible: int, hidden: int) -> "RBM":
-        """An RBM to train by CD or PCD: small random weights from N(0, 0.01^2), zero biases (Hinton 2010, Section 8)."""
+    def initialised(cls, visible: int, hidden: int) -> RBM:
+        """An RBM to train by CD or PCD: small random weights from N(0, 0.01^2), zero biases (Hinton 2010,
+        Section 8)."""
         rbm = cls(visible, hidden)
         rbm.weights.normal_(0, 0.01)
         return rbm
@@ -80,7 +81,8 @@ class RBM(nn.Module):
         return sample_bernoulli(mean, generator)
 
     def initial_visible_bias(self, v: Tensor) -> Tensor:
-        """Visible biases that reproduce the pixel means of ``v`` with no weights: log p/(1-p) (Hinton 2010, Section 8)."""
+        """Visible biases that reproduce the pixel means of ``v`` with no weights: log p/(1-p) (Hinton 2010,
+        Section 8)."""
         return torch.logit(smoothed_mean(v.sum(0), len(v), 0.5))
 
     def gibbs_sweep(self, v: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:

@@ -22,12 +22,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from genzoo.data import load_dataset
-from genzoo.data.config import DataConfig
 from genzoo.data.captions import CANVAS
+from genzoo.data.config import DataConfig
 from genzoo.evaluate.caption_match import DATASET, RegionChecker, RegionNet, caption_match, cells
-from genzoo.train.classifier_training import SHIFT, accuracy, random_shift, save_with_card
 from genzoo.provenance import git_commit
 from genzoo.seeding import epoch_order, seed_everything
+from genzoo.train.classifier_training import SHIFT, accuracy, random_shift, save_with_card
 
 MAX_BACKGROUND = 0.1
 RESOLUTION_FACTORS = (1, 1, 2, 4)   # drawn uniformly per cell: full resolution half the time

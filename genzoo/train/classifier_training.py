@@ -16,12 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from genzoo.checkpoint import save_checkpoint
 from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.errors import GenzooError
 from genzoo.evaluate.features import FeatureNet
 from genzoo.provenance import git_commit, machine
-from genzoo.checkpoint import save_checkpoint
 from genzoo.seeding import epoch_order, seed_everything
 
 SHIFT = 2

@@ -20,14 +20,14 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from genzoo.checkpoint import save_checkpoint
 from genzoo.data import Dataset, ImageSet, binarize
 from genzoo.errors import GenzooError
+from genzoo.grid import save_grid
 from genzoo.models.base import GenerativeModel
-from genzoo.checkpoint import save_checkpoint
+from genzoo.seeding import epoch_order, fixed_noise, seeded_generator
 from genzoo.train.config import TrainConfig
 from genzoo.train.metrics_log import MetricsLog
-from genzoo.seeding import epoch_order, fixed_noise, seeded_generator
-from genzoo.grid import save_grid
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"

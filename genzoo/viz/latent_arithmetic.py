@@ -15,9 +15,9 @@ from torch import Tensor
 
 from genzoo.data.preprocess import to_unit
 from genzoo.errors import GenzooError
+from genzoo.grid import grid_image
 from genzoo.models.base import GenerativeModel
 from genzoo.registry import names
-from genzoo.grid import grid_image
 
 JITTER = 0.25     # the neighbours of the result add uniform noise of scale +-0.25 to its vector (Figure 7)
 NEIGHBOURS = 8    # Figure 7 shows the result at the centre of a 3x3 block

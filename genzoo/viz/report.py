@@ -12,11 +12,11 @@ from PIL import Image
 
 from genzoo import config as configs
 from genzoo.evaluate.suite import EVAL_FILE, format_table
+from genzoo.grid import png_bytes
 from genzoo.run import num_parameters, open_run
 from genzoo.train.loop import METRICS, SAMPLES
 from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.curves import line_chart
-from genzoo.grid import png_bytes
 
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 section{border-top:1px solid #ccc;padding-top:1em;margin-top:1.5em}
