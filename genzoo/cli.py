@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -30,7 +31,7 @@ positive_int = whole_number(1)
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake in one line with a pointer to --help."""
 
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -116,7 +117,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
             arrays = {"x": to_uint8(images)}
             if labels is not None:
                 arrays["labels"] = labels.numpy()
-            np.savez_compressed(out, **arrays)
+            np.savez_compressed(out, **arrays)  # type: ignore[arg-type]  # numpy's stub takes **arrays for allow_pickle
     except OSError as err:
         raise GenzooError(f"cannot write {out}: {err.strerror}") from None
     print(f"wrote {n} samples to {out}")

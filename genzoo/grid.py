@@ -30,7 +30,9 @@ def grid_image(images: torch.Tensor, columns: int | None = None, padding: int = 
         top, left = padding + r * (h + padding), padding + col * (w + padding)
         canvas[top:top + h, left:left + w] = pixels[i].transpose(1, 2, 0)
     picture = Image.fromarray(canvas[:, :, 0] if c == 1 else canvas)
-    return picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST) if scale > 1 else picture
+    if scale <= 1:
+        return picture
+    return picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
 
 
 def save_grid(images: torch.Tensor, path: Path, columns: int | None = None, scale: int = 1) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def sections(model_name: str) -> dict[str, type]:
 
 
 def make_run_config(model_name: str, dataset: str, file_values: dict[str, Any] | None = None,
-                    overrides: list[str] = (), epochs: int | None = None) -> RunConfig:
+                    overrides: Sequence[str] = (), epochs: int | None = None) -> RunConfig:
     """Defaults, then the paper's training defaults of the model, then a YAML file, then ``--set`` pairs."""
     classes = sections(model_name)
     file_values = dict(file_values or {})

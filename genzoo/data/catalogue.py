@@ -77,16 +77,17 @@ def load_dataset(name: str, cfg: DataConfig, data_dir: str | Path | None = None)
         classes, provenance = REGION_CLASSES, {**digits.provenance, "canvases": dict(SPLIT_SIZES), "seed": cfg.seed}
     elif name.startswith(FOLDER_PREFIX):
         root = Path(name[len(FOLDER_PREFIX):]).expanduser()
-        pixels, labels, classes = read_image_folder(root, cfg.image_size, cfg.channels)
-        sets = _three_splits(torch.from_numpy(pixels), torch.from_numpy(labels), cfg, split, 255)
-        provenance = {"directory": str(root.resolve()), "images": len(labels)}
+        folder_pixels, folder_labels, classes = read_image_folder(root, cfg.image_size, cfg.channels)
+        sets = _three_splits(torch.from_numpy(folder_pixels), torch.from_numpy(folder_labels), cfg, split, 255)
+        provenance = {"directory": str(root.resolve()), "images": len(folder_labels)}
     else:
         raise _unknown(name)
     if cfg.binarize == "fixed":
         streams = (TRAIN_STREAM, VALIDATION_STREAM, TEST_STREAM)
         sets = [dataclasses.replace(s, images=binarize(s.images, _generator(cfg.seed, k)))
                 for s, k in zip(sets, streams)]
-    return Dataset(name, *sets, classes=classes, provenance=provenance)
+    train, validation, test = sets
+    return Dataset(name, train, validation, test, classes=classes, provenance=provenance)
 
 
 def _generator(seed: int, stream: int) -> torch.Generator:

@@ -18,8 +18,8 @@ from genzoo.errors import GenzooError
 GZIP_MAGIC = b"\x1f\x8b"
 
 # type code -> big-endian numpy dtype, as listed in the format's description
-IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
-              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+IDX_DTYPES: dict[int, np.dtype] = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
+                                   0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
 def decompress(raw: bytes, source: str | Path) -> bytes:

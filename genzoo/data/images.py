@@ -49,4 +49,5 @@ class Dataset:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         """(channels, height, width) of every image."""
-        return tuple(self.train.images.shape[1:])
+        channels, height, width = self.train.images.shape[1:]
+        return channels, height, width

@@ -22,9 +22,9 @@ def classifier_score(probs: Tensor, splits: int = 10, seed: int = 0) -> dict:
     for part in probs.chunk(min(splits, len(probs))):
         marginal = part.mean(0, keepdim=True)
         scores.append(math.exp((part * (part.log() - marginal.log())).sum(1).mean().item()))
-    scores = torch.tensor(scores)
-    return {"value": scores.mean().item(), "std": scores.std(correction=1).item() if len(scores) > 1 else float("nan"),
-            "splits": len(scores)}
+    values = torch.tensor(scores)
+    return {"value": values.mean().item(), "std": values.std(correction=1).item() if len(values) > 1 else float("nan"),
+            "splits": len(values)}
 
 
 def conditional_accuracy(probs: Tensor, requested: Tensor) -> float:

@@ -92,7 +92,7 @@ def load_feature_network(dataset: str, path: str | Path | None = None) -> Featur
     given = path is not None
     if dataset == CANVASES:
         raise no_feature_network_for_canvases()
-    if not given:
+    if path is None:
         if dataset not in SHIPPED:
             raise GenzooError(f"genzoo ships no feature network for '{dataset}': train one with "
                               f"'genzoo classifier --data {dataset} --out classifier.pt' and pass "

@@ -251,8 +251,8 @@ def save_result(result: dict[str, Any], path: Path) -> None:
 
 def scalars_of(results: dict[str, Any]) -> dict[str, float]:
     """The headline numbers of an evaluation as flat floats, for metrics.jsonl and curves."""
-    scalars = {key: results[key] for key in ("fd", "precision", "recall", "density", "coverage", "acc")
-               if key in results}
+    scalars: dict[str, float] = {key: results[key] for key in ("fd", "precision", "recall", "density", "coverage",
+                                                               "acc") if key in results}
     for key in ("kid", "cs"):
         if key in results:
             scalars[key] = results[key]["value"]

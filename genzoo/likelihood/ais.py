@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import torch
 import torch.nn.functional as F
@@ -116,11 +116,11 @@ def log_mean_exp_estimate(log_weights: Tensor, offset: float, sign: int, method:
 @torch.no_grad()
 def anneal(path: AnnealingPath, betas: Tensor, state: Any, generator: torch.Generator) -> tuple[Tensor, Any]:
     """Carry ``state`` along ``betas``; returns the accumulated log weights and the final state."""
-    log_weights = None
+    log_weights: Tensor | None = None
     for beta_from, beta_to in zip(betas[:-1].tolist(), betas[1:].tolist()):
         increment, state = path.step(state, beta_from, beta_to, generator)
         log_weights = increment.double() if log_weights is None else log_weights + increment
-    return log_weights, state
+    return cast(Tensor, log_weights), state   # a schedule holds at least two betas
 
 
 @torch.no_grad()
@@ -215,7 +215,7 @@ class BaseRatePath:
             total_input = layer_input(self.weights, self.biases, layers, layer)
             layers[layer] = sample_bernoulli(torch.lerp(self.base_biases[layer], total_input, beta_to).sigmoid_(),
                                              generator)
-        return increment, torch.cat(layers[0::2], 1)
+        return increment, torch.cat(cast(list[Tensor], layers[0::2]), 1)   # the even layers are all given
 
 
 class GaussianVisiblePath:

@@ -22,6 +22,7 @@ class AdversarialModel(GenerativeModel):
     optimizers and plays the game in ``train_step``. Its config has ``latent_dim`` and ``noise``."""
 
     generator: nn.Module
+    updates: Tensor   # a buffer each game registers: its updates so far
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """n draws of z from p(z): uniform on [-1, 1]^latent_dim or standard normal, as the config says."""

@@ -37,7 +37,8 @@ class GenerativeModel(nn.Module):
     def __init__(self, cfg: Any, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__()
         self.cfg = cfg
-        self.image_shape = tuple(image_shape)
+        channels, height, width = image_shape   # a list, when read back from a checkpoint's record
+        self.image_shape = (channels, height, width)
         self.num_classes = num_classes
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.total_steps: int | None = None   # the run's length, set by the loop, for schedules

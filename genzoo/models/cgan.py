@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -114,11 +115,11 @@ class CGAN(GAN):
     def one_hot(self, labels: Tensor) -> Tensor:
         return F.one_hot(labels, self.num_classes).float()
 
-    def generator_input(self, z: Tensor, labels: Tensor) -> Tensor:
+    def generator_input(self, z: Tensor, labels: Tensor) -> Tensor:  # type: ignore[override]  # always has labels
         """[z, one-hot y]."""
         return torch.cat([z, self.one_hot(labels).to(z.dtype)], dim=1)
 
-    def discriminator_input(self, x: Tensor, labels: Tensor) -> Tensor:
+    def discriminator_input(self, x: Tensor, labels: Tensor) -> Tensor:  # type: ignore[override]  # always has labels
         """[flattened x, one-hot y] for the MLP; x with K more channels, channel y all ones, for the conv net."""
         y = self.one_hot(labels).to(x.dtype)
         if self.cfg.architecture == "conv":
@@ -127,7 +128,7 @@ class CGAN(GAN):
 
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """n images of the classes ``labels`` asks for, or of every class in turn (0, 1, ..., K - 1, 0, ...)."""
-        labels = self.cycled_labels(n) if labels is None else labels
+        labels = cast(Tensor, self.cycled_labels(n)) if labels is None else labels   # a cgan's labels are a tensor
         if labels.shape != (n,) or labels.min() < 0 or labels.max() >= self.num_classes:
             raise GenzooError(f"a cgan of {self.num_classes} classes draws n={n} samples from n labels in 0.."
                               f"{self.num_classes - 1}, got {labels.tolist()[:10]}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -59,15 +60,17 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
     )
     Config = DBMConfig
     train_defaults = {"batch_size": 100}   # Salakhutdinov & Hinton 2009, Section 5
+    pretraining: Sequence[ContrastiveDivergence]
+    persistent_chains: Tensor
 
     def __init__(self, cfg: DBMConfig, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__(cfg, image_shape, num_classes)
         sizes = [math.prod(self.image_shape), *cfg.layers]
         top = len(cfg.layers) - 1
-        self.pretraining = nn.ModuleList()
-        for i, (visible, hidden) in enumerate(zip(sizes[:-1], sizes[1:])):
-            self.pretraining.append(ContrastiveDivergence(RBM.initialised(visible, hidden), cfg,
-                                                          up=2.0 if i < top else 1.0, down=2.0 if i > 0 else 1.0))
+        self.pretraining = nn.ModuleList(  # type: ignore[assignment]  # torch's ModuleList is not generic
+            ContrastiveDivergence(RBM.initialised(visible, hidden), cfg, up=2.0 if i < top else 1.0,
+                                  down=2.0 if i > 0 else 1.0)
+            for i, (visible, hidden) in enumerate(zip(sizes[:-1], sizes[1:])))
         self.dbm = DBM(sizes)
         self.joint = GradientAscent(list(self.dbm.layer_weights), list(self.dbm.layer_biases),
                                     dataclasses.replace(cfg, lr=cfg.joint_lr))
@@ -94,7 +97,7 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         else:
             if self.updates == bounds[index]:
                 self.compose()
-            scalars = self.joint_step(v, self.updates.item() - bounds[index], bounds[-1] - bounds[index])
+            scalars = self.joint_step(v, int(self.updates) - bounds[index], bounds[-1] - bounds[index])
         self.updates += 1
         return scalars
 

@@ -13,6 +13,7 @@ AIS (Salakhutdinov & Murray 2008, Section 5, eq. 21).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -52,13 +53,15 @@ class DBN(LayerwiseModel):
     )
     Config = DBNConfig
     train_defaults = {"batch_size": 100}   # Salakhutdinov & Murray 2008, Section 4
+    learners: Sequence[ContrastiveDivergence]
+    untied: Tensor
 
     def __init__(self, cfg: DBNConfig, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__(cfg, image_shape, num_classes)
         sizes = [math.prod(self.image_shape), *cfg.layers]
-        self.learners = nn.ModuleList()
-        for visible, hidden in zip(sizes[:-1], sizes[1:]):
-            self.learners.append(ContrastiveDivergence(RBM.initialised(visible, hidden), cfg))
+        self.learners = nn.ModuleList(  # type: ignore[assignment]  # torch's ModuleList is not generic
+            ContrastiveDivergence(RBM.initialised(visible, hidden), cfg)
+            for visible, hidden in zip(sizes[:-1], sizes[1:]))
         self.optimizers = {f"layer{i + 1}": learner.optimizer for i, learner in enumerate(self.learners)}
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         if cfg.fine_tune_fraction > 0:
@@ -109,7 +112,7 @@ class DBN(LayerwiseModel):
             scalars = self.learners[index].update(self.recognise(x.flatten(1), index), length)
             scalars = prefixed(f"layer{index + 1}", scalars)
         else:
-            scalars = self.up_down_step(x.flatten(1), self.updates.item() - bounds[index], bounds[-1] - bounds[index],
+            scalars = self.up_down_step(x.flatten(1), int(self.updates) - bounds[index], bounds[-1] - bounds[index],
                                         bounds[-1] - bounds[top])
         self.updates += 1
         return scalars

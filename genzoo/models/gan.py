@@ -4,6 +4,7 @@ losses, Adam, and the Improved-GAN techniques of Salimans et al. 2016."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
 import torch
 from torch import Tensor, nn
@@ -76,14 +77,14 @@ class GAN(AdversarialModel):
     name = "gan"
     summary = "generative adversarial net: MLP generator and discriminator, minimax or non-saturating loss"
     paper = "Goodfellow et al. 2014, Generative Adversarial Nets"
-    departures = (
+    departures: ClassVar[tuple[str, ...]] = (
         "G minimises the non-saturating -log D(G(z)) by default, the paper's own advice in Section 3; minimax, its "
         "value function, is an option",
         "ReLU and LeakyReLU MLPs with Adam (2e-4, beta1 0.5) in place of maxout networks with SGD and momentum, so "
         "that one optimiser setting serves the whole GAN family",
         "the Improved-GAN techniques of Salimans et al. 2016 are options, off by default",
     )
-    Config = GANConfig
+    Config: ClassVar[type] = GANConfig
     train_defaults = {"batch_size": 128}  # as dcgan, with the same Adam (Radford et al. 2015, Section 4)
 
     def __init__(self, cfg: MinimaxGameConfig, image_shape: tuple[int, int, int], num_classes: int):
@@ -104,14 +105,14 @@ class GAN(AdversarialModel):
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))   # generator updates, for the decay
 
     @classmethod
-    def resolve(cls, cfg: MinimaxGameConfig, binarized: bool) -> MinimaxGameConfig:
+    def resolve(cls, cfg: Any, binarized: bool) -> Any:   # cfg: the class's own Config
         if cfg.virtual_batch_norm and not cls.generator_has_batch_norm(cfg):
             raise GenzooError(f"model.virtual_batch_norm=true replaces the generator's batch norm, and the {cls.name} "
                               "MLP generator has none: use dcgan, or cgan with model.architecture=conv")
         return cfg
 
     @classmethod
-    def generator_has_batch_norm(cls, cfg: MinimaxGameConfig) -> bool:
+    def generator_has_batch_norm(cls, cfg: Any) -> bool:   # cfg: the class's own Config
         """Whether G has batch-norm layers for virtual batch norm to replace."""
         return False
 
@@ -147,7 +148,7 @@ class GAN(AdversarialModel):
         as a scalar to log; ``loss`` alone when the option is off."""
         if not self.cfg.historical_averaging:
             return loss, {}
-        history = self.history[player]
+        history = cast(HistoricalAverage, self.history[player])
         history.record()
         distance = history.distance()
         return loss + self.cfg.historical_averaging * distance, {f"{player}_history_distance": distance.item()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -192,7 +193,8 @@ class InfoGAN(AdversarialModel):
         mean = parameters[:, sum(self.cfg.categorical_codes):]
         terms = {"continuous": continuous_information(mean, continuous)}
         if self.cfg.categorical_codes:
-            terms["categorical"] = sum(categorical_information(code, c) for code, c in zip(logits, categories.T))
+            terms["categorical"] = cast(Tensor, sum(categorical_information(code, c)   # one tensor per code
+                                                    for code, c in zip(logits, categories.T)))
             terms["accuracy"] = torch.stack([(code.argmax(1) == c).float().mean()
                                              for code, c in zip(logits, categories.T)]).mean()
         return terms

@@ -48,6 +48,9 @@ class RestrictedBoltzmannMachine(GibbsChainModel):
     Config = RBMConfig
     train_defaults = {"batch_size": 100}   # Salakhutdinov & Murray 2008, Section 4
 
+    pixel_mean: Tensor
+    pixel_scale: Tensor
+
     def __init__(self, cfg: RBMConfig, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__(cfg, image_shape, num_classes)
         visible = math.prod(self.image_shape)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -149,10 +150,11 @@ class StackGAN(AdversarialModel):
         self.optimizers = {}
         for stage in (1, 2):
             networks = self.networks(stage)
-            generator = [*networks["generator"].parameters(),
-                         *(networks["augmentation"].parameters() if networks["augmentation"] else [])]
+            augmentation = networks["augmentation"]
+            generator = [*cast(nn.Module, networks["generator"]).parameters(),
+                         *(augmentation.parameters() if augmentation else [])]
             self.optimizers[f"stage{stage}_discriminator"] = torch.optim.Adam(
-                networks["discriminator"].parameters(), lr=cfg.lr, betas=betas)
+                cast(nn.Module, networks["discriminator"]).parameters(), lr=cfg.lr, betas=betas)
             self.optimizers[f"stage{stage}_generator"] = torch.optim.Adam(generator, lr=cfg.lr, betas=betas)
 
     def networks(self, stage: int) -> dict[str, nn.Module | None]:
@@ -210,7 +212,7 @@ class StackGAN(AdversarialModel):
             text_cfg = TextEncoderConfig(embedding_dim=self.cfg.embedding_dim)
             self.adopt_text_encoder(*train_text_encoder(dataset, text_cfg, seed))
         train = dataset.train
-        self.train_embeddings = self.embed(train.captions)
+        self.train_embeddings = self.embed(cast(list[str], train.captions))   # check_data: it has captions
         self.train_contents = train.labels.reshape(len(train), -1)
         return ImageSet(train.images, torch.arange(len(train)))
 
@@ -296,7 +298,7 @@ class StackGAN(AdversarialModel):
         """One update of the training stage's discriminator, then one of its generator and CA, on the same fakes.
         ``y`` holds the examples' indices in the training split (:meth:`prepare`); each example's mismatched caption
         is the previous example's in the batch, left out where both images show the same thing."""
-        if self.train_embeddings is None:
+        if self.train_embeddings is None or self.train_contents is None:
             raise GenzooError("stackgan learns from captions it embeds before the first step: train it with "
                               "'genzoo train stackgan --data mnist-captions'")
         embeddings, others = self.train_embeddings[y], y.roll(1)
@@ -315,7 +317,7 @@ class StackGAN(AdversarialModel):
             with torch.no_grad():
                 sketch, _ = self.stage1_images(self.noise(len(x)), embeddings)
             fake, kl = self.stage2_images(sketch, embeddings)
-        discriminator = self.networks(stage)["discriminator"]
+        discriminator = cast(nn.Module, self.networks(stage)["discriminator"])
         contents = self.train_contents[y]
         (d_real, real_contents), (d_fake, _) = discriminator(real, embeddings), discriminator(fake.detach(), embeddings)
         d_loss = discriminator_loss(d_real, d_fake)

@@ -83,6 +83,7 @@ class VAE(GenerativeModel):
             return D.Bernoulli(logits=out)
         if self.cfg.likelihood == "continuous_bernoulli":
             return D.ContinuousBernoulli(logits=out)
+        assert self.log_scale is not None   # a parameter of the gaussian likelihood
         return D.Normal(torch.sigmoid(out), self.log_scale.exp().expand_as(out))
 
     def elbo(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -63,12 +64,12 @@ class WGAN(AdversarialModel):
     name = "wgan"
     summary = "Wasserstein GAN: critic with weight clipping, RMSProp, n_critic critic steps per generator step"
     paper = "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN"
-    departures = (
+    departures: ClassVar[tuple[str, ...]] = (
         "each critic update takes its own part of the batch (train.batch_size 320 = 5 x 64), as the reference code "
         "draws fresh real images for each",
         "an optional linear learning-rate decay (lr_decay), as Gulrajani et al.'s CIFAR-10 code does",
     )
-    Config = WGANConfig
+    Config: ClassVar[type] = WGANConfig
     train_defaults = {"batch_size": 320}  # n_critic x m = 5 x 64 (Arjovsky et al. 2017, Algorithm 1)
 
     def __init__(self, cfg: WGANConfig, image_shape: tuple[int, int, int], num_classes: int):
@@ -124,7 +125,7 @@ class WGAN(AdversarialModel):
         self.updates += 1
         measured = {"critic_loss": critic_loss.item(), "wasserstein_estimate": estimate.item(),
                     "generator_loss": generator_loss.item()}
-        return {**measured, "gradient_penalty": penalty.item()} if cfg.gradient_penalty else measured
+        return {**measured, "gradient_penalty": float(penalty)} if cfg.gradient_penalty else measured
 
 
 class WGANGP(WGAN):

@@ -43,6 +43,9 @@ class ContrastiveDivergenceConfig:
 class RunningMeans(nn.Module):
     """Means of binary units over all the data seen in training, kept for AIS's base-rate model."""
 
+    sums: Tensor
+    seen: Tensor
+
     def __init__(self, units: int):
         super().__init__()
         self.register_buffer("sums", torch.zeros(units, dtype=torch.float64))
@@ -56,7 +59,7 @@ class RunningMeans(nn.Module):
         """The means so far (0.5 before any data), smoothed away from 0 and 1 so that their logits stay finite."""
         if self.seen == 0:
             return torch.full(self.sums.shape, 0.5)
-        return smoothed_mean(self.sums, self.seen.item(), 0.05).float()
+        return smoothed_mean(self.sums, int(self.seen), 0.05).float()
 
 
 class GradientAscent:
@@ -94,6 +97,9 @@ class ContrastiveDivergence(nn.Module):
     counted twice (down = 2), so that halving the doubled inputs in the composed DBM corrects for
     each layer then hearing from two neighbours (Salakhutdinov & Hinton 2009, Section 3.1).
     """
+
+    persistent_chains: Tensor
+    updates: Tensor
 
     def __init__(self, rbm: RBM, cfg: ContrastiveDivergenceConfig, up: float = 1.0, down: float = 1.0):
         super().__init__()
@@ -147,7 +153,7 @@ class ContrastiveDivergence(nn.Module):
             measured["free_energy_gap"] = (measured["free_energy"]
                                            - self.rbm.free_energy(v_model, model_input).mean().item())
         gradients = log_likelihood_gradient(v_data, torch.sigmoid(data_input), v_model, torch.sigmoid(model_input))
-        measured["lr"] = self.ascent.ascend(gradients, self.updates.item(), total_updates)
+        measured["lr"] = self.ascent.ascend(gradients, int(self.updates), total_updates)
         self.updates += 1
         return measured
 

@@ -9,6 +9,7 @@ enumeration and AIS do. An RBM is the case L = 1; both expose ``layer_weights`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias, cast
 
 import torch
 import torch.nn.functional as F
@@ -16,19 +17,22 @@ from torch import Tensor, nn
 
 from genzoo.nn.rbm import sample_bernoulli
 
+# a layer's weights or biases: a list of tensors, or the nn.ParameterList a model holds them in
+Tensors: TypeAlias = Sequence[Tensor] | nn.ParameterList
 
-def layer_input(weights: Sequence[Tensor], biases: Sequence[Tensor], states: Sequence[Tensor | None],
-                layer: int) -> Tensor:
-    """b_l + x_{l-1}.W_{l-1} + W_l.x_{l+1}: the total input of layer ``layer`` from its neighbours' states."""
+
+def layer_input(weights: Tensors, biases: Tensors, states: Sequence[Tensor | None], layer: int) -> Tensor:
+    """b_l + x_{l-1}.W_{l-1} + W_l.x_{l+1}: the total input of layer ``layer`` from its neighbours' states (which are
+    given; ``layer``'s own may be None)."""
     total = biases[layer]
     if layer > 0:
-        total = torch.addmm(total, states[layer - 1], weights[layer - 1])
+        total = torch.addmm(total, cast(Tensor, states[layer - 1]), weights[layer - 1])
     if layer < len(weights):
-        total = torch.addmm(total, states[layer + 1], weights[layer].T)
+        total = torch.addmm(total, cast(Tensor, states[layer + 1]), weights[layer].T)
     return total
 
 
-def mean_field_sweeps(weights: Sequence[Tensor], biases: Sequence[Tensor], means: list[Tensor],
+def mean_field_sweeps(weights: Tensors, biases: Tensors, means: list[Tensor],
                       sweeps: int) -> list[Tensor]:
     """``means`` after ``sweeps`` rounds of mu_l = sigmoid(input of l) over the hidden layers, bottom to top, with the
     visible means held fixed (Salakhutdinov & Hinton 2009, eq. 7)."""
@@ -39,17 +43,12 @@ def mean_field_sweeps(weights: Sequence[Tensor], biases: Sequence[Tensor], means
     return means
 
 
-def log_summed_out(weights: Sequence[Tensor], biases: Sequence[Tensor], states: Sequence[Tensor | None],
-                   parity: int) -> Tensor:
+def log_summed_out(weights: Tensors, biases: Tensors, states: Sequence[Tensor | None], parity: int) -> Tensor:
     """log sum over the layers of the other parity of exp(-E), for the given states of layers l with l % 2 == parity:
     sum_l b_l.x_l over the given layers plus sum_j softplus(input_j) over the units summed out."""
-    total = 0
-    for layer in range(len(biases)):
-        if layer % 2 == parity:
-            total = total + states[layer] @ biases[layer]
-        else:
-            total = total + F.softplus(layer_input(weights, biases, states, layer)).sum(-1)
-    return total
+    terms = (cast(Tensor, states[layer]) @ biases[layer] if layer % 2 == parity
+             else F.softplus(layer_input(weights, biases, states, layer)).sum(-1) for layer in range(len(biases)))
+    return cast(Tensor, sum(terms))   # a tensor: one term per layer, added to 0
 
 
 class DBM(nn.Module):

@@ -4,6 +4,7 @@ layer f(x): feature matching and minibatch discrimination (Salimans et al. 2016,
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 from torch import Tensor, nn
 
@@ -56,6 +57,6 @@ class Discriminator(nn.Sequential):
         """This body, then minibatch discrimination on f(x), then a new linear head on [f(x), o(x)] (Salimans et al.
         2016, Section 3.2). The head replaced maps the features to one output, so its weight has one entry per
         feature."""
-        features = self.head_layers[0].weight[0].numel()
+        features = cast(Tensor, self.head_layers[0].weight)[0].numel()
         return Discriminator(*self.body_layers, MinibatchDiscrimination(features, kernels, kernel_dims),
                              nn.Linear(features + kernels, 1))

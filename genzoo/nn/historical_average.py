@@ -13,6 +13,9 @@ class HistoricalAverage(nn.Module):
     their value when step i began. The mean and t are buffers, so a checkpoint carries them and a resumed run goes on
     with the same average. The network's parameters are read, not owned: they are not this module's parameters."""
 
+    mean: Tensor
+    steps: Tensor
+
     def __init__(self, network: nn.Module):
         super().__init__()
         self.tracked = tuple(network.parameters())

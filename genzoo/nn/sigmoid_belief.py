@@ -7,6 +7,8 @@ carry any leading shape, (N, D) or (K, N, D), so K samples per example travel as
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -51,5 +53,5 @@ class SigmoidBeliefChain(nn.Module):
 
     def log_prob(self, states: list[Tensor]) -> Tensor:
         """log p(s_1, ..., s_L | s_0) of given states [s_0, ..., s_L]."""
-        return sum(bernoulli_log_prob(layer(given), units)
-                   for layer, given, units in zip(self.layers, states, states[1:]))
+        return cast(Tensor, sum(bernoulli_log_prob(layer(given), units)   # a sum of one tensor per layer
+                                for layer, given, units in zip(self.layers, states, states[1:])))

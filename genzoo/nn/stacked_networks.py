@@ -77,8 +77,8 @@ class RefinementGenerator(nn.Module):
         """Zero the last layer, so that the output starts at 0 everywhere: added to the enlarged Stage-I image, it
         leaves that image as it is until training teaches the network what to change. The layer's weights still get
         gradients, since its input is not zero."""
-        nn.init.zeros_(self.decoder[-1].weight)
-        nn.init.zeros_(self.decoder[-1].bias)
+        for parameter in self.decoder[-1].parameters():   # its weight and bias
+            nn.init.zeros_(parameter)
 
     def forward(self, stage1: Tensor, conditions: Tensor) -> Tensor:
         """Unbounded images (N, C, size, size) from Stage-I images in [-1, 1] and conditions (N, condition_dim)."""

@@ -41,6 +41,8 @@ class WithReferenceBatch(nn.Module):
     """A network whose VirtualBatchNorm layers read the reference batch: the fixed reference inputs, a buffer so that
     checkpoints carry them, go through it stacked above every batch, and only the batch's outputs come back."""
 
+    reference: Tensor
+
     def __init__(self, network: nn.Module, reference: Tensor):
         super().__init__()
         self.network = network

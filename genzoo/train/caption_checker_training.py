@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -62,7 +62,7 @@ def train_region_checker(out: Path, data_cfg: DataConfig | None = None, epochs: 
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=epochs * steps_per_epoch)
     augment = torch.Generator().manual_seed(seed)
     validation_cells, validation_labels = cells(data.validation.images), data.validation.labels.reshape(-1)
-    best = (-1.0, None, 0)
+    best: tuple[float, dict[str, Tensor], int] = (-1.0, {}, 0)   # validation accuracy, weights, epoch
     for epoch in range(epochs):
         net.train()
         order = epoch_order(len(y), seed, epoch)
@@ -81,12 +81,13 @@ def train_region_checker(out: Path, data_cfg: DataConfig | None = None, epochs: 
             best = (validation, {k: v.clone() for k, v in net.state_dict().items()}, epoch + 1)
     net.load_state_dict(best[1])
     test = data.test
+    captions = cast(list[str], test.captions)   # mnist-captions has a caption for every canvas
     checker = RegionChecker(net, {})
     found = checker.contents(test.images)
-    own = caption_match(found, test.captions)
-    by_side = {side: caption_match(checker.contents(F.avg_pool2d(test.images, CANVAS // side)), test.captions)
+    own = caption_match(found, captions)
+    by_side = {side: caption_match(checker.contents(F.avg_pool2d(test.images, CANVAS // side)), captions)
                for side in SIDES}
-    other = caption_match(found, test.captions[1:] + test.captions[:1])
+    other = caption_match(found, captions[1:] + captions[:1])
     card = {
         "dataset": DATASET,
         "image_shape": list(data.image_shape),

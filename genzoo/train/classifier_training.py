@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from genzoo.checkpoint import save_checkpoint
 from genzoo.data import load_dataset
@@ -38,7 +38,7 @@ def random_shift(images: Tensor, generator: torch.Generator) -> Tensor:
 
 
 @torch.no_grad()
-def accuracy(net: FeatureNet, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
+def accuracy(net: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
     net.eval()
     correct = sum((net(images[i:i + batch_size]).argmax(1) == labels[i:i + batch_size]).sum().item()
                   for i in range(0, len(images), batch_size))
@@ -75,7 +75,7 @@ def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None
     steps_per_epoch = len(data.train) // batch_size
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=epochs * steps_per_epoch)
     shifts = torch.Generator().manual_seed(seed)
-    best = (-1.0, None, 0)
+    best: tuple[float, dict[str, Tensor], int] = (-1.0, {}, 0)   # validation accuracy, weights, epoch
     for epoch in range(epochs):
         net.train()
         order = epoch_order(len(data.train), seed, epoch)

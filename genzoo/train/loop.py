@@ -177,6 +177,7 @@ class Trainer:
 
     def _evaluate(self, log: MetricsLog) -> None:
         """The scheduled evaluation (FD, likelihood bound, ...), with the model in eval mode and its own noise."""
+        assert self.evaluator is not None   # called only when the run has one
         self.model.eval()
         with fixed_noise(self.cfg.seed):
             scores = self.evaluator(self.model)

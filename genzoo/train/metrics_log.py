@@ -9,7 +9,7 @@ from typing import Any
 try:
     from torch.utils.tensorboard import SummaryWriter
 except ImportError:
-    SummaryWriter = None
+    SummaryWriter = None  # type: ignore[assignment,misc]   # TensorBoard is optional
 
 
 class MetricsLog:
@@ -22,7 +22,8 @@ class MetricsLog:
         path.write_text("".join(json.dumps(r) + "\n" for r in kept))
         self.file = path.open("a")
         purge = None if keep_until_step is None else keep_until_step + 1   # drop events past the checkpoint
-        self.tensorboard = SummaryWriter(str(path.parent / "tensorboard"), purge_step=purge) if SummaryWriter else None
+        self.tensorboard = (SummaryWriter(str(path.parent / "tensorboard"), purge_step=purge)
+                            if SummaryWriter is not None else None)
 
     def write(self, record: dict[str, Any]) -> None:
         self.file.write(json.dumps(record) + "\n")

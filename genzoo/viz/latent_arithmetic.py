@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import torch
 from PIL import Image, ImageDraw
@@ -23,6 +24,14 @@ JITTER = 0.25     # the neighbours of the result add uniform noise of scale +-0.
 NEIGHBOURS = 8    # Figure 7 shows the result at the centre of a 3x3 block
 CELL_PIXELS = 64  # images are scaled up to about this size in the pictures
 MARGIN = 16       # room for a sign or a heading, in pixels
+
+
+class LatentDecoder(Protocol):
+    """What latent arithmetic needs of a model: latents z drawn with a generator, and z decoded to images."""
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor: ...
+
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor: ...
 
 
 @dataclass
@@ -75,6 +84,7 @@ def latent_arithmetic(model: GenerativeModel, groups: list[tuple[int, list[int]]
     """Draw ``candidates`` latents with ``seed`` as ``genzoo sample`` does, average each group's (sign, indices),
     add the averages with their signs (+1 or -1) and decode, as Radford et al. 2015 do with three samples a concept."""
     require_latent(model)
+    decoder = cast(LatentDecoder, model)
     if not groups:
         raise GenzooError("no groups to combine: give at least one, e.g. --plus 3,5,9")
     for _, indices in groups:
@@ -85,14 +95,14 @@ def latent_arithmetic(model: GenerativeModel, groups: list[tuple[int, list[int]]
             raise GenzooError(f"sample {outside[0]} is out of range: the {candidates} candidates are numbered 0 to "
                               f"{candidates - 1} (raise --candidates, keeping the same --seed)")
     generator = torch.Generator().manual_seed(seed)
-    z = model.noise(candidates, generator)
+    z = decoder.noise(candidates, generator)
     means = torch.stack([z[indices].mean(0) for _, indices in groups])
     signs = torch.tensor([float(sign) for sign, _ in groups], dtype=z.dtype)
     combined = (signs[:, None] * means).sum(0, keepdim=True)
     jitter = (torch.rand(NEIGHBOURS, z.shape[1], generator=generator, dtype=z.dtype) * 2 - 1) * JITTER
 
     def decode(latents: Tensor) -> Tensor:
-        return to_unit(model.generate(latents))
+        return to_unit(decoder.generate(latents))
 
     return Arithmetic(groups, [decode(z[indices]) for _, indices in groups], decode(means), decode(combined),
                       decode(combined + jitter))
