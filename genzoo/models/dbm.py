@@ -39,8 +39,8 @@ class DBMConfig(LayerwiseConfig, ContrastiveDivergenceConfig):
     pretrain_fraction: float = option(0.3, "share of the run spent pretraining, split between the layers' "
                                       "RBMs by layer_shares; the rest trains the DBM jointly", low=0.0, high=1.0)
     joint_lr: float = option(0.002, "learning rate at the start of joint training, falling linearly as lr does "
-                             "(momentum and weight decay as above); at 0.005 genzoo's MNIST run diverged when the "
-                             "momentum rose to 0.9: the training variational free energy jumped by 170 nats",
+                             "(momentum and weight decay as above); larger rates diverged on MNIST once the momentum "
+                             "rose to 0.9 (docs/results.md)",
                              low=0.0)
     mean_field_steps: int = option(10, "rounds of mean-field updates for the data term (Salakhutdinov & Hinton "
                                    "2009, Algorithm 1)", low=1)

@@ -87,12 +87,11 @@ class StackGAN(AdversarialModel):
     (:meth:`stage2_images`), so that it starts from the sketch rather than from noise; and each discriminator has an
     auxiliary classifier of what each region of the canvas holds (AC-GAN, Odena et al. 2017; TAC-GAN, Dash et al.
     2017, for text), trained on real images, whose cross-entropy against the caption's content each generator adds
-    to its loss (``stage1_content_weight``, ``stage2_content_weight``): in trials here, Stage-I at 32x32 matched its
-    captions 5% of the time after about 900 steps with the matching-aware logit alone, and 31% and 66% after 1,600
-    with weights 1 and 4. Stage-II at weight 4 lost digits its sketch held (seed 1 of the 40-epoch benchmark: 87.8% of
-    validation captions matched at the means, against its Stage-I's 89.85%); retrained at 8 from the same frozen
-    Stage-I, it matched 91.9% (trial, validation captions). The caption fixes that content (the grammar's
-    :func:`genzoo.data.captions.parse_caption` reads it back), so the labels add no information the text lacks.
+    to its loss (``stage1_content_weight``, ``stage2_content_weight``): with the matching-aware logit alone, Stage-I
+    seldom draws what its caption says within such a budget, and Stage-II needs a larger weight than Stage-I to keep
+    the digits its sketch holds (the trials behind both are in docs/results.md). The caption fixes that content (the
+    grammar's :func:`genzoo.data.captions.parse_caption` reads it back), so the labels add no information the text
+    lacks.
 
     phi_t comes from genzoo's word-level text encoder (:mod:`genzoo.nn.text_encoder`), trained by Reed et al. 2016's
     joint embedding at the start of a fresh run and kept in the checkpoint (vocabulary in the state dict's extra
@@ -111,7 +110,8 @@ class StackGAN(AdversarialModel):
         "a word-level bidirectional GRU text encoder trained with Reed et al. 2016's joint embedding loss at the "
         "start of the run, in place of the pretrained char-CNN-RNN",
         "auxiliary classifiers of each canvas quarter's content in both discriminators (as AC-GAN, Odena et al. 2017,"
-        " and TAC-GAN): without them Stage-I matched 5% of captions in trials; a weight of 0 is the paper's StackGAN",
+        " and TAC-GAN): without them Stage-I seldom drew what its caption says within a few epochs (trials in "
+        "docs/results.md); a weight of 0 is the paper's StackGAN",
         "learning rates decayed linearly to 0 over each stage, a smooth form of the paper's halving every 100 epochs",
     )
     Config = StackGANConfig
@@ -250,10 +250,8 @@ class StackGAN(AdversarialModel):
                       at_mean: bool = False) -> tuple[Tensor, Tensor]:
         """G(s_0, c) in [-1, 1] at the full side, and the KL of c. The network's output is added to s_0 enlarged
         bilinearly, before the tanh (in its input space), and the network starts at zero, so that Stage-II starts
-        from the sketch itself and learns what to change; the paper's Stage-II decodes from scratch, which after an
-        epoch of Stage-II in trials here still drew a grey, noisy background around its digits. In a trial of 400
-        Stage-II steps, starting at zero rather than at DCGAN's initialisation kept 44% of captions matched rather
-        than 38%, and gave an FD of 4.6 rather than 5.7."""
+        from the sketch itself and learns what to change; the paper's Stage-II decodes from scratch, which within a
+        short budget draws a grey, noisy background around the digits (the trial is in docs/results.md)."""
         c, kl = self.condition(2, embeddings, generator, at_mean)
         enlarged = F.interpolate(stage1, size=self.image_shape[1:], mode="bilinear", align_corners=False)
         return torch.tanh(self.stage2_generator(stage1, c) + torch.atanh(enlarged.clamp(-0.99, 0.99))), kl
