@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 TORCH ?= torch==2.13.0
 
-.PHONY: install dev demo test benchmarks
+.PHONY: install dev demo lint test test-slow benchmarks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,14 @@ dev: install
 demo: install
 	$(BIN)/genzoo demo
 
-test: dev
+# the linter and the type checker, clean; the generated docs (models.md, the README's model list and tables) current
+lint: dev
+	$(BIN)/ruff check genzoo tests benchmarks docs
+	$(BIN)/mypy
+	$(BIN)/python docs/generate_models.py --check
+	$(BIN)/python -m benchmarks.table --check
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 benchmarks: install
