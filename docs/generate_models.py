@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -85,13 +86,21 @@ def models_doc() -> str:
     return "\n".join(lines)
 
 
+def citation(paper: str) -> str:
+    """The authors and year a paper line starts with: 'Radford, Metz & Chintala 2015, Unsupervised ...' gives
+    'Radford, Metz & Chintala 2015'."""
+    first = paper.split(";")[0]
+    year = re.match(r".*?\b(?:19|20)\d\d\b", first)
+    return year.group(0) if year else first.split(",")[0]
+
+
 def readme_models(text: str) -> str:
     """The README with its model list, between <!-- models:start --> and <!-- models:end -->, rewritten."""
     start, end = "<!-- models:start -->", "<!-- models:end -->"
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
-    rows = [f"| [`{name}`](docs/models.md#{name.replace('-', '')}) | {cls.paper.split(';')[0].split(',')[0]} "
-            f"| {cls.summary} |" for name, cls in MODELS.items()]
+    rows = [f"| [`{name}`](docs/models.md#{name.replace('-', '')}) | {citation(cls.paper)} | {cls.summary} |"
+            for name, cls in MODELS.items()]
     return head + start + "\n" + "\n".join(rows) + "\n" + end + tail
 
 
