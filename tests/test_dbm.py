@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -128,3 +129,25 @@ def test_a_trained_dbm_logs_its_phases_in_order_and_improves_in_the_joint_phase(
     model = open_run(tmp_path / "dbm").model
     assert model.sample(3, torch.Generator().manual_seed(0)).shape == (3, 1, 8, 8)
     assert (tmp_path / "dbm" / "samples" / "gibbs_chain.png").is_file()
+
+
+def test_during_pretraining_the_dbm_samples_and_scores_the_dbm_its_stack_composes_into():
+    """Not the all-zero DBM that joint training has yet to overwrite: every pixel 0.5 and log p(v) = -V log 2."""
+    torch.manual_seed(0)
+    images = torch.bernoulli(torch.rand(64, 1, 4, 4) * 0.2 + torch.linspace(0, 0.8, 16).reshape(1, 1, 4, 4))
+    model = DeepBoltzmannMachine(DBMConfig(layers=(6, 4), lr=0.05), (1, 4, 4), 10)
+    model.total_steps = 100
+    for _ in range(10):
+        model.train_step(images, None)
+    assert model.phase() == "pretrain layer 1/2"
+    composed = DBM(model.dbm.sizes)
+    model.compose_into(composed)
+    bound = model.log_likelihood(images, {}, seed=0)
+    assert bound.method.endswith("log Z: exact")
+    expected = (composed.variational_bound(composed.mean_field(images.flatten(1), 30)).double()
+                - log_partition_exact(composed)).mean().item()
+    assert bound.value == pytest.approx(expected, abs=1e-4)
+    assert bound.value > -16 * math.log(2) + 1.0
+    samples = model.sample(500, torch.Generator().manual_seed(1))
+    data_means, sample_means = images.mean(0), samples.mean(0)
+    assert (sample_means - data_means).abs().mean() < 0.5 * (data_means - 0.5).abs().mean()

@@ -132,3 +132,29 @@ def test_layer_shares_that_do_not_add_up_exactly_still_end_the_last_layer_at_the
         model.total_steps = total
         bounds = model.phase_bounds()
         assert bounds[-2] == bounds[-1] == total and bounds == sorted(bounds)
+
+
+def test_the_sleep_pass_starts_from_the_negative_state_of_the_top_rbms_cd_step():
+    """Hinton, Osindero & Teh 2006, Appendix B: sleeppenstates = negpenstates; a second Gibbs chain of its own would
+    be sampled afresh and miss the state the top RBM's update just used."""
+    model = tiny_dbn(0, fine_tune_fraction=0.5)
+    model.total_steps = 6
+    x = torch.bernoulli(torch.full((8, 1, 2, 3), 0.5), generator=torch.Generator().manual_seed(2))
+    for _ in range(3):
+        model.train_step(x, None)
+    assert model.phase() == "up-down"
+    top, chains, top_down_inputs = model.learners[-1], [], []
+    gibbs, generative_mean = top.gibbs, model.generative_mean
+
+    def recorded_gibbs(*args, **kwargs):
+        chains.append(gibbs(*args, **kwargs))
+        return chains[-1]
+
+    def recorded_generative_mean(layer, h):
+        top_down_inputs.append(h)
+        return generative_mean(layer, h)
+
+    top.gibbs, model.generative_mean = recorded_gibbs, recorded_generative_mean
+    model.train_step(x, None)
+    assert len(chains) == 1, "one Gibbs run: the CD step's"
+    assert any(torch.equal(h, chains[0]) for h in top_down_inputs), "the down pass starts from its end"

@@ -111,22 +111,40 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
 
     @torch.no_grad()
     def compose(self) -> None:
-        """The pretrained RBMs as one DBM: their weights as they are (each doubled input is now shared by two
-        neighbours), each hidden layer's bias the mean of the two RBMs' biases for it; chains started bottom-up."""
-        modules, dbm = self.pretraining, self.dbm
+        """The pretrained RBMs as the DBM that joint training starts from; its chains started bottom-up."""
+        self.compose_into(self.dbm)
+        self.persistent_chains.copy_(torch.cat(self.bottom_up_start(self.dbm, len(self.persistent_chains)), 1))
+
+    @torch.no_grad()
+    def compose_into(self, dbm: DBM) -> None:
+        """The pretraining RBMs as one DBM: their weights as they are (each doubled input is now shared by two
+        neighbours), each hidden layer's bias the mean of the two RBMs' biases for it (Section 3.1)."""
+        modules = self.pretraining
         for i, module in enumerate(modules):
             dbm.layer_weights[i].copy_(module.rbm.weights)
         dbm.layer_biases[0].copy_(modules[0].rbm.visible_bias)
         for layer in range(1, len(modules)):
             dbm.layer_biases[layer].copy_((modules[layer - 1].rbm.hidden_bias + modules[layer].rbm.visible_bias) / 2)
         dbm.layer_biases[-1].copy_(modules[-1].rbm.hidden_bias)
-        self.persistent_chains.copy_(torch.cat(self.bottom_up_start(len(self.persistent_chains)), 1))
 
-    def bottom_up_start(self, n: int, generator: torch.Generator | None = None) -> list[Tensor]:
-        """States to start Gibbs chains from: v from the pixels' base rate, each hidden layer sampled given the one
-        below alone. Uniformly random hidden layers instead send a trained DBM's chains into a blurred mode that
-        a thousand sweeps do not leave."""
-        dbm = self.dbm
+    def joint_training_begun(self) -> bool:
+        """Whether the DBM has been composed: its persistent chains are started then, and all zero before."""
+        return bool(self.persistent_chains.any())
+
+    def current_dbm(self) -> DBM:
+        """The DBM in training; before joint training, the DBM the pretraining stack composes into as it stands, so
+        that samples and bounds taken while pretraining measure a real model, not the all-zero one (every pixel 0.5,
+        log-likelihood -V log 2) that joint training has yet to overwrite."""
+        if self.joint_training_begun():
+            return self.dbm
+        composed = DBM(self.dbm.sizes)
+        self.compose_into(composed)
+        return composed
+
+    def bottom_up_start(self, dbm: DBM, n: int, generator: torch.Generator | None = None) -> list[Tensor]:
+        """States to start Gibbs chains of ``dbm`` from: v from the pixels' base rate, each hidden layer sampled given
+        the one below alone. Uniformly random hidden layers instead send a trained DBM's chains into a blurred mode
+        that a thousand sweeps do not leave."""
         states = [sample_bernoulli(self.pixel_means.base_rate().expand(n, -1), generator)]
         for layer in range(1, len(dbm.sizes)):
             states.append(sample_bernoulli(torch.sigmoid(torch.addmm(dbm.layer_biases[layer], states[-1],
@@ -164,25 +182,27 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
 
     @torch.no_grad()
     def gibbs_chain(self, n: int, snapshots: int, every: int, generator: torch.Generator | None = None) -> Tensor:
-        """(snapshots, n, C, H, W): n chains from a bottom-up start, p(v | h_1) every ``every`` sweeps."""
-        states = self.bottom_up_start(n, generator)
+        """(snapshots, n, C, H, W): n chains of the current DBM from a bottom-up start, p(v | h_1) every ``every``
+        sweeps."""
+        dbm = self.current_dbm()
+        states = self.bottom_up_start(dbm, n, generator)
         frames = []
         for _ in range(snapshots):
             for _ in range(every):
-                states = self.dbm.gibbs_sweep(states, generator)
-            frames.append(self.dbm.conditional(states, 0).reshape(n, *self.image_shape))
+                states = dbm.gibbs_sweep(states, generator)
+            frames.append(dbm.conditional(states, 0).reshape(n, *self.image_shape))
         return torch.stack(frames)
 
     @torch.no_grad()
     def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:
         """The mean-field lower bound on log p(v) per image ('mean_field_steps', default 30) minus log Z, exact or
         by AIS ('betas', 'chains'); with AIS log Z the result is an estimate of a lower bound (Salakhutdinov &
-        Hinton 2009, Section 4)."""
+        Hinton 2009, Section 4); of the current DBM, so during pretraining of the DBM the stack composes into."""
         steps = budget.get("mean_field_steps", 30)
-        per_image = torch.cat([self.dbm.variational_bound(self.dbm.mean_field(chunk, steps)).double()
+        dbm = self.current_dbm()
+        per_image = torch.cat([dbm.variational_bound(dbm.mean_field(chunk, steps)).double()
                                for chunk in images.flatten(1).split(1000)])
-        composed = bool(self.persistent_chains.any())   # the chains exist once joint training has begun
-        chains = torch.cat(self.chain_states()[0::2], 1) if composed else None
-        log_z = log_partition(self.dbm, torch.logit(self.pixel_means.base_rate()), budget, seed, chains)
+        chains = torch.cat(self.chain_states()[0::2], 1) if self.joint_training_begun() else None
+        log_z = log_partition(dbm, torch.logit(self.pixel_means.base_rate()), budget, seed, chains)
         return minus_log_partition(per_image, log_z, f"mean-field lower bound ({steps} steps), log Z: {log_z.method}",
                                    {"mean_field_steps": steps})

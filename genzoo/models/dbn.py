@@ -121,7 +121,8 @@ class DBN(LayerwiseModel):
     def up_down_step(self, v: Tensor, update: int, phase_length: int, top_length: int) -> dict[str, float]:
         """Hinton, Osindero & Teh 2006, Appendix B: an up pass with the recognition weights trains the generative
         ones by the delta rule; the top RBM takes a CD step from the up pass's top state (its lr schedule spans its
-        greedy phase and this one); a down pass from the top RBM's chain trains the recognition weights."""
+        greedy phase and this one); the down pass starts from that CD step's negative state (their code's
+        sleeppenstates = negpenstates), not from a chain of its own, and trains the recognition weights."""
         if not self.untied:
             for layer, learner in enumerate(self.learners[:-1]):
                 self.generative_weights[layer].copy_(learner.rbm.weights)
@@ -132,7 +133,7 @@ class DBN(LayerwiseModel):
         for learner in directed:
             wake.append(sample_bernoulli(learner.hidden_probs(wake[-1])))
         scalars = prefixed("top", top.update(wake[-1], top_length))
-        sleep = [top.gibbs(wake[-1], self.cfg.cd_steps)]
+        sleep = [top.negative]
         for layer in reversed(range(len(directed))):
             sleep.insert(0, sample_bernoulli(self.generative_mean(layer, sleep[0])))
         n = len(v)

@@ -110,6 +110,7 @@ class ContrastiveDivergence(nn.Module):
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         self.visible_means = RunningMeans(rbm.visible)
         self.ascent = GradientAscent([rbm.weights], [rbm.visible_bias, rbm.hidden_bias], cfg)
+        self.negative: Tensor | None = None   # v of the last update's negative phase, where up-down sleeps from
 
     @property
     def optimizer(self) -> torch.optim.Optimizer:
@@ -139,7 +140,8 @@ class ContrastiveDivergence(nn.Module):
         return self.persistent_chains if self.cfg.persistent and self.updates > 0 else None
 
     def update(self, v_data: Tensor, total_updates: int | None) -> dict[str, float]:
-        """One CD-k or PCD update from a batch of binary visible vectors; ``total_updates`` sets the lr schedule."""
+        """One CD-k or PCD update from a batch of binary visible vectors; ``total_updates`` sets the lr schedule. Its
+        negative state (the visible vectors after the k Gibbs sweeps) is kept in ``negative`` until the next one."""
         if self.updates == 0:   # visible biases start at the first batch's means (Hinton 2010, Section 8)
             self.rbm.visible_bias.copy_(self.rbm.initial_visible_bias(v_data))
         self.visible_means.observe(v_data)
@@ -147,6 +149,7 @@ class ContrastiveDivergence(nn.Module):
         v_model = self.gibbs(start, self.cfg.cd_steps)
         if self.cfg.persistent:
             self.persistent_chains.copy_(v_model)
+        self.negative = v_model
         data_input, model_input = self.hidden_input(v_data), self.hidden_input(v_model)
         measured = self.data_scalars(v_data, data_input)
         if "free_energy" in measured:
