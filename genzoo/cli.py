@@ -25,6 +25,7 @@ def whole_number(low: int, high: int | None = None):
 
 
 positive_int = whole_number(1)
+MAX_GRID = 10_000   # images in one sample grid; more go to a .npz
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,7 +83,9 @@ def class_index(label: str, classes: list[str]) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
+    from genzoo.progress import reporting, tick
     from genzoo.run import open_run
+    from genzoo.samples_file import check_room, write_npz_in_chunks
     from genzoo.viz.grid import save_grid, to_uint8
 
     out = Path(args.out)
@@ -102,22 +105,31 @@ def cmd_sample(args: argparse.Namespace) -> None:
         raise GenzooError(f"--label: {opened.config.model_name} is not a conditional model, its samples have no class "
                           f"to ask for; drop --label (conditional models: {conditional})")
     n = args.n or 64
-    if args.label is not None:
-        labels = torch.full((n,), class_index(args.label, opened.classes))
-    elif opened.model.conditional:
-        labels = torch.arange(n) % len(opened.classes)
-    else:
-        labels = None
-    images = opened.model.sample(n, generator, labels)
+    if out.suffix == ".png" and n > MAX_GRID:
+        raise GenzooError(f"-n {n:,}: a grid of more than {MAX_GRID:,} images is too large to look at; write them to "
+                          "a .npz (--out samples.npz)")
+    chosen = class_index(args.label, opened.classes) if args.label is not None else None
+    with_labels = opened.model.conditional
+
+    def labels_of(start: int, count: int) -> torch.Tensor | None:
+        """The labels of samples start .. start + count: the one asked for, or every class in turn."""
+        if not with_labels:
+            return None
+        return torch.full((count,), chosen) if chosen is not None else torch.arange(start, start + count) % len(
+            opened.classes)
+
+    def images(start: int, count: int) -> np.ndarray:
+        tick("samples drawn", start, n)
+        return to_uint8(opened.model.sample(count, generator, labels_of(start, count)))
+
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".png":
-            save_grid(images, out)
-        else:
-            arrays = {"x": to_uint8(images)}
-            if labels is not None:
-                arrays["labels"] = labels.numpy()
-            np.savez_compressed(out, **arrays)
+        with torch.no_grad(), reporting():
+            if out.suffix == ".png":
+                save_grid(opened.model.sample(n, generator, labels_of(0, n)), out)
+            else:
+                check_room(out, n, opened.model.image_shape, with_labels)
+                write_npz_in_chunks(out, n, opened.model.image_shape, images,
+                                    (lambda start, count: labels_of(start, count).numpy()) if with_labels else None)
     except OSError as err:
         raise GenzooError(f"cannot write {out}: {err.strerror}") from None
     print(f"wrote {n} samples to {out}")

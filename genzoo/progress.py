@@ -17,15 +17,16 @@ DEFAULT_INTERVAL = 30.0
 
 
 class ProgressLines:
-    """Prints 'genzoo: TEXT' lines to ``stream``, the first at once, then at most one every ``interval`` seconds."""
+    """Prints 'genzoo: TEXT' lines to ``stream``: what ``say`` gives at once, what ``tick`` gives at most once every
+    ``interval`` seconds (the first an interval after the start, so a quick command prints none)."""
 
     def __init__(self, interval: float = DEFAULT_INTERVAL, stream: TextIO | None = None):
         self.interval = interval
         self.stream = stream
-        self.last: float | None = None
+        self.last = time.monotonic()
 
     def due(self) -> bool:
-        return self.last is None or time.monotonic() - self.last >= self.interval
+        return time.monotonic() - self.last >= self.interval
 
     def say(self, text: str) -> None:
         """Print ``text`` now, whatever the interval (a metric starting, a phase ending)."""

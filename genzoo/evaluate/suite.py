@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,9 @@ def read_samples(path: str | Path, expected_shape: tuple[int, int, int]) -> tupl
     """Images (and labels, if present) from an .npz holding ``x``: uint8 in 0..255 or floats in [0, 1],
     shaped (N, C, H, W), (N, H, W, C) or (N, H, W) for grey."""
     path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise GenzooError(f"{path} is empty: save samples with np.savez(path, x=images) or 'genzoo sample RUN --out "
+                          "FILE.npz'")
     try:
         archive = np.load(path)
         if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -176,8 +180,9 @@ def read_samples(path: str | Path, expected_shape: tuple[int, int, int]) -> tupl
                 raise GenzooError(f"{path} holds no array 'x': save samples with np.savez(path, x=images)")
             x = archive["x"]
             labels = torch.from_numpy(archive["labels"]).long() if "labels" in archive else None
-    except (OSError, ValueError) as err:
-        raise GenzooError(f"cannot read samples from {path}: {err}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise GenzooError(f"cannot read samples from {path}: {err or type(err).__name__}; give an .npz written by "
+                          "np.savez(path, x=images)") from None
     channels, height, width = expected_shape
     if x.ndim == 3 and channels == 1:
         x = x[:, None]
