@@ -258,8 +258,9 @@ def cmd_eval(args: argparse.Namespace) -> None:
         out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"]))
-    suite.save_result(result, out)
-    print(f"written to {out}")
+    merged = suite.save_result(result, out, metrics)
+    kept = sorted(set(merged["measured"]) - set(metrics))
+    print(f"written to {out}" + (f" (beside the {', '.join(kept)} measured before)" if kept else ""))
 
 
 def _eval_samples_file(args: argparse.Namespace, metrics: list[str]) -> dict:

@@ -55,7 +55,8 @@ def run_demo(out: Path, progress_bar: bool = True) -> Path:
             shutil.rmtree(run_dir)
         train(make_run_config(model, "digits", overrides=overrides), run_dir, progress_bar=progress_bar)
         run_dirs.append(run_dir)
-        save_result(evaluate_run(run_dir, DEMO_METRICS, n=DEMO_SAMPLES, budget={"k": 100}), run_dir / EVAL_FILE)
+        save_result(evaluate_run(run_dir, DEMO_METRICS, n=DEMO_SAMPLES, budget={"k": 100}), run_dir / EVAL_FILE,
+                    DEMO_METRICS)
     dataset = load_dataset("digits", make_run_config("vae", "digits").data)
     floor = real_floor(RealFeatures.of(load_feature_network("digits"), dataset), DEMO_SAMPLES)
     intro = INTRO + (f"<p>The floor of the sample metrics, {floor['samples']} real training images scored as if they "

@@ -254,14 +254,44 @@ def evaluate_run(run_dir: str | Path, metrics: list[str], n: int = 10_000, seed:
             "metrics": results, "feature_network": feature_network_summary(real.network)}
 
 
-def save_result(result: dict[str, Any], path: Path) -> None:
-    """Write an evaluation's JSON, or say in one line why it cannot be written."""
+SUBJECT = ("run", "model", "dataset", "step", "samples_file", "feature_network")   # what one eval.json is about
+
+
+def save_result(result: dict[str, Any], path: Path, metrics: list[str]) -> dict[str, Any]:
+    """Write an evaluation's JSON to ``path``, merged into what an earlier evaluation of the same subject (the same run
+    at the same step, or the same samples file, with the same feature network) wrote there: a metric measured again
+    replaces its numbers, the others stay. ``measured`` says for each metric when, by which command and on how many
+    samples (or with which likelihood budget) it was measured. Returns what was written; one line if it cannot be."""
+    import json
+
+    provenance = result.get("provenance", {})
+    when = {key: provenance[key] for key in ("date", "command", "commit", "seed") if key in provenance}
+    numbers = result["metrics"]
+    measured = {name: {**when, "step": result.get("step"),
+                       **({"budget": numbers.get("log_likelihood", {}).get("budget")} if name == "nll"
+                          else {"samples": numbers.get("samples")})} for name in metrics}
+    previous = _read_json(Path(path))
+    if previous is not None and all(previous.get(key) == result.get(key) for key in SUBJECT):
+        numbers = {**previous.get("metrics", {}), **numbers,
+                   "seconds": {**previous.get("metrics", {}).get("seconds", {}), **numbers.get("seconds", {})}}
+        measured = {**previous.get("measured", {}), **measured}
+    merged = {**result, "metrics": numbers, "measured": measured}
+    try:
+        Path(path).write_text(json.dumps(merged, indent=2) + "\n")
+    except OSError as err:
+        raise GenzooError(f"cannot write {path}: {err.strerror}") from None
+    return merged
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """An earlier result at ``path``, or None where there is none (or what is there is not a result)."""
     import json
 
     try:
-        Path(path).write_text(json.dumps(result, indent=2) + "\n")
-    except OSError as err:
-        raise GenzooError(f"cannot write {path}: {err.strerror}") from None
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def scalars_of(results: dict[str, Any]) -> dict[str, float]:
