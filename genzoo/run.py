@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,8 +109,14 @@ def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None,
           progress_bar: bool = True) -> tuple[str, Trainer]:
     """Train a new run into ``run_dir``; returns the outcome ('finished' or 'interrupted') and the trainer."""
     run_dir = Path(run_dir)
+    created = next((d for d in reversed([run_dir, *run_dir.parents]) if not d.exists()), None)
     prepare_run_dir(run_dir, resume=False)
-    return _fit(cfg, run_dir, None, data_dir, progress_bar)
+    try:
+        return _fit(cfg, run_dir, None, data_dir, progress_bar)
+    except BaseException:
+        if created is not None and not (run_dir / CHECKPOINT).exists():   # the start failed: leave no empty run
+            shutil.rmtree(created, ignore_errors=True)
+        raise
 
 
 def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int | None = None,
