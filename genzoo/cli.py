@@ -25,6 +25,18 @@ def whole_number(low: int, high: int | None = None):
 
 
 positive_int = whole_number(1)
+
+
+def seconds(text: str) -> float:
+    """argparse type: a number of seconds, zero or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, zero or more, got {text!r}")
+    return value
+
 MAX_GRID = 10_000   # images in one sample grid; more go to a .npz
 
 
@@ -235,6 +247,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     import time
 
     from genzoo.evaluate import suite
+    from genzoo.progress import reporting
     from genzoo.provenance import git_commit, stamp
 
     started, commit = time.perf_counter(), git_commit()
@@ -246,15 +259,17 @@ def cmd_eval(args: argparse.Namespace) -> None:
             raise GenzooError("score a samples file with: genzoo eval --samples FILE.npz --data DATASET (no run directory)")
         if "nll" in metrics:
             raise GenzooError("'nll' needs a model, not samples: drop it from --metrics or evaluate the run directory")
-        result = _eval_samples_file(args, metrics)
+        with reporting(args.progress_every):
+            result = _eval_samples_file(args, metrics)
         out = Path(args.out or Path(args.samples).with_suffix(".eval.json"))
     else:
         if not args.run:
             raise GenzooError("give a run directory (genzoo eval RUN) or a samples file (--samples FILE.npz --data DATASET)")
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
-        result = suite.evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                                    args.data_dir)
+        with reporting(args.progress_every):
+            result = suite.evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
+                                        args.data_dir)
         out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"]))
@@ -394,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
     p.add_argument("--classifier", help="a feature network from 'genzoo classifier' (default: the shipped one)")
     p.add_argument("--out", help="JSON file for the results (default RUN/eval.json or FILE.eval.json)")
+    p.add_argument("--progress-every", type=seconds, default=30.0, metavar="SECONDS",
+                   help="seconds between progress lines on stderr within a long estimator (AIS, IWAE); each metric "
+                        "says when it starts")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.set_defaults(func=cmd_eval)
 

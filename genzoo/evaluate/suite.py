@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from genzoo import progress
 from genzoo.data import Dataset, binarize, load_dataset
 from genzoo.errors import GenzooError
 from genzoo.evaluate.classes import classifier_score, conditional_accuracy, mode_coverage
@@ -96,6 +97,7 @@ def sample_metrics(features: Tensor, probs: Tensor, real: RealFeatures, metrics:
 
     def timed(name: str, compute, merge: bool = False) -> None:
         """Store compute()'s value under ``name``, or its keys beside the others when ``merge``."""
+        progress.say(f"computing {name} of {len(features):,} samples")
         started = time.perf_counter()
         value = compute()
         timings[name] = round(time.perf_counter() - started, 3)
@@ -208,9 +210,12 @@ def draw_samples(model, n: int, num_classes: int, seed: int, batch_size: int = 5
     """n samples in [0, 1] from a model with a seeded generator; a conditional model is asked for every class in turn."""
     generator = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % num_classes if model.conditional else None
-    batches = [model.sample(min(batch_size, n - start), generator,
-                            None if labels is None else labels[start:start + batch_size])
-               for start in range(0, n, batch_size)]
+    progress.say(f"drawing {n:,} samples from the {model.name}")
+    batches = []
+    for start in range(0, n, batch_size):
+        progress.tick("samples drawn", start, n)
+        batches.append(model.sample(min(batch_size, n - start), generator,
+                                    None if labels is None else labels[start:start + batch_size]))
     return torch.cat(batches).clamp(0, 1), labels
 
 
@@ -228,6 +233,7 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
         results["seconds"]["sampling"] = drawn
     if "nll" in metrics:
         images, how = likelihood_images(*held_out, seed, nll_images)
+        progress.say(f"computing the log-likelihood of {len(images):,} held-out images")
         started = time.perf_counter()
         estimate = model.log_likelihood(images, budget or {}, seed)
         if estimate is None:

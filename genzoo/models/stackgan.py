@@ -22,6 +22,7 @@ from genzoo.nn.conv import conv_decoder, init_dcgan_weights
 from genzoo.nn.gan_losses import discriminator_loss, generator_loss, matching_aware_discriminator_loss
 from genzoo.nn.stacked_networks import RefinementGenerator, TextConditionedDiscriminator
 from genzoo.nn.text_encoder import TextEncoder
+from genzoo import progress
 from genzoo.train.joint_embedding import TextEncoderConfig, train_text_encoder
 
 STAGES = ("Stage-I", "Stage-II")
@@ -208,7 +209,9 @@ class StackGAN(AdversarialModel):
         self.check_data(dataset)
         if self.text_encoder is None:
             text_cfg = TextEncoderConfig(embedding_dim=self.cfg.embedding_dim)
-            self.adopt_text_encoder(*train_text_encoder(dataset, text_cfg, seed))
+            progress.say(f"stackgan trains its text encoder on the {len(dataset.train):,} training captions first "
+                         f"({text_cfg.epochs} epochs)")
+            self.adopt_text_encoder(*train_text_encoder(dataset, text_cfg, seed, log=progress.say))
         train = dataset.train
         self.train_embeddings = self.embed(train.captions)
         self.train_contents = train.labels.reshape(len(train), -1)
