@@ -38,6 +38,8 @@ def seconds(text: str) -> float:
     return value
 
 MAX_GRID = 10_000   # images in one sample grid; more go to a .npz
+THREADS_HELP = ("torch's threads (default: one per core); give 1 when other jobs share the cores (see the README's "
+                "note on threads)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -227,6 +229,9 @@ def cmd_info(args: argparse.Namespace) -> None:
     print(f"model      {cfg.model_name} ({num_parameters(opened.model):,} parameters)")
     print(f"dataset    {cfg.dataset}, images {'x'.join(map(str, opened.record['image_shape']))}, "
           f"{len(opened.classes)} classes")
+    if "machine" in opened.record:
+        used = opened.record["machine"]
+        print(f"machine    {used['cores']} cores, {used['torch_threads']} torch threads, {used['cpu']}")
     print(f"progress   step {p['step']}, epoch {p['epoch']} of {cfg.train.epochs}, "
           f"{p['elapsed']:.1f} s trained{', finished' if p['finished'] else ''}")
     if opened.scalars:
@@ -358,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw samples from a trained run")
@@ -375,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at-mean", action="store_true", help="with --text: each stage's condition at the mean of its "
                                                           "Conditioning Augmentation, not drawn (closer to the "
                                                           "caption, less varied)")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("arithmetic", help="latent vector arithmetic (Radford et al. 2015, Figure 7): without groups, "
@@ -413,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds between progress lines on stderr within a long estimator (AIS, IWAE); each metric "
                         "says when it starts")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("classifier", help="train the feature network that 'genzoo eval' uses for a dataset")
@@ -456,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.command_line = " ".join(["genzoo", *argv])   # recorded beside results
+    if getattr(args, "threads", None):
+        torch.set_num_threads(args.threads)
     try:
         return args.func(args) or 0
     except GenzooError as err:

@@ -21,6 +21,7 @@ from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
+from genzoo.provenance import machine
 from genzoo.registry import model_class
 from genzoo.train.checkpoint import load_checkpoint
 from genzoo.train.config import TrainConfig
@@ -100,9 +101,10 @@ def build_model(cfg: RunConfig, image_shape: tuple[int, int, int], num_classes: 
 
 
 def run_record(cfg: RunConfig, dataset: Dataset) -> dict[str, Any]:
-    """What a checkpoint carries to rebuild its model without the data: config, image shape, classes."""
+    """What a checkpoint carries to rebuild its model without the data: config, image shape, classes; and the
+    machine (cores, torch threads) that trained it last, which decide its speed."""
     return {**cfg.to_dict(), "image_shape": list(dataset.image_shape), "classes": list(dataset.classes),
-            "data_provenance": dataset.provenance}
+            "data_provenance": dataset.provenance, "machine": machine()}
 
 
 def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None,
