@@ -39,7 +39,7 @@ class ProgressLines:
             self.say(text)
 
 
-_active: list[ProgressLines] = []
+_active: list[ProgressLines | None] = []   # the innermost block decides; None: silenced
 
 
 @contextmanager
@@ -50,16 +50,26 @@ def reporting(interval: float = DEFAULT_INTERVAL, stream: TextIO | None = None) 
     try:
         yield lines
     finally:
-        _active.remove(lines)
+        _active.pop()
+
+
+@contextmanager
+def silenced() -> Iterator[None]:
+    """No progress lines while the block runs (the training loop's scheduled evaluations, which its own line covers)."""
+    _active.append(None)
+    try:
+        yield
+    finally:
+        _active.pop()
 
 
 def say(text: str) -> None:
     """A progress line now, if a command is reporting."""
-    if _active:
+    if _active and _active[-1] is not None:
         _active[-1].say(text)
 
 
 def tick(what: str, done: int, total: int) -> None:
     """'WHAT: DONE/TOTAL' if a command is reporting and its interval has passed."""
-    if _active:
+    if _active and _active[-1] is not None:
         _active[-1].tick(f"{what}: {done:,}/{total:,}")

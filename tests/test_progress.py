@@ -77,3 +77,8 @@ def test_stackgan_says_it_trains_its_text_encoder_before_the_first_step(tmp_path
     assert lines[0].startswith("genzoo: stackgan trains its text encoder on the 48 training captions first")
     assert lines[0].endswith("first (2 epochs)")
     assert lines[1].startswith("genzoo: text encoder epoch 1/2: joint embedding loss ")
+
+
+def test_the_loop_s_scheduled_evaluations_print_no_lines_of_their_own(tmp_path, capsys, tiny_config):
+    run.train(tiny_config("vae", "train.max_steps=4", "train.eval_every=2", "train.eval_samples=20"), tmp_path / "r")
+    assert progress_lines(capsys.readouterr().err) == []

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from genzoo.data import Dataset, ImageSet, binarize
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
-from genzoo.progress import ProgressLines, reporting
+from genzoo.progress import ProgressLines, reporting, silenced
 from genzoo.train.checkpoint import save_checkpoint
 from genzoo.train.config import TrainConfig
 from genzoo.train.metrics_log import MetricsLog
@@ -226,7 +226,7 @@ class Trainer:
     def _evaluate(self, log: MetricsLog) -> None:
         """The scheduled evaluation (FD, likelihood bound, ...), with the model in eval mode and its own noise."""
         self.model.eval()
-        with fixed_noise(self.cfg.seed):
+        with fixed_noise(self.cfg.seed), silenced():
             scores = self.evaluator(self.model)
         self.model.train()
         log.write({"step": self.progress.step, "epoch": self.progress.epoch, "split": "eval", **scores})
