@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -460,12 +462,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.command_line = " ".join(["genzoo", *argv])   # recorded beside results
     if getattr(args, "threads", None):
         torch.set_num_threads(args.threads)
+    in_main_thread = threading.current_thread() is threading.main_thread()   # signals only work there
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None   # as Ctrl-C: cleaned up
     try:
         return args.func(args) or 0
     except GenzooError as err:
@@ -474,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("genzoo: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,13 @@ readable grid are refused in one line before any sampling; an empty or truncated
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -52,3 +59,16 @@ def test_an_empty_or_truncated_samples_file_is_one_line(tmp_path, capsys, conten
     path.write_bytes(content)
     err = one_line_error(capsys, ["eval", "--samples", str(path), "--data", "digits"])
     assert says in err and str(path) in err
+
+
+def test_sigterm_while_sampling_leaves_no_half_archive(runs, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    job = subprocess.Popen([sys.executable, "-m", "genzoo", "sample", str(runs / "vae"), "-n", "50000000", "--out",
+                            str(tmp_path / "x.npz")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.iterdir()) and time.monotonic() < deadline:   # the temporary archive is being written
+        time.sleep(0.05)
+    job.send_signal(signal.SIGTERM)
+    _, err = job.communicate(timeout=60)
+    assert job.returncode == 130 and err.strip().endswith("genzoo: interrupted")
+    assert list(tmp_path.iterdir()) == []
