@@ -227,7 +227,7 @@ def test_checkpoints_by_wall_time_leave_the_result_unchanged(tmp_path, monkeypat
     with pytest.raises(Crash):
         run.train(cfg, tmp_path / "crashed", progress_bar=False)
     saved = load_checkpoint(tmp_path / "crashed" / "checkpoint.pt")["progress"]["step"]
-    assert 0 < saved < 19
+    assert 0 < saved <= 19   # by time alone: checkpoint_every is 1000
     monkeypatch.undo()
     run.resume(tmp_path / "crashed", progress_bar=False)
     assert_same_state(parameters(tmp_path / "straight"), parameters(tmp_path / "crashed"))
