@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import NoReturn
 
@@ -26,6 +28,21 @@ def whole_number(low: int, high: int | None = None):
 
 
 positive_int = whole_number(1)
+
+
+def seconds(text: str) -> float:
+    """argparse type: a number of seconds, zero or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, zero or more, got {text!r}")
+    return value
+
+MAX_GRID = 10_000   # images in one sample grid; more go to a .npz
+THREADS_HELP = ("torch's threads (default: one per core); give 1 when other jobs share the cores (see the README's "
+                "note on threads)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,7 +101,9 @@ def class_index(label: str, classes: list[str]) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> None:
     from genzoo.grid import save_grid, to_uint8
+    from genzoo.progress import reporting, tick
     from genzoo.run import open_run
+    from genzoo.samples_file import check_room, write_npz_in_chunks
 
     out = Path(args.out)
     if out.suffix not in (".png", ".npz"):
@@ -102,22 +121,35 @@ def cmd_sample(args: argparse.Namespace) -> None:
         raise GenzooError(f"--label: {opened.config.model_name} is not a conditional model, its samples have no class "
                           f"to ask for; drop --label (conditional models: {names(lambda cls: cls.conditional)})")
     n = args.n or 64
-    if args.label is not None:
-        labels = torch.full((n,), class_index(args.label, opened.classes))
-    elif opened.model.conditional:
-        labels = torch.arange(n) % len(opened.classes)
-    else:
-        labels = None
-    images = opened.model.sample(n, generator, labels)
+    if out.suffix == ".png" and n > MAX_GRID:
+        raise GenzooError(f"-n {n:,}: a grid of more than {MAX_GRID:,} images is too large to look at; write them to "
+                          "a .npz (--out samples.npz)")
+    chosen = class_index(args.label, opened.classes) if args.label is not None else None
+    with_labels = opened.model.conditional
+
+    def labels_of(start: int, count: int) -> torch.Tensor | None:
+        """The labels of samples start .. start + count: the one asked for, or every class in turn."""
+        if not with_labels:
+            return None
+        return torch.full((count,), chosen) if chosen is not None else torch.arange(start, start + count) % len(
+            opened.classes)
+
+    def label_array(start: int, count: int) -> np.ndarray:
+        return np.asarray(labels_of(start, count))
+
+    def images(start: int, count: int) -> np.ndarray:
+        tick("samples drawn", start, n)
+        return to_uint8(opened.model.sample(count, generator, labels_of(start, count)))
+
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".png":
-            save_grid(images, out)
-        else:
-            arrays = {"x": to_uint8(images)}
-            if labels is not None:
-                arrays["labels"] = labels.numpy()
-            np.savez_compressed(out, **arrays)  # type: ignore[arg-type]  # numpy's stub takes **arrays for allow_pickle
+        with torch.no_grad(), reporting():
+            if out.suffix == ".png":
+                save_grid(opened.model.sample(n, generator, labels_of(0, n)), out)
+            else:
+                check_room(out, n, opened.model.image_shape, with_labels)
+                write_npz_in_chunks(out, n, opened.model.image_shape, images,
+                                    label_array if with_labels else None)
     except OSError as err:
         raise GenzooError(f"cannot write {out}: {err.strerror}") from None
     print(f"wrote {n} samples to {out}")
@@ -202,6 +234,9 @@ def cmd_info(args: argparse.Namespace) -> None:
     print(f"model      {cfg.model_name} ({num_parameters(opened.model):,} parameters)")
     print(f"dataset    {cfg.dataset}, images {'x'.join(map(str, opened.record['image_shape']))}, "
           f"{len(opened.classes)} classes")
+    if "machine" in opened.record:
+        used = opened.record["machine"]
+        print(f"machine    {used['cores']} cores, {used['torch_threads']} torch threads, {used['cpu']}")
     print(f"progress   step {p['step']}, epoch {p['epoch']} of {cfg.train.epochs}, "
           f"{p['elapsed']:.1f} s trained{', finished' if p['finished'] else ''}")
     if opened.scalars:
@@ -222,6 +257,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     import time
 
     from genzoo.evaluate import suite
+    from genzoo.progress import reporting
     from genzoo.provenance import git_commit, stamp
     from genzoo.run import evaluate_run
 
@@ -235,7 +271,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
                               "(no run directory)")
         if "nll" in metrics:
             raise GenzooError("'nll' needs a model, not samples: drop it from --metrics or evaluate the run directory")
-        result = _eval_samples_file(args, metrics)
+        with reporting(args.progress_every):
+            result = _eval_samples_file(args, metrics)
         out = Path(args.out or Path(args.samples).with_suffix(".eval.json"))
     else:
         if not args.run:
@@ -243,13 +280,15 @@ def cmd_eval(args: argparse.Namespace) -> None:
                               "(--samples FILE.npz --data DATASET)")
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
-        result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                              args.data_dir)
+        with reporting(args.progress_every):
+            result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
+                                  args.data_dir)
         out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"]))
-    suite.save_result(result, out)
-    print(f"written to {out}")
+    merged = suite.save_result(result, out, metrics)
+    kept = sorted(set(merged["measured"]) - set(metrics))
+    print(f"written to {out}" + (f" (beside the {', '.join(kept)} measured before)" if kept else ""))
 
 
 def _eval_samples_file(args: argparse.Namespace, metrics: list[str]) -> dict:
@@ -336,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw samples from a trained run")
@@ -354,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at-mean", action="store_true", help="with --text: each stage's condition at the mean of its "
                                                           "Conditioning Augmentation, not drawn (closer to the "
                                                           "caption, less varied)")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("arithmetic", help="latent vector arithmetic (Radford et al. 2015, Figure 7): without groups, "
@@ -389,7 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
     p.add_argument("--classifier", help="a feature network from 'genzoo classifier' (default: the shipped one)")
     p.add_argument("--out", help="JSON file for the results (default RUN/eval.json or FILE.eval.json)")
+    p.add_argument("--progress-every", type=seconds, default=30.0, metavar="SECONDS",
+                   help="seconds between progress lines on stderr within a long estimator (AIS, IWAE); each metric "
+                        "says when it starts")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("classifier", help="train the feature network that 'genzoo eval' uses for a dataset")
@@ -429,10 +474,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.command_line = " ".join(["genzoo", *argv])   # recorded beside results
+    if getattr(args, "threads", None):
+        torch.set_num_threads(args.threads)
+    in_main_thread = threading.current_thread() is threading.main_thread()   # signals only work there
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None   # as Ctrl-C: cleaned up
     try:
         return args.func(args) or 0
     except GenzooError as err:
@@ -441,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("genzoo: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import html
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 
 from genzoo.data import load_dataset
 from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.suite import EVAL_FILE, RealFeatures, format_table, real_floor, save_result
+from genzoo.progress import reporting, say
 from genzoo.run import CONFIG_FILE, evaluate_run, make_run_config, train
 from genzoo.viz.report import write_report
 
@@ -49,13 +51,17 @@ def run_demo(out: Path, progress_bar: bool = True) -> Path:
     """Train the demo runs afresh into ``out`` and write ``out/index.html``."""
     out.mkdir(parents=True, exist_ok=True)
     run_dirs = []
-    for name, (model, overrides) in DEMO_RUNS.items():
+    for index, (name, (model, overrides)) in enumerate(DEMO_RUNS.items(), 1):
         run_dir = out / name
         if (run_dir / CONFIG_FILE).exists():
             shutil.rmtree(run_dir)
-        train(make_run_config(model, "digits", overrides=overrides), run_dir, progress_bar=progress_bar)
+        with reporting() if progress_bar else nullcontext():
+            say(f"demo {index}/{len(DEMO_RUNS)}: training the {name} into {run_dir}")
+            train(make_run_config(model, "digits", overrides=overrides), run_dir, progress_bar=progress_bar)
+            say(f"demo {index}/{len(DEMO_RUNS)}: scoring the {name} ({', '.join(DEMO_METRICS)})")
+            result = evaluate_run(run_dir, DEMO_METRICS, n=DEMO_SAMPLES, budget={"k": 100})
         run_dirs.append(run_dir)
-        save_result(evaluate_run(run_dir, DEMO_METRICS, n=DEMO_SAMPLES, budget={"k": 100}), run_dir / EVAL_FILE)
+        save_result(result, run_dir / EVAL_FILE, DEMO_METRICS)
     dataset = load_dataset("digits", make_run_config("vae", "digits").data)
     floor = real_floor(RealFeatures.of(load_feature_network("digits"), dataset), DEMO_SAMPLES)
     intro = INTRO + (f"<p>The floor of the sample metrics, {floor['samples']} real training images scored as if they "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from genzoo.evaluate.suite import (
     scheduled_evaluator,
 )
 from genzoo.models.base import GenerativeModel
+from genzoo.provenance import machine
 from genzoo.registry import model_class
 from genzoo.seeding import seed_everything
 from genzoo.train.config import TrainConfig
@@ -108,17 +110,24 @@ def build_model(cfg: RunConfig, image_shape: tuple[int, int, int], num_classes: 
 
 
 def run_record(cfg: RunConfig, dataset: Dataset) -> dict[str, Any]:
-    """What a checkpoint carries to rebuild its model without the data: config, image shape, classes."""
+    """What a checkpoint carries to rebuild its model without the data: config, image shape, classes; and the
+    machine (cores, torch threads) that trained it last, which decide its speed."""
     return {**cfg.to_dict(), "image_shape": list(dataset.image_shape), "classes": list(dataset.classes),
-            "data_provenance": dataset.provenance}
+            "data_provenance": dataset.provenance, "machine": machine()}
 
 
 def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None,
           progress_bar: bool = True) -> tuple[str, Trainer]:
     """Train a new run into ``run_dir``; returns the outcome ('finished' or 'interrupted') and the trainer."""
     run_dir = Path(run_dir)
+    created = next((d for d in reversed([run_dir, *run_dir.parents]) if not d.exists()), None)
     prepare_run_dir(run_dir, resume=False)
-    return _fit(cfg, run_dir, None, data_dir, progress_bar)
+    try:
+        return _fit(cfg, run_dir, None, data_dir, progress_bar)
+    except BaseException:
+        if created is not None and not (run_dir / CHECKPOINT).exists():   # the start failed: leave no empty run
+            shutil.rmtree(created, ignore_errors=True)
+        raise
 
 
 def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int | None = None,

@@ -17,8 +17,9 @@ BEGIN, END = "<!-- layers: begin (tests/test_layers.py) -->", "<!-- layers: end 
 # Bottom to top: a module may import its own layer and the layers before it, never one after it.
 LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("foundation", ("genzoo", "genzoo.errors", "genzoo.config", "genzoo.provenance", "genzoo.seeding",
-                    "genzoo.checkpoint", "genzoo.grid"),
-     "errors, options and YAML configs, provenance stamps, seeds, atomic checkpoints, PNG grids"),
+                    "genzoo.checkpoint", "genzoo.grid", "genzoo.progress", "genzoo.samples_file"),
+     "errors, options and YAML configs, provenance stamps, seeds, atomic checkpoints, PNG grids, progress lines, "
+     "samples files written in chunks"),
     ("data", ("genzoo.data",), "IDX files with checksums, the dataset catalogue, captions, binarization"),
     ("nn", ("genzoo.nn",), "pieces several models share: conv stacks, RBM and DBM energies, contrastive "
                            "divergence, the text encoder and its joint embedding, ..."),

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import time
 
 import pytest
 import torch
@@ -192,3 +193,43 @@ def test_an_unknown_scheduled_metric_stops_before_training(tmp_path, tiny_config
         run.train(tiny_config("vae", "train.eval_every=5", "train.eval_metrics=fid"), tmp_path / "r",
                   progress_bar=False)
     assert not (tmp_path / "r" / "checkpoint.pt").exists()
+
+
+def test_a_fresh_run_is_checkpointed_before_its_first_step(tmp_path, monkeypatch, tiny_config):
+    """A kill during the first steps leaves a checkpoint that --resume finishes exactly (issue 29)."""
+    cfg = tiny_config("vae", "train.max_steps=20")
+    run.train(cfg, tmp_path / "straight", progress_bar=False)
+    fail_at(monkeypatch, "vae", 1, crash)
+    with pytest.raises(Crash):
+        run.train(cfg, tmp_path / "crashed", progress_bar=False)
+    assert load_checkpoint(tmp_path / "crashed" / "checkpoint.pt")["progress"]["step"] == 0
+    monkeypatch.undo()
+    run.resume(tmp_path / "crashed", progress_bar=False)
+    assert_same_state(parameters(tmp_path / "straight"), parameters(tmp_path / "crashed"))
+
+
+def test_checkpoints_by_wall_time_leave_the_result_unchanged(tmp_path, monkeypatch, tiny_config):
+    """With steps of 20 ms and checkpoint_minutes of 60 ms, checkpoints come every few steps, long before
+    checkpoint_every; a crash loses only the steps since the last one, and resuming ends as an uninterrupted run."""
+    cfg = tiny_config("vae", "train.max_steps=30", "train.checkpoint_every=1000", "train.checkpoint_minutes=0.001")
+    run.train(cfg, tmp_path / "straight", progress_bar=False)
+
+    cls = MODELS["vae"]
+    real_step = cls.train_step
+    calls = {"n": 0}
+
+    def slow_then_crash(self, x, y):
+        calls["n"] += 1
+        if calls["n"] == 20:
+            raise Crash("simulated kill -9")
+        time.sleep(0.02)
+        return real_step(self, x, y)
+
+    monkeypatch.setattr(cls, "train_step", slow_then_crash)
+    with pytest.raises(Crash):
+        run.train(cfg, tmp_path / "crashed", progress_bar=False)
+    saved = load_checkpoint(tmp_path / "crashed" / "checkpoint.pt")["progress"]["step"]
+    assert 0 < saved <= 19   # by time alone: checkpoint_every is 1000
+    monkeypatch.undo()
+    run.resume(tmp_path / "crashed", progress_bar=False)
+    assert_same_state(parameters(tmp_path / "straight"), parameters(tmp_path / "crashed"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from genzoo import progress
 from genzoo.data import Dataset, binarize, load_dataset
 from genzoo.errors import GenzooError
 from genzoo.evaluate.classes import classifier_score, conditional_accuracy, mode_coverage
@@ -98,6 +100,7 @@ def sample_metrics(features: Tensor, probs: Tensor, real: RealFeatures, metrics:
 
     def timed(name: str, compute, merge: bool = False) -> None:
         """Store compute()'s value under ``name``, or its keys beside the others when ``merge``."""
+        progress.say(f"computing {name} of {len(features):,} samples")
         started = time.perf_counter()
         value = compute()
         timings[name] = round(time.perf_counter() - started, 3)
@@ -170,6 +173,9 @@ def read_samples(path: str | Path, expected_shape: tuple[int, int, int]) -> tupl
     """Images (and labels, if present) from an .npz holding ``x``: uint8 in 0..255 or floats in [0, 1],
     shaped (N, C, H, W), (N, H, W, C) or (N, H, W) for grey."""
     path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise GenzooError(f"{path} is empty: save samples with np.savez(path, x=images) or 'genzoo sample RUN --out "
+                          "FILE.npz'")
     try:
         archive = np.load(path)
         if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -179,8 +185,9 @@ def read_samples(path: str | Path, expected_shape: tuple[int, int, int]) -> tupl
                 raise GenzooError(f"{path} holds no array 'x': save samples with np.savez(path, x=images)")
             x = archive["x"]
             labels = torch.from_numpy(archive["labels"]).long() if "labels" in archive else None
-    except (OSError, ValueError) as err:
-        raise GenzooError(f"cannot read samples from {path}: {err}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise GenzooError(f"cannot read samples from {path}: {err or type(err).__name__}; give an .npz written by "
+                          "np.savez(path, x=images)") from None
     channels, height, width = expected_shape
     if x.ndim == 3 and channels == 1:
         x = x[:, None]
@@ -207,9 +214,12 @@ def draw_samples(model, n: int, num_classes: int, seed: int, batch_size: int = 5
     turn."""
     generator = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % num_classes if model.conditional else None
-    batches = [model.sample(min(batch_size, n - start), generator,
-                            None if labels is None else labels[start:start + batch_size])
-               for start in range(0, n, batch_size)]
+    progress.say(f"drawing {n:,} samples from the {model.name}")
+    batches = []
+    for start in range(0, n, batch_size):
+        progress.tick("samples drawn", start, n)
+        batches.append(model.sample(min(batch_size, n - start), generator,
+                                    None if labels is None else labels[start:start + batch_size]))
     return torch.cat(batches).clamp(0, 1), labels
 
 
@@ -228,6 +238,7 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
         results["seconds"]["sampling"] = drawn
     if "nll" in metrics:
         images, how = likelihood_images(*held_out, seed, nll_images)
+        progress.say(f"computing the log-likelihood of {len(images):,} held-out images")
         started = time.perf_counter()
         estimate = model.log_likelihood(images, budget or {}, seed)
         if estimate is None:
@@ -239,14 +250,44 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
     return results
 
 
-def save_result(result: dict[str, Any], path: Path) -> None:
-    """Write an evaluation's JSON, or say in one line why it cannot be written."""
+SUBJECT = ("run", "model", "dataset", "step", "samples_file", "feature_network")   # what one eval.json is about
+
+
+def save_result(result: dict[str, Any], path: Path, metrics: list[str]) -> dict[str, Any]:
+    """Write an evaluation's JSON to ``path``, merged into what an earlier evaluation of the same subject (the same run
+    at the same step, or the same samples file, with the same feature network) wrote there: a metric measured again
+    replaces its numbers, the others stay. ``measured`` says for each metric when, by which command and on how many
+    samples (or with which likelihood budget) it was measured. Returns what was written; one line if it cannot be."""
+    import json
+
+    provenance = result.get("provenance", {})
+    when = {key: provenance[key] for key in ("date", "command", "commit", "seed") if key in provenance}
+    numbers = result["metrics"]
+    measured = {name: {**when, "step": result.get("step"),
+                       **({"budget": numbers.get("log_likelihood", {}).get("budget")} if name == "nll"
+                          else {"samples": numbers.get("samples")})} for name in metrics}
+    previous = _read_json(Path(path))
+    if previous is not None and all(previous.get(key) == result.get(key) for key in SUBJECT):
+        numbers = {**previous.get("metrics", {}), **numbers,
+                   "seconds": {**previous.get("metrics", {}).get("seconds", {}), **numbers.get("seconds", {})}}
+        measured = {**previous.get("measured", {}), **measured}
+    merged = {**result, "metrics": numbers, "measured": measured}
+    try:
+        Path(path).write_text(json.dumps(merged, indent=2) + "\n")
+    except OSError as err:
+        raise GenzooError(f"cannot write {path}: {err.strerror}") from None
+    return merged
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """An earlier result at ``path``, or None where there is none (or what is there is not a result)."""
     import json
 
     try:
-        Path(path).write_text(json.dumps(result, indent=2) + "\n")
-    except OSError as err:
-        raise GenzooError(f"cannot write {path}: {err.strerror}") from None
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def scalars_of(results: dict[str, Any]) -> dict[str, float]:

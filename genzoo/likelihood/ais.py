@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from genzoo import progress
 from genzoo.errors import GenzooError
 from genzoo.likelihood.estimate import Estimate
 from genzoo.nn.dbm import layer_input, mean_field_sweeps
@@ -114,10 +115,12 @@ def log_mean_exp_estimate(log_weights: Tensor, offset: float, sign: int, method:
 
 
 @torch.no_grad()
-def anneal(path: AnnealingPath, betas: Tensor, state: Any, generator: torch.Generator) -> tuple[Tensor, Any]:
+def anneal(path: AnnealingPath, betas: Tensor, state: Any, generator: torch.Generator,
+           what: str = "AIS betas") -> tuple[Tensor, Any]:
     """Carry ``state`` along ``betas``; returns the accumulated log weights and the final state."""
     log_weights: Tensor | None = None
-    for beta_from, beta_to in zip(betas[:-1].tolist(), betas[1:].tolist()):
+    for done, (beta_from, beta_to) in enumerate(zip(betas[:-1].tolist(), betas[1:].tolist())):
+        progress.tick(what, done, len(betas) - 1)
         increment, state = path.step(state, beta_from, beta_to, generator)
         log_weights = increment.double() if log_weights is None else log_weights + increment
     return cast(Tensor, log_weights), state   # a schedule holds at least two betas
@@ -132,7 +135,8 @@ def log_partition_by_annealing(path: AnnealingPath, betas: Tensor, chains: int, 
     chains' final states resampled in proportion to their weights, which cannot reveal modes the forward run missed."""
     generator = torch.Generator().manual_seed(seed)
     budget = {"betas": len(betas) - 1, "chains": chains, "seed": seed}
-    log_weights, final = anneal(path, betas, path.base_samples(chains, generator), generator)
+    log_weights, final = anneal(path, betas, path.base_samples(chains, generator), generator,
+                                f"AIS forward, {chains} chains, betas")
     forward, ess = log_mean_exp_estimate(log_weights, path.log_base_partition(), 1, "AIS (stochastic lower bound)",
                                          budget)
     backward = None
@@ -143,7 +147,7 @@ def log_partition_by_annealing(path: AnnealingPath, betas: Tensor, chains: int, 
         else:   # importance resampling turns the weighted final states into approximate model samples
             chosen = torch.multinomial(torch.softmax(log_weights, 0), chains, replacement=True, generator=generator)
             start, method = final[chosen], "reverse AIS from resampled forward states (approximate upper bound)"
-        reverse_weights, _ = anneal(path, betas.flip(0), start, generator)
+        reverse_weights, _ = anneal(path, betas.flip(0), start, generator, f"AIS reverse check, {chains} chains, betas")
         backward, _ = log_mean_exp_estimate(reverse_weights, path.log_base_partition(), -1, method, budget)
     return AISResult(forward, backward, ess)
 

@@ -7,6 +7,7 @@ import math
 import torch
 from torch import Tensor
 
+from genzoo import progress
 from genzoo.likelihood.estimate import Estimate
 from genzoo.seeding import fixed_noise
 
@@ -25,6 +26,7 @@ def iwae_bound(model, images: Tensor, k: int, batch_size: int = 100, chunk: int 
     per_example = []
     with fixed_noise(generator_seed):
         for start in range(0, len(images), batch_size):
+            progress.tick(f"{method}, k={k}: images", start, len(images))
             x = images[start:start + batch_size]
             total = torch.full((len(x),), -math.inf, dtype=torch.float64)
             for done in range(0, k, chunk):

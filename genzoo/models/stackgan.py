@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genzoo import progress
 from genzoo.config import option
 from genzoo.data import Dataset, ImageSet
 from genzoo.data.captions import GRID, random_captions
@@ -210,7 +211,9 @@ class StackGAN(AdversarialModel):
         self.check_data(dataset)
         if self.text_encoder is None:
             text_cfg = TextEncoderConfig(embedding_dim=self.cfg.embedding_dim)
-            self.adopt_text_encoder(*train_text_encoder(dataset, text_cfg, seed))
+            progress.say(f"stackgan trains its text encoder on the {len(dataset.train):,} training captions first "
+                         f"({text_cfg.epochs} epochs)")
+            self.adopt_text_encoder(*train_text_encoder(dataset, text_cfg, seed, log=progress.say))
         train = dataset.train
         self.train_embeddings = self.embed(cast(list[str], train.captions))   # check_data: it has captions
         self.train_contents = train.labels.reshape(len(train), -1)

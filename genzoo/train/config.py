@@ -16,7 +16,12 @@ class TrainConfig:
     deterministic: bool = option(True, "torch deterministic algorithms: a resumed run equals an uninterrupted one")
     log_every: int = option(50, "steps between lines of metrics.jsonl", low=1)
     sample_every: int = option(500, "steps between sample grids (one is also written at the end)", low=1)
-    checkpoint_every: int = option(500, "steps between checkpoints (also written at the end and on Ctrl-C)", low=1)
+    checkpoint_every: int = option(500, "steps between checkpoints (also written before the first step, at the end "
+                                   "and on Ctrl-C)", low=1)
+    checkpoint_minutes: float = option(5.0, "minutes of training after which a checkpoint is written even before "
+                                       "checkpoint_every steps, so a kill loses at most this much work", low=0.0)
+    progress_seconds: float = option(30.0, "seconds between plain progress lines on stderr where it is not a terminal "
+                                     "(a log file, CI); a terminal gets a progress bar", low=0.1)
     grid_size: int = option(64, "images in each sample grid", low=1, high=1024)
     eval_every: int = option(0, "steps between evaluations with 'genzoo eval' metrics on the validation split, "
                              "logged as split 'eval' (0: never)", low=0)

@@ -4,16 +4,23 @@ It knows nothing about model families: it calls ``model.prepare`` once with the 
 each batch of the split that returns, and logs what comes back.
 Everything random follows from the seed and the step (data order per epoch, noise from the global
 torch RNG saved in each checkpoint), so a run killed and resumed ends where an uninterrupted one does.
+A fresh run is checkpointed before its first step and then every ``checkpoint_every`` steps or ``checkpoint_minutes``,
+whichever comes first: writing a checkpoint changes nothing the run computes, only what a kill can lose.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import signal
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +32,7 @@ from genzoo.data import Dataset, ImageSet, binarize
 from genzoo.errors import GenzooError
 from genzoo.grid import save_grid
 from genzoo.models.base import GenerativeModel
+from genzoo.progress import ProgressLines, reporting, silenced
 from genzoo.seeding import epoch_order, fixed_noise, seeded_generator
 from genzoo.train.config import TrainConfig
 from genzoo.train.metrics_log import MetricsLog
@@ -32,6 +40,8 @@ from genzoo.train.metrics_log import MetricsLog
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples"
+# where torch raises on numbers a training step made unusable: a distribution's argument check, an optimizer's update
+NUMERICAL_SOURCES = ("torch/distributions/", "torch/optim/")
 
 
 @dataclass
@@ -67,7 +77,10 @@ class Trainer:
         model.total_steps = self.total_steps
         self.last_scalars: dict[str, float] = {}
         self.saved_step: int | None = None
+        self.saved_at = time.monotonic()
         self.stop_requested = False
+        # plain lines where tqdm draws no bar (stderr is a log file, CI, a notebook)
+        self.lines = ProgressLines(cfg.progress_seconds) if progress_bar and not sys.stderr.isatty() else None
 
     def restore(self, content: dict[str, Any]) -> None:
         """Continue from a checkpoint: weights, optimizer moments, RNG state and position in the data."""
@@ -88,7 +101,6 @@ class Trainer:
 
     def run(self) -> str:
         """Train to the end, or until Ctrl-C/SIGTERM; returns 'finished' or 'interrupted'."""
-        self.train_set = self.model.prepare(self.dataset, self.cfg.seed)
         log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.saved_step)
         in_main_thread = threading.current_thread() is threading.main_thread()   # signals only work there
         previous = {sig: signal.signal(sig, self._request_stop)
@@ -96,7 +108,11 @@ class Trainer:
         bar = tqdm(total=self.total_steps, initial=self.progress.step, unit="step", dynamic_ncols=True,
                    disable=None if self.progress_bar else True, desc=self.model.name)  # None: on a terminal only
         try:
-            return self._loop(log, bar)
+            with reporting(self.cfg.progress_seconds) if self.progress_bar else nullcontext():
+                self.train_set = self.model.prepare(self.dataset, self.cfg.seed)
+                if self.saved_step is None:   # a fresh run: --resume finds a checkpoint from the start
+                    self._save()
+                return self._loop(log, bar)
         finally:
             bar.close()
             log.close()
@@ -117,14 +133,15 @@ class Trainer:
                 if p.batch >= self.steps_per_epoch or p.step >= self.total_steps:
                     break
                 phase = self.model.phase()
-                scalars = self.model.train_step(self._prepare(x), y)
-                self._check_finite(scalars, p.step + 1)
+                scalars = self._train_step(x, y, p.step + 1)
                 p.step, p.batch, p.elapsed = p.step + 1, p.batch + 1, time.perf_counter() - started
                 self.last_scalars = scalars
                 bar.update(1)
                 shown = {"phase": phase} if phase else {}
                 bar.set_postfix({**shown, "epoch": p.epoch + 1, **{k: f"{v:.4g}" for k, v in scalars.items()}},
                                 refresh=False)
+                if self.lines is not None:
+                    self.lines.tick(self._progress_line(phase, scalars))
                 if p.step % cfg.log_every == 0:
                     log.write({"step": p.step, "epoch": p.epoch, "time": round(p.elapsed, 3), **shown, **scalars})
                 end_of_epoch = p.batch == self.steps_per_epoch
@@ -135,7 +152,8 @@ class Trainer:
                     self._write_grid()
                 if self.evaluator is not None and cfg.eval_every and (p.step % cfg.eval_every == 0 or p.finished):
                     self._evaluate(log)
-                if self.stop_requested or p.finished or p.step % cfg.checkpoint_every == 0:
+                if (self.stop_requested or p.finished or p.step % cfg.checkpoint_every == 0
+                        or time.monotonic() - self.saved_at >= 60 * cfg.checkpoint_minutes):
                     self._save()
                 if self.stop_requested and not p.finished:
                     return "interrupted"
@@ -146,13 +164,43 @@ class Trainer:
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         return binarize(x) if self.dynamic_binarization else x
 
-    def _check_finite(self, scalars: dict[str, float], step: int) -> None:
+    def _progress_line(self, phase: str | None, scalars: dict[str, float]) -> str:
+        p = self.progress
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in scalars.items())
+        return (f"{self.model.name} step {p.step:,}/{self.total_steps:,} (epoch {p.epoch + 1}"
+                f"{', ' + phase if phase else ''}, {p.elapsed:.0f} s){': ' + shown if shown else ''}")
+
+    def _train_step(self, x: torch.Tensor, y: torch.Tensor, step: int) -> dict[str, float]:
+        """One step of the model, stopped with one line if it diverged: a scalar or a weight that is not finite, or
+        torch refusing the numbers the step produced (a distribution's scale out of range, an update overflowing)."""
+        try:
+            scalars = self.model.train_step(self._prepare(x), y)
+        except (ValueError, RuntimeError, FloatingPointError, OverflowError) as err:
+            what = self._non_finite_state() or numerical_failure(err)
+            if what is None:
+                raise
+            self._diverged(step, what)
         for key, value in scalars.items():
             if not math.isfinite(value):
-                kept = (f"the last good checkpoint ({self.checkpoint_path}, step {self.saved_step}) is kept"
-                        if self.saved_step is not None else "no checkpoint was written before it")
-                raise GenzooError(f"training diverged at step {step}: {key} = {value}; {kept}; "
-                                  "lower the learning rate or change the seed")
+                self._diverged(step, f"{key} = {value}")
+        what = self._non_finite_state()
+        if what is not None:
+            self._diverged(step, what)
+        return scalars
+
+    def _non_finite_state(self) -> str | None:
+        """'parameter NAME is not finite' for the first weight or buffer holding a NaN or an infinity, else None."""
+        tensors = [(name, t.detach()) for name, t in chain(self.model.named_parameters(), self.model.named_buffers())
+                   if t.is_floating_point() and t.numel()]
+        if not tensors or torch.isfinite(torch.stack([t.abs().amax() for _, t in tensors])).all():
+            return None
+        name = next(name for name, t in tensors if not torch.isfinite(t).all())
+        return f"{name} is not finite"
+
+    def _diverged(self, step: int, what: str) -> None:
+        raise GenzooError(f"training diverged at step {step}: {what}; the last good checkpoint "
+                          f"({self.checkpoint_path}, step {self.saved_step}) is kept; "
+                          "start a new run with a lower learning rate or another seed")
 
     def _end_epoch(self, log: MetricsLog) -> None:
         p = self.progress
@@ -179,7 +227,7 @@ class Trainer:
         """The scheduled evaluation (FD, likelihood bound, ...), with the model in eval mode and its own noise."""
         assert self.evaluator is not None   # called only when the run has one
         self.model.eval()
-        with fixed_noise(self.cfg.seed):
+        with fixed_noise(self.cfg.seed), silenced():
             scores = self.evaluator(self.model)
         self.model.train()
         log.write({"step": self.progress.step, "epoch": self.progress.epoch, "split": "eval", **scores})
@@ -195,7 +243,7 @@ class Trainer:
         self.model.train()
 
     def _save(self) -> None:
-        self.saved_step = self.progress.step
+        self.saved_step, self.saved_at = self.progress.step, time.monotonic()
         save_checkpoint(self.checkpoint_path, {
             "run": self.run_record,
             "model": self.model.state_dict(),
@@ -204,3 +252,14 @@ class Trainer:
             "rng": torch.get_rng_state(),
             "scalars": self.last_scalars,
         })
+
+
+def numerical_failure(err: BaseException) -> str | None:
+    """What torch refused, if ``err`` was raised where torch checks numbers (see NUMERICAL_SOURCES), else None."""
+    frames = traceback.extract_tb(err.__traceback__)
+    if not any(source in frame.filename.replace("\\", "/") for frame in frames for source in NUMERICAL_SOURCES):
+        return None
+    found = re.search(r"Expected parameter (\w+) .*? of distribution (\w+)", str(err))
+    if found:
+        return f"the {found[1]} of a {found[2]} distribution left its valid range (NaN, infinite or out of bounds)"
+    return f"torch refused the step's numbers ({str(err).splitlines()[0][:100]})"
