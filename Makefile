@@ -30,5 +30,9 @@ lint: dev
 test: lint
 	$(BIN)/python -m pytest -q
 
+# training-quality checks that train small models for real (minutes, not seconds)
+test-slow: dev
+	$(BIN)/python -m pytest -q -m slow
+
 benchmarks: install
 	$(BIN)/python -m benchmarks.run all
