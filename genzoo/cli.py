@@ -226,15 +226,18 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from genzoo.provenance import git_commit, stamp
 
     started, commit = time.perf_counter(), git_commit()
-    default = suite.SAMPLE_METRICS if args.samples else suite.DEFAULT_METRICS
-    metrics = suite.parse_metrics(args.metrics) if args.metrics else default
+    metrics = suite.parse_metrics(args.metrics) if args.metrics else None
     budget = {k: v for k, v in {"k": args.k, "betas": args.betas, "chains": args.chains}.items() if v is not None}
     if args.samples:
         if args.run or not args.data:
             raise GenzooError("score a samples file with: genzoo eval --samples FILE.npz --data DATASET (no run directory)")
-        if "nll" in metrics:
-            raise GenzooError("'nll' needs a model, not samples: drop it from --metrics or evaluate the run directory")
-        result = _eval_samples_file(args, metrics)
+        from genzoo.evaluate.features import load_feature_network
+
+        suite.check_sample_metrics(metrics or [])
+        images, labels = suite.read_samples(args.samples, load_feature_network(args.data, args.classifier).image_shape)
+        result = {"samples_file": str(args.samples),
+                  **suite.evaluate_sample_array(images, labels, args.data, metrics or suite.SAMPLE_METRICS, args.seed,
+                                                args.classifier, args.data_dir, floor=True)}
         out = Path(args.out or Path(args.samples).with_suffix(".eval.json"))
     else:
         if not args.run:
@@ -242,28 +245,12 @@ def cmd_eval(args: argparse.Namespace) -> None:
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
         result = suite.evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                                    args.data_dir)
+                                    args.data_dir, floor=True)
         out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
-    print(suite.format_table(result["metrics"]))
+    print(suite.format_table(result["metrics"], result.get("floor")))
     suite.save_result(result, out)
     print(f"written to {out}")
-
-
-def _eval_samples_file(args: argparse.Namespace, metrics: list[str]) -> dict:
-    from genzoo.data import load_dataset
-    from genzoo.data.config import DataConfig
-    from genzoo.evaluate import suite
-    from genzoo.evaluate.features import load_feature_network
-
-    network = load_feature_network(args.data, args.classifier)
-    data_cfg = configs.build(DataConfig, network.card["training"]["data"], "data")   # the images it was trained on
-    dataset = load_dataset(args.data, data_cfg, args.data_dir)
-    real = suite.RealFeatures.of(network, dataset)
-    images, labels = suite.read_samples(args.samples, network.image_shape)
-    return {"samples_file": str(args.samples), "dataset": args.data,
-            "metrics": suite.evaluate_samples(images, real, metrics, labels, args.seed),
-            "feature_network": suite.feature_network_summary(network)}
 
 
 def cmd_classifier(args: argparse.Namespace) -> None:
@@ -311,7 +298,10 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from genzoo import __version__
+
     parser = _Parser(prog="genzoo", description="Classic deep generative models, trained and measured on a CPU.")
+    parser.add_argument("--version", action="version", version=f"genzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("list", help="models and datasets")
