@@ -408,7 +408,7 @@ def _text_rows(results: dict[str, Any], floor: dict[str, Any] | None) -> list[tu
     rows = []
     for stage, scores in results.get("caption_match", {}).items():
         rows.append((f"caption match, {stage}", _percent(scores["caption_match"]), "higher",
-                     _percent(floor["caption_match"]) if floor else ""))
+                     _percent(floor["caption_match"]["caption_match"]) if floor else ""))
     for stage, value in results.get("fd", {}).items():
         rows.append((f"FD (region checker), {stage}", f"{value:.3f}", "lower", f"{floor['fd']:.3f}" if floor else ""))
     return rows

@@ -50,7 +50,7 @@ def real_reference(checker: RegionChecker, dataset: Dataset, n: int, seed: int) 
     test, train = dataset.test, dataset.train
     n = min(n, len(test), len(train))
     chosen = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
-    return {"caption_match": match(test.images[:n], test.captions[:n], checker)["caption_match"],
+    return {"caption_match": match(test.images[:n], test.captions[:n], checker),
             "fd": round(frechet_distance(checker.features(train.images[chosen]),
                                          checker.features(test.images[:n])), 4),
             "images": n}
