@@ -11,6 +11,7 @@ import torch
 
 from genzoo import config as configs
 from genzoo.errors import GenzooError
+from genzoo.outputs import check_output, write_atomically
 
 
 def whole_number(low: int, high: int | None = None):
@@ -88,6 +89,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix not in (".png", ".npz"):
         raise GenzooError(f"--out {out}: write samples to a .png grid or a .npz array")
+    check_output(out)
     opened = open_run(args.run)
     generator = torch.Generator().manual_seed(args.seed)
     if args.text is not None or args.texts is not None:
@@ -109,17 +111,13 @@ def cmd_sample(args: argparse.Namespace) -> None:
     else:
         labels = None
     images = opened.model.sample(n, generator, labels)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".png":
-            save_grid(images, out)
-        else:
-            arrays = {"x": to_uint8(images)}
-            if labels is not None:
-                arrays["labels"] = labels.numpy()
-            np.savez_compressed(out, **arrays)
-    except OSError as err:
-        raise GenzooError(f"cannot write {out}: {err.strerror}") from None
+    if out.suffix == ".png":
+        save_grid(images, out)
+    else:
+        arrays = {"x": to_uint8(images)}
+        if labels is not None:
+            arrays["labels"] = labels.numpy()
+        write_atomically(out, lambda f: np.savez_compressed(f, **arrays))
     print(f"wrote {n} samples to {out}")
 
 
@@ -153,14 +151,12 @@ def _sample_from_text(args: argparse.Namespace, opened, generator: torch.Generat
         raise GenzooError("--label is for class-conditional models: a caption says what to draw")
     texts = [text for text in read_texts(args) for _ in range(args.n or 1)]
     stage1, stage2 = opened.model.generate_from_text(texts, generator, at_mean=args.at_mean)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".png":
-            caption_rows(texts, stage1, stage2).save(out)
-        else:
-            np.savez_compressed(out, x=to_uint8(stage2), stage1=to_uint8(stage1), captions=np.array(texts))
-    except OSError as err:
-        raise GenzooError(f"cannot write {out}: {err.strerror}") from None
+    if out.suffix == ".png":
+        sheet = caption_rows(texts, stage1, stage2)
+        write_atomically(out, lambda f: sheet.save(f, format="PNG"))
+    else:
+        write_atomically(out, lambda f: np.savez_compressed(f, x=to_uint8(stage2), stage1=to_uint8(stage1),
+                                                            captions=np.array(texts)))
     print(f"wrote the Stage-I and Stage-II images of {len(texts)} caption{'s' if len(texts) > 1 else ''} "
           f"side by side to {out}")
 
@@ -179,6 +175,7 @@ def cmd_arithmetic(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix != ".png":
         raise GenzooError(f"--out {out}: the picture is written as a .png file")
+    check_output(out)
     model = open_run(args.run).model
     if args.groups:
         groups = [(sign, arithmetic.parse_indices(text)) for sign, text in args.groups]
@@ -187,11 +184,7 @@ def cmd_arithmetic(args: argparse.Namespace) -> None:
     else:
         picture = arithmetic.candidate_sheet(model, args.candidates, args.seed)
         what = f"{args.candidates} numbered candidates"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        picture.save(out)
-    except OSError as err:
-        raise GenzooError(f"cannot write {out}: {err.strerror}") from None
+    write_atomically(out, lambda f: picture.save(f, format="PNG"))
     print(f"wrote {what} to {out}")
 
 
@@ -215,7 +208,7 @@ def cmd_info(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from genzoo.demo import run_demo
 
-    page = run_demo(Path(args.out), progress_bar=not args.quiet)
+    page = run_demo(check_output(args.out, folder=True), progress_bar=not args.quiet)
     print(f"demo page written to {page}")
 
 
@@ -234,19 +227,19 @@ def cmd_eval(args: argparse.Namespace) -> None:
         from genzoo.evaluate.features import load_feature_network
 
         suite.check_sample_metrics(metrics or [])
+        out = check_output(args.out or Path(args.samples).with_suffix(".eval.json"))
         images, labels = suite.read_samples(args.samples, load_feature_network(args.data, args.classifier).image_shape)
         result = {"samples_file": str(args.samples),
                   **suite.evaluate_sample_array(images, labels, args.data, metrics or suite.SAMPLE_METRICS, args.seed,
                                                 args.classifier, args.data_dir, floor=True)}
-        out = Path(args.out or Path(args.samples).with_suffix(".eval.json"))
     else:
         if not args.run:
             raise GenzooError("give a run directory (genzoo eval RUN) or a samples file (--samples FILE.npz --data DATASET)")
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
+        out = check_output(args.out or Path(args.run) / suite.EVAL_FILE)
         result = suite.evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
                                     args.data_dir, floor=True)
-        out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"], result.get("floor")))
     suite.save_result(result, out)
@@ -258,7 +251,8 @@ def cmd_classifier(args: argparse.Namespace) -> None:
     from genzoo.evaluate.classifier_training import train_classifier
 
     data_cfg = configs.build(DataConfig, configs.parse_overrides(args.set, {"data": DataConfig})["data"], "data")
-    out = Path(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
+    out = check_output(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
+    check_output(out.with_suffix(".json"))
     if args.data == "mnist-captions":   # its evaluation network names the digit in each cell of a canvas
         from genzoo.evaluate.caption_checker_training import train_region_checker
         card = train_region_checker(out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
@@ -276,6 +270,7 @@ def cmd_captions(args: argparse.Namespace) -> None:
     from genzoo.data.captions import write_captioned_images
     from genzoo.data.config import DataConfig
 
+    check_output(args.out, folder=True)
     split = getattr(load_dataset("mnist-captions", DataConfig(seed=args.seed), args.data_dir), args.split)
     n = write_captioned_images(split, Path(args.out), args.n)
     print(f"wrote {n} {args.split} canvases and their captions (captions.txt, captions.jsonl) to {args.out}")
@@ -288,6 +283,7 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
 
     cfg = configs.build(TextEncoderConfig, configs.parse_overrides(args.set, {"text": TextEncoderConfig})["text"],
                         "text")
+    check_output(args.out)
     dataset = load_dataset("mnist-captions", DataConfig(seed=args.data_seed), args.data_dir)
     encoder, report = train_text_encoder(dataset, cfg, args.seed, log=print if not args.quiet else lambda _: None)
     report["command"] = args.command_line
@@ -421,7 +417,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"genzoo: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("genzoo: interrupted", file=sys.stderr)
+        print(f"genzoo: error: 'genzoo {args.command}' was interrupted before it finished; run it again to complete "
+              "it", file=sys.stderr)
         return 130
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,8 +186,8 @@ def read_samples(path: str | Path, expected_shape: tuple[int, int, int]) -> tupl
                 raise GenzooError(f"{path} holds no array 'x': save samples with np.savez(path, x=images)")
             x = archive["x"]
             labels = torch.from_numpy(archive["labels"]).long() if "labels" in archive else None
-    except (OSError, ValueError) as err:
-        raise GenzooError(f"cannot read samples from {path}: {err}") from None
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
+        raise GenzooError(f"cannot read samples from {path}: {err}; save samples with np.savez(path, x=images)") from None
     channels, height, width = expected_shape
     if x.ndim == 3 and channels == 1:
         x = x[:, None]
@@ -322,13 +323,13 @@ def evaluate_sample_array(images: Tensor, labels: Tensor | None, dataset_name: s
 
 
 def save_result(result: dict[str, Any], path: Path) -> None:
-    """Write an evaluation's JSON, or say in one line why it cannot be written."""
+    """Write an evaluation's JSON atomically, or say in one line why it cannot be written."""
     import json
 
-    try:
-        Path(path).write_text(json.dumps(result, indent=2) + "\n")
-    except OSError as err:
-        raise GenzooError(f"cannot write {path}: {err.strerror}") from None
+    from genzoo.outputs import write_atomically
+
+    text = (json.dumps(result, indent=2) + "\n").encode()
+    write_atomically(Path(path), lambda f: f.write(text))
 
 
 def scalars_of(results: dict[str, Any]) -> dict[str, float]:
