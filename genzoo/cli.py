@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -114,7 +115,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if out.suffix == ".png":
         save_grid(images, out)
     else:
-        arrays = {"x": to_uint8(images)}
+        arrays: dict[str, Any] = {"x": to_uint8(images)}
         if labels is not None:
             arrays["labels"] = labels.numpy()
         write_atomically(out, lambda f: np.savez_compressed(f, **arrays))

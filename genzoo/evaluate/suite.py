@@ -14,7 +14,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -329,7 +329,11 @@ def save_result(result: dict[str, Any], path: Path) -> None:
     from genzoo.outputs import write_atomically
 
     text = (json.dumps(result, indent=2) + "\n").encode()
-    write_atomically(Path(path), lambda f: f.write(text))
+
+    def write(f: IO[bytes]) -> None:
+        f.write(text)
+
+    write_atomically(Path(path), write)
 
 
 def scalars_of(results: dict[str, Any]) -> dict[str, float]:

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
-from genzoo.data import Dataset
+from genzoo.data import Dataset, ImageSet
 from genzoo.errors import GenzooError
 from genzoo.evaluate.caption_match import RegionChecker, score_caption_match
 from genzoo.evaluate.frechet import frechet_distance
@@ -44,13 +44,19 @@ def drawn_images(model, captions: Sequence[str], seed: int) -> dict[str, Tensor]
     return images
 
 
-def real_reference(checker: RegionChecker, dataset: Dataset, n: int, seed: int) -> dict[str, float]:
+def captions_of(split: ImageSet) -> list[str]:
+    if split.captions is None:
+        raise GenzooError("text-to-image scores need captioned images: evaluate a run on mnist-captions")
+    return split.captions
+
+
+def real_reference(checker: RegionChecker, dataset: Dataset, n: int, seed: int) -> dict[str, Any]:
     """The real canvases' scores at ``n`` images: caption match of the first n test canvases (the ceiling) and the FD
     of n real training canvases, drawn with ``seed``, to them (the floor)."""
     test, train = dataset.test, dataset.train
     n = min(n, len(test), len(train))
     chosen = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
-    return {"caption_match": match(test.images[:n], test.captions[:n], checker),
+    return {"caption_match": match(test.images[:n], captions_of(test)[:n], checker),
             "fd": round(frechet_distance(checker.features(train.images[chosen]),
                                          checker.features(test.images[:n])), 4),
             "images": n}
@@ -83,7 +89,7 @@ def evaluate_text_model(model, dataset: Dataset, checker: RegionChecker, metrics
     """Score a text-conditioned model on the first ``n`` test captions (all of them by default)."""
     test = dataset.test
     n = min(n or len(test), len(test))
-    captions = test.captions[:n]
+    captions = captions_of(test)[:n]
     started = time.perf_counter()
     images = drawn_images(model, captions, seed)
     drawn = round(time.perf_counter() - started, 3)
