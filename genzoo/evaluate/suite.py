@@ -421,7 +421,7 @@ def _text_rows(results: dict[str, Any], floor: dict[str, Any] | None) -> list[tu
 
 def _likelihood_rows(nll: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "value" not in nll:
-        return [("log-likelihood", "none defined", "", "")]
+        return [("log-likelihood, nats", "none defined", "", "")]
     return [("log-likelihood, nats", f"{nll['value']:.2f} ± {nll['stderr']:.2f}", "higher", "")]
 
 

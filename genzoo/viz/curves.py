@@ -37,8 +37,9 @@ class Axis:
         return f"× 1e{self.exponent}" if self.exponent else ""
 
 
-def nice_axis(low: float, high: float, count: int = 5) -> Axis:
-    """About ``count`` round ticks covering [low, high] (widened to the ticks outside them)."""
+def nice_axis(low: float, high: float, count: int = 5, cover: bool = True) -> Axis:
+    """About ``count`` round ticks over [low, high]; with ``cover`` the axis is widened to the round ticks just outside
+    the values (for y), without it the axis spans the values and keeps the ticks inside (for steps on x)."""
     if not high > low:
         pad = abs(low) * 0.05 or 1.0
         low, high = low - pad, high + pad
@@ -50,9 +51,11 @@ def nice_axis(low: float, high: float, count: int = 5) -> Axis:
     largest = max(abs(ticks[0]), abs(ticks[-1]))
     exponent = 3 * math.floor(math.log10(largest) / 3) if largest >= 1e5 or largest < 1e-2 else 0
     scaled_step = step / 10 ** exponent
-    decimals = max(0, -math.floor(math.log10(scaled_step) + 1e-9)) + (1 if round(scaled_step / 10 ** math.floor(
-        math.log10(scaled_step) + 1e-9), 6) == 2.5 else 0)
-    return Axis(ticks[0], ticks[-1], ticks, decimals, exponent)
+    power = math.floor(math.log10(scaled_step) + 1e-9)
+    decimals = max(0, -power + (1 if round(scaled_step / 10 ** power, 6) == 2.5 else 0))
+    if cover:
+        return Axis(ticks[0], ticks[-1], ticks, decimals, exponent)
+    return Axis(low, high, [t for t in ticks if low - 1e-9 * step <= t <= high + 1e-9 * step], decimals, exponent)
 
 
 def line_chart(series: dict[str, list[tuple[float, float]]], title: str, x_label: str = "step",
@@ -69,7 +72,7 @@ def line_chart(series: dict[str, list[tuple[float, float]]], title: str, x_label
     if not points:
         parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">no data yet</text></svg>')
         return "".join(parts)
-    x_axis = nice_axis(min(p[0] for p in points), max(p[0] for p in points))
+    x_axis = nice_axis(min(p[0] for p in points), max(p[0] for p in points), cover=False)
     y_axis = nice_axis(min(p[1] for p in points), max(p[1] for p in points))
     y_labels = [y_axis.label(v) for v in y_axis.ticks]
     left = 10 + CHAR_WIDTH * max(len(text) for text in y_labels) + (14 if y_label else 0)

@@ -91,7 +91,8 @@ def summary_table(run_dirs: list[Path]) -> str:
             for d, r in evaluated}
     with_floor = next((r for _, r in evaluated if "floor" in r), None)
     columns = list(dict.fromkeys(name for row in rows.values() for name in row))
-    directions = {name: better for row in rows.values() for name, (_, better) in row.items()}
+    directions = {name: next((row[name][1] for row in rows.values() if row.get(name, ("", ""))[1]), "")
+                  for name in columns}
     head = "<tr><th>run</th>" + "".join(f"<th>{html.escape(c)}<br><small>{html.escape(directions[c])} is better"
                                         "</small></th>" if directions[c] else f"<th>{html.escape(c)}</th>"
                                         for c in columns) + "</tr>"
@@ -103,7 +104,14 @@ def summary_table(run_dirs: list[Path]) -> str:
         real = {name: other for name, _, _, other in table_rows(with_floor["metrics"], floor)}
         body += (f"<tr><td><i>real images (n={floor.get('samples', floor.get('images'))})</i></td>"
                  + "".join(f"<td class=num><i>{html.escape(real.get(c) or '—')}</i></td>" for c in columns) + "</tr>")
-    return f"<section><h2>summary</h2><table>{head}{body}</table></section>"
+    binarizations = {d.name: r["metrics"]["log_likelihood"]["binarization"].split(":")[0] for d, r in evaluated
+                     if "binarization" in r["metrics"].get("log_likelihood", {})}
+    note = ""
+    if len(set(binarizations.values())) > 1:
+        note = ('<p class="notes">Log-likelihoods of grey images (binarization none: a density) and of binarized '
+                "images are not on one scale: " + html.escape(", ".join(f"{name} {how}" for name, how
+                                                                       in binarizations.items())) + ".</p>")
+    return f"<section><h2>summary</h2><table>{head}{body}</table>{note}</section>"
 
 
 def run_section(run_dir: Path, scale: int | None = None) -> str:
