@@ -238,7 +238,9 @@ def cmd_eval(args: argparse.Namespace) -> None:
             raise GenzooError("give a run directory (genzoo eval RUN) or a samples file (--samples FILE.npz --data DATASET)")
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
-        out = check_output(args.out or Path(args.run) / suite.EVAL_FILE)
+        out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
+        if args.out or Path(args.run).is_dir():   # else the run's own one-line error comes first
+            check_output(out)
         result = suite.evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
                                     args.data_dir, floor=True)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
