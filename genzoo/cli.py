@@ -357,8 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="score a run (or a file of samples): FD, KID, precision/recall, log-likelihood, ...")
     p.add_argument("run", nargs="?", help="run directory")
-    p.add_argument("--metrics", help="comma-separated, from: fd, kid, pr, dc, cs, acc, modes, mem, nll (or all); "
-                                     "default: all that apply")
+    p.add_argument("--metrics", help="comma-separated, from: fd, kid, pr, dc, cs, acc, modes, mem, nll, and match for "
+                                     "stackgan (or all); default: all that apply")
     p.add_argument("-n", type=whole_number(10, 1_000_000), default=10_000, help="samples to draw and score")
     p.add_argument("--samples", help="an .npz with x (N,C,H,W uint8 or floats in [0,1]) and optional labels, "
                                      "from genzoo or any other library")
