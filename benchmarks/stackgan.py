@@ -21,12 +21,10 @@ import json
 import time
 from pathlib import Path
 
-import torch
-
 from benchmarks.common import RESULTS, RUNS, fresh_run_dir, provenance, spread, train_to_the_end, write_seed_result
 from genzoo.data import load_dataset
-from genzoo.evaluate.caption_match import load_region_checker, score_caption_match
-from genzoo.evaluate.frechet import frechet_distance
+from genzoo.evaluate.caption_match import load_region_checker
+from genzoo.evaluate.text_image import AT_MEAN, drawn_images, real_reference, score_stages
 from genzoo.models.stackgan import STAGES
 from genzoo.run import make_run_config, open_run
 from genzoo.train.metrics_log import read_metrics
@@ -41,29 +39,7 @@ SETTINGS = ["model.stage1_size=32", "model.stage2_discriminator_width=8", "model
 VARIANTS = {"ca": ("Conditioning Augmentation", ["model.conditioning_augmentation=true"]),
             "no_ca": ("no Conditioning Augmentation (phi_t itself, no KL)", ["model.conditioning_augmentation=false"])}
 SHEET_CAPTIONS = 12
-MATCH_KEYS = ("caption_match", "mentioned_cells", "match_and_rest_empty")
-# With CA, both stages again with each condition at the mean of its Conditioning Augmentation rather than a draw
-# (StackGAN.generate_from_text(at_mean=True)), a reading chosen on the validation captions, which the result reports
-# beside the test ones: in a trial on the 40-epoch run of seed 0 (not a benchmark result), Stage-II's augmentation
-# carried 9 nats of the text against Stage-I's 77, nearly its prior, and its draws changed digits both ways (207
-# cells lost against Stage-I, 153 won)
-AT_MEAN = {stage: f"{stage}, conditions at their means" for stage in STAGES}
 RESULT = "stackgan_captions"   # the result file, holding every seed
-
-
-def match(images: torch.Tensor, captions: list[str], checker) -> dict:
-    """The checker's scores of images against their captions, without the checker's card repeated."""
-    scores = score_caption_match(images, captions, checker)
-    return {key: round(scores[key], 4) for key in MATCH_KEYS}
-
-
-def drawn_images(model, captions: list[str], seed: int) -> dict[str, torch.Tensor]:
-    """Each stage's images of the captions, keyed by stage; with CA, also with the conditions at their means."""
-    images = dict(zip(STAGES, model.generate_from_text(captions, torch.Generator().manual_seed(seed))))
-    if model.cfg.conditioning_augmentation:
-        images.update(zip(AT_MEAN.values(), model.generate_from_text(captions, torch.Generator().manual_seed(seed),
-                                                                     at_mean=True)))
-    return images
 
 
 def seconds_per_epoch(records: list[dict], steps_per_epoch: int) -> dict[str, float]:
@@ -134,26 +110,24 @@ def stackgan_captions(args: argparse.Namespace) -> None:
     for key, (variant, settings) in VARIANTS.items():
         run_dir, dataset, trained = (trained_variant(key, previous, args) if previous
                                      else train_variant(key, settings, args))
-        test, train = dataset.test, dataset.train
+        test = dataset.test
         if reference is None:   # the real canvases' scores: the ceiling of match and the floor of FD
-            chosen = torch.randperm(len(train), generator=torch.Generator().manual_seed(args.seed))[:len(test)]
+            real = real_reference(checker, dataset, len(test), args.seed)
             real_features = checker.features(test.images)
-            reference = {"caption_match_of_real_test_canvases": match(test.images, test.captions, checker),
-                         f"fd_of_{len(test)}_real_training_canvases": round(
-                             frechet_distance(checker.features(train.images[chosen]), real_features), 4)}
+            reference = {"caption_match_of_real_test_canvases": real["caption_match"],
+                         f"fd_of_{len(test)}_real_training_canvases": real["fd"]}
         evaluation_started = time.perf_counter()
         model = open_run(run_dir).model
         images = drawn_images(model, test.captions, args.seed)
         sheet = RESULTS / f"{name}_{key}.png"
         stage1, stage2 = images[STAGES[0]][:SHEET_CAPTIONS], images[STAGES[1]][:SHEET_CAPTIONS]
         caption_rows(test.captions[:SHEET_CAPTIONS], stage1, stage2).save(sheet)
+        validation = dataset.validation.captions
         runs[key] = {
             "variant": variant, "config": trained["config"],
-            "caption_match": {stage: match(drawn, test.captions, checker) for stage, drawn in images.items()},
-            "caption_match_validation": {stage: match(drawn, dataset.validation.captions, checker) for stage, drawn
-                                         in drawn_images(model, dataset.validation.captions, args.seed).items()},
-            "fd": {stage: round(frechet_distance(checker.features(drawn), real_features), 4)
-                   for stage, drawn in images.items()},
+            **score_stages(images, test.captions, checker, real_features),
+            "caption_match_validation": score_stages(drawn_images(model, validation, args.seed), validation, checker,
+                                                     None, ["match"])["caption_match"],
             "sheet": f"benchmarks/results/{sheet.name}",
             "text_encoder": trained["text_encoder"], "training": trained["training"],
             "evaluation_time_s": round(time.perf_counter() - evaluation_started, 1),

@@ -14,6 +14,7 @@ import torch
 
 from genzoo import config as configs
 from genzoo.errors import GenzooError
+from genzoo.outputs import check_output, write_atomically
 
 
 def whole_number(low: int, high: int | None = None):
@@ -108,6 +109,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix not in (".png", ".npz"):
         raise GenzooError(f"--out {out}: write samples to a .png grid or a .npz array")
+    check_output(out)
     opened = open_run(args.run)
     generator = torch.Generator().manual_seed(args.seed)
     if args.text is not None or args.texts is not None:
@@ -184,14 +186,12 @@ def _sample_from_text(args: argparse.Namespace, opened, generator: torch.Generat
         raise GenzooError("--label is for class-conditional models: a caption says what to draw")
     texts = [text for text in read_texts(args) for _ in range(args.n or 1)]
     stage1, stage2 = opened.model.generate_from_text(texts, generator, at_mean=args.at_mean)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".png":
-            caption_rows(texts, stage1, stage2).save(out)
-        else:
-            np.savez_compressed(out, x=to_uint8(stage2), stage1=to_uint8(stage1), captions=np.array(texts))
-    except OSError as err:
-        raise GenzooError(f"cannot write {out}: {err.strerror}") from None
+    if out.suffix == ".png":
+        sheet = caption_rows(texts, stage1, stage2)
+        write_atomically(out, lambda f: sheet.save(f, format="PNG"))
+    else:
+        write_atomically(out, lambda f: np.savez_compressed(f, x=to_uint8(stage2), stage1=to_uint8(stage1),
+                                                            captions=np.array(texts)))
     print(f"wrote the Stage-I and Stage-II images of {len(texts)} caption{'s' if len(texts) > 1 else ''} "
           f"side by side to {out}")
 
@@ -210,6 +210,7 @@ def cmd_arithmetic(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix != ".png":
         raise GenzooError(f"--out {out}: the picture is written as a .png file")
+    check_output(out)
     model = open_run(args.run).model
     if args.groups:
         groups = [(sign, arithmetic.parse_indices(text)) for sign, text in args.groups]
@@ -218,11 +219,7 @@ def cmd_arithmetic(args: argparse.Namespace) -> None:
     else:
         picture = arithmetic.candidate_sheet(model, args.candidates, args.seed)
         what = f"{args.candidates} numbered candidates"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        picture.save(out)
-    except OSError as err:
-        raise GenzooError(f"cannot write {out}: {err.strerror}") from None
+    write_atomically(out, lambda f: picture.save(f, format="PNG"))
     print(f"wrote {what} to {out}")
 
 
@@ -249,7 +246,7 @@ def cmd_info(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from genzoo.demo import run_demo
 
-    page = run_demo(Path(args.out), progress_bar=not args.quiet)
+    page = run_demo(check_output(args.out, folder=True), progress_bar=not args.quiet)
     print(f"demo page written to {page}")
 
 
@@ -262,49 +259,38 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from genzoo.run import evaluate_run
 
     started, commit = time.perf_counter(), git_commit()
-    default = suite.SAMPLE_METRICS if args.samples else suite.DEFAULT_METRICS
-    metrics = suite.parse_metrics(args.metrics) if args.metrics else default
+    metrics = suite.parse_metrics(args.metrics) if args.metrics else None
     budget = {k: v for k, v in {"k": args.k, "betas": args.betas, "chains": args.chains}.items() if v is not None}
     if args.samples:
         if args.run or not args.data:
             raise GenzooError("score a samples file with: genzoo eval --samples FILE.npz --data DATASET "
                               "(no run directory)")
-        if "nll" in metrics:
-            raise GenzooError("'nll' needs a model, not samples: drop it from --metrics or evaluate the run directory")
+        from genzoo.evaluate.features import load_feature_network
+
+        suite.check_sample_metrics(metrics or [])
+        out = check_output(args.out or Path(args.samples).with_suffix(".eval.json"))
+        images, labels = suite.read_samples(args.samples, load_feature_network(args.data, args.classifier).image_shape)
         with reporting(args.progress_every):
-            result = _eval_samples_file(args, metrics)
-        out = Path(args.out or Path(args.samples).with_suffix(".eval.json"))
+            result = {"samples_file": str(args.samples),
+                      **suite.evaluate_sample_array(images, labels, args.data, metrics or suite.SAMPLE_METRICS,
+                                                    args.seed, args.classifier, args.data_dir, floor=True)}
     else:
         if not args.run:
             raise GenzooError("give a run directory (genzoo eval RUN) or a samples file "
                               "(--samples FILE.npz --data DATASET)")
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
+        out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
+        if args.out or Path(args.run).is_dir():   # else the run's own one-line error comes first
+            check_output(out)
         with reporting(args.progress_every):
             result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                                  args.data_dir)
-        out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
+                                  args.data_dir, floor=True)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
-    print(suite.format_table(result["metrics"]))
-    merged = suite.save_result(result, out, metrics)
-    kept = sorted(set(merged["measured"]) - set(metrics))
+    print(suite.format_table(result["metrics"], result.get("floor")))
+    merged = suite.save_result(result, out)
+    kept = sorted(set(merged["measured"]) - set(result["metrics_asked"]))
     print(f"written to {out}" + (f" (beside the {', '.join(kept)} measured before)" if kept else ""))
-
-
-def _eval_samples_file(args: argparse.Namespace, metrics: list[str]) -> dict:
-    from genzoo.data import load_dataset
-    from genzoo.data.config import DataConfig
-    from genzoo.evaluate import suite
-    from genzoo.evaluate.features import load_feature_network
-
-    network = load_feature_network(args.data, args.classifier)
-    data_cfg = configs.build(DataConfig, network.card["training"]["data"], "data")   # the images it was trained on
-    dataset = load_dataset(args.data, data_cfg, args.data_dir)
-    real = suite.RealFeatures.of(network, dataset)
-    images, labels = suite.read_samples(args.samples, network.image_shape)
-    return {"samples_file": str(args.samples), "dataset": args.data,
-            "metrics": suite.evaluate_samples(images, real, metrics, labels, args.seed),
-            "feature_network": suite.feature_network_summary(network)}
 
 
 def cmd_classifier(args: argparse.Namespace) -> None:
@@ -312,7 +298,8 @@ def cmd_classifier(args: argparse.Namespace) -> None:
     from genzoo.train.classifier_training import train_classifier
 
     data_cfg = configs.build(DataConfig, configs.parse_overrides(args.set, {"data": DataConfig})["data"], "data")
-    out = Path(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
+    out = check_output(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
+    check_output(out.with_suffix(".json"))
     if args.data == "mnist-captions":   # its evaluation network names the digit in each cell of a canvas
         from genzoo.train.caption_checker_training import train_region_checker
         card = train_region_checker(out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
@@ -331,6 +318,7 @@ def cmd_captions(args: argparse.Namespace) -> None:
     from genzoo.data.captions import write_captioned_images
     from genzoo.data.config import DataConfig
 
+    check_output(args.out, folder=True)
     split = getattr(load_dataset("mnist-captions", DataConfig(seed=args.seed), args.data_dir), args.split)
     n = write_captioned_images(split, Path(args.out), args.n)
     print(f"wrote {n} {args.split} canvases and their captions (captions.txt, captions.jsonl) to {args.out}")
@@ -343,6 +331,7 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
 
     cfg = configs.build(TextEncoderConfig, configs.parse_overrides(args.set, {"text": TextEncoderConfig})["text"],
                         "text")
+    check_output(args.out)
     dataset = load_dataset("mnist-captions", DataConfig(seed=args.data_seed), args.data_dir)
     encoder, report = train_text_encoder(dataset, cfg, args.seed, log=print if not args.quiet else lambda _: None)
     report["command"] = args.command_line
@@ -354,9 +343,11 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from genzoo.registry import names
+    from genzoo.version import __version__
     from genzoo.viz.latent_arithmetic import decodes_latent_alone
 
     parser = _Parser(prog="genzoo", description="Classic deep generative models, trained and measured on a CPU.")
+    parser.add_argument("--version", action="version", version=f"genzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("list", help="models and datasets")
@@ -417,8 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score a run (or a file of samples): FD, KID, precision/recall, "
                                     "log-likelihood, ...")
     p.add_argument("run", nargs="?", help="run directory")
-    p.add_argument("--metrics", help="comma-separated, from: fd, kid, pr, dc, cs, acc, modes, mem, nll (or all); "
-                                     "default: all that apply")
+    p.add_argument("--metrics", help="comma-separated, from: fd, kid, pr, dc, cs, acc, modes, mem, nll, and match for "
+                                     "stackgan (or all); default: all that apply")
     p.add_argument("-n", type=whole_number(10, 1_000_000), default=10_000, help="samples to draw and score")
     p.add_argument("--samples", help="an .npz with x (N,C,H,W uint8 or floats in [0,1]) and optional labels, "
                                      "from genzoo or any other library")
@@ -492,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"genzoo: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("genzoo: interrupted", file=sys.stderr)
+        print(f"genzoo: error: 'genzoo {args.command}' was interrupted before it finished; run it again to complete "
+              "it", file=sys.stderr)
         return 130
     finally:
         if in_main_thread:

@@ -145,11 +145,16 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """A YAML config file as a mapping, with a one-line error for a missing or malformed file."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise GenzooError(f"cannot read config file {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise GenzooError(f"config file {path} is not UTF-8 text: give a YAML file with model:, train: and data: "
+                          "sections") from None
+    if not text.strip():
+        raise GenzooError(f"config file {path} is empty: give model:, train: and data: sections, or drop --config")
     try:
-        values = yaml.safe_load(text) or {}
+        values = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+
+from genzoo.outputs import write_atomically
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -37,11 +37,8 @@ def grid_image(images: torch.Tensor, columns: int | None = None, padding: int = 
 
 def save_grid(images: torch.Tensor, path: Path, columns: int | None = None, scale: int = 1) -> None:
     """Write a grid PNG atomically, so a reader never sees half a picture."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
-        grid_image(images, columns, scale=scale).save(f, format="PNG")
-    os.replace(tmp, path)
+    picture = grid_image(images, columns, scale=scale)
+    write_atomically(path, lambda f: picture.save(f, format="PNG"))
 
 
 def png_bytes(images: torch.Tensor, columns: int | None = None, scale: int = 1) -> bytes:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from genzoo import __version__
+from genzoo.version import __version__
 
 
 def machine() -> dict:

@@ -22,14 +22,7 @@ from genzoo.checkpoint import load_checkpoint
 from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.errors import GenzooError
-from genzoo.evaluate.features import load_feature_network
-from genzoo.evaluate.suite import (
-    RealFeatures,
-    evaluate_model,
-    feature_network_summary,
-    grey_version,
-    scheduled_evaluator,
-)
+from genzoo.evaluate.suite import evaluate_trained, scheduled_evaluator
 from genzoo.models.base import GenerativeModel
 from genzoo.provenance import machine
 from genzoo.registry import model_class
@@ -192,15 +185,13 @@ def num_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def evaluate_run(run_dir: str | Path, metrics: list[str], n: int = 10_000, seed: int = 0,
+def evaluate_run(run_dir: str | Path, metrics: list[str] | None, n: int = 10_000, seed: int = 0,
                  budget: dict[str, int] | None = None, nll_images: int | None = None,
-                 classifier: str | Path | None = None, data_dir: str | None = None) -> dict[str, Any]:
-    """Reopen a trained run, load its dataset as it trained on it, and evaluate its model."""
+                 classifier: str | Path | None = None, data_dir: str | None = None,
+                 floor: bool = False) -> dict[str, Any]:
+    """Reopen a trained run and evaluate its model on its dataset as it trained on it (``metrics`` None: all that
+    apply); with ``floor``, real training images scored the same way beside it."""
     opened = open_run(run_dir)
-    cfg = opened.config
-    dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
-    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), grey_version(dataset, cfg.data, data_dir))
-    results = evaluate_model(opened.model, real, metrics, (dataset.test.images, cfg.data.binarize), n, seed, budget,
-                             nll_images)
-    return {"run": str(run_dir), "model": cfg.model_name, "dataset": cfg.dataset, "step": opened.progress["step"],
-            "metrics": results, "feature_network": feature_network_summary(real.network)}
+    result = evaluate_trained(opened.model, opened.config, metrics, n, seed, budget, nll_images, classifier, data_dir,
+                              floor)
+    return {"run": str(run_dir), "model": opened.config.model_name, "step": opened.progress["step"], **result}

@@ -70,5 +70,5 @@ def test_sigterm_while_sampling_leaves_no_half_archive(runs, tmp_path):
         time.sleep(0.05)
     job.send_signal(signal.SIGTERM)
     _, err = job.communicate(timeout=60)
-    assert job.returncode == 130 and err.strip().endswith("genzoo: interrupted")
+    assert job.returncode == 130 and err.strip().endswith("interrupted before it finished; run it again to complete it")
     assert list(tmp_path.iterdir()) == []

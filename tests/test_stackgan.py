@@ -403,3 +403,31 @@ def test_the_caption_sheet_writes_any_caption_it_is_given():
 def test_latent_arithmetic_is_refused_in_one_line(trained_run, tmp_path, capsys):
     err = one_line_error(capsys, ["arithmetic", str(trained_run), "--out", str(tmp_path / "a.png")])
     assert "stackgan generates from a caption as well as z" in err
+
+
+# --- genzoo eval of a stackgan run ---------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not (weights_dir() / "mnist-captions.pt").exists(), reason="the region checker is not shipped")
+def test_eval_of_a_stackgan_run_is_caption_match_and_fd_in_the_checkers_features(trained_run, monkeypatch, capsys):
+    from genzoo.evaluate import suite
+    from genzoo.evaluate.caption_match import score_caption_match
+    from genzoo.evaluate.frechet import frechet_distance
+
+    data = tiny_captioned()
+    monkeypatch.setattr(suite, "load_dataset", lambda name, cfg, data_dir=None: data)
+    assert main(["eval", str(trained_run), "--seed", "3"]) == 0
+    table = capsys.readouterr().out
+    assert "caption match, Stage-II" in table and "FD (region checker), Stage-I" in table and "higher" in table
+    result = json.loads((trained_run / "eval.json").read_text())
+    metrics, floor = result["metrics"], result["floor"]
+    # the same numbers by hand: the model's images of the 20 test captions, drawn with the seed, and the checker
+    checker = load_region_checker()
+    model = run.open_run(trained_run).model
+    stage1, stage2 = model.generate_from_text(data.test.captions, torch.Generator().manual_seed(3))
+    by_hand = score_caption_match(stage2, data.test.captions, checker)["caption_match"]
+    assert metrics["caption_match"]["Stage-II"]["caption_match"] == round(by_hand, 4)
+    assert metrics["fd"]["Stage-I"] == round(frechet_distance(checker.features(stage1),
+                                                              checker.features(data.test.images)), 4)
+    real = score_caption_match(data.test.images, data.test.captions, checker)["caption_match"]
+    assert floor["caption_match"]["caption_match"] == round(real, 4) and floor["images"] == 20
+    assert "region checker" in one_line_error(capsys, ["eval", str(trained_run), "--metrics", "kid"])

@@ -112,9 +112,9 @@ def load_feature_network(dataset: str, path: str | Path | None = None) -> Featur
 
 
 def no_feature_network_for_canvases() -> GenzooError:
-    return GenzooError("mnist-captions canvases have no feature network for 'genzoo eval': their file from 'genzoo "
-                       "classifier' is the region checker, which scores text-image match and gives the canvas "
-                       "features of FD (RegionChecker.features; 'python -m benchmarks.run stackgan_captions')")
+    return GenzooError("mnist-captions canvases have no feature network: their file from 'genzoo classifier' is the "
+                       "region checker, which scores caption match and the FD of canvases; evaluate the stackgan run "
+                       "itself with 'genzoo eval RUN' (images need their captions)")
 
 
 def same_dataset(a: str, b: str) -> bool:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 import time
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -30,6 +31,7 @@ from genzoo.evaluate.frechet import frechet_distance
 from genzoo.evaluate.kid import kernel_inception_distance
 from genzoo.evaluate.manifold import manifold_scores
 from genzoo.evaluate.memorisation import memorisation
+from genzoo.models.base import GenerativeModel
 
 METRICS = {
     "fd": "Fréchet distance in the feature network's space (lower is better; not Inception FID)",
@@ -41,18 +43,21 @@ METRICS = {
     "modes": "classes the samples fall in, and KL of that histogram from the test set's",
     "mem": "nearest-training-image distances of samples against those of test images",
     "nll": "test log-likelihood in nats: exact, IWAE bound or AIS estimate, whichever the model defines",
+    "match": "a text-conditioned model's images that hold what their captions say, by the region checker",
 }
 EVAL_FILE = "eval.json"
+KID_SCALE = 1000   # KID is printed, and tabled in the docs, as MMD^2 x 1e3
+KID_UNIT = "MMD^2 as computed; the printed table and the docs show it x 1e3"
 MIN_SAMPLES = 10
-SAMPLE_METRICS = [m for m in METRICS if m != "nll"]
-DEFAULT_METRICS = list(METRICS)
+SAMPLE_METRICS = [m for m in METRICS if m not in ("nll", "match")]
+DEFAULT_METRICS = [m for m in METRICS if m != "match"]
 
 
-def parse_metrics(text: str) -> list[str]:
-    """A comma-separated list of metric names, each known; 'all' means every metric."""
+def parse_metrics(text: str) -> list[str] | None:
+    """A comma-separated list of metric names, each known; 'all' (None) means every metric that applies."""
     names = [name.strip() for name in text.split(",") if name.strip()]
     if names == ["all"]:
-        return list(METRICS)
+        return None
     unknown = [name for name in names if name not in METRICS]
     if unknown or not names:
         raise GenzooError(f"unknown metric '{unknown[0] if unknown else text}': choose from {', '.join(METRICS)} "
@@ -113,7 +118,8 @@ def sample_metrics(features: Tensor, probs: Tensor, real: RealFeatures, metrics:
         if name == "fd":
             timed("fd", lambda: frechet_distance(features, reference_features))
         elif name == "kid":
-            timed("kid", lambda: kernel_inception_distance(features, reference_features, seed=seed).to_dict())
+            timed("kid", lambda: {**kernel_inception_distance(features, reference_features, seed=seed).to_dict(),
+                                  "unit": KID_UNIT})
         elif name in ("pr", "dc") and "precision" not in results:
             timed("pr_dc", lambda: manifold_scores(reference_features, features), merge=True)
         elif name == "cs":
@@ -144,13 +150,18 @@ def evaluate_samples(samples: Tensor, real: RealFeatures, metrics: list[str], la
             **results}
 
 
-def real_floor(real: RealFeatures, n: int | None = None, seed: int = 0) -> dict[str, Any]:
-    """The metrics of real training images against the test split: the best a model can hope for at this n."""
+FLOOR_METRICS = ["fd", "kid", "pr", "dc", "cs", "modes"]
+
+
+def real_floor(real: RealFeatures, n: int | None = None, seed: int = 0,
+               metrics: list[str] = FLOOR_METRICS) -> dict[str, Any]:
+    """The metrics of real training images against the test split: the best a model can hope for at this n
+    (of ``metrics``, those that have a floor)."""
     train = real.dataset.train
     n = min(n or len(real.dataset.test), len(train))
     chosen = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
     features, probs = real.split("train")
-    results = sample_metrics(features[chosen], probs[chosen], real, ["fd", "kid", "pr", "dc", "cs", "modes"],
+    results = sample_metrics(features[chosen], probs[chosen], real, [m for m in metrics if m in FLOOR_METRICS],
                              seed=seed)
     return {"samples": n, "what": f"{n} real training images against the test split", **results}
 
@@ -250,32 +261,108 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
     return results
 
 
+def evaluate_trained(model, cfg, metrics: list[str] | None, n: int = 10_000, seed: int = 0,
+                     budget: dict[str, int] | None = None, nll_images: int | None = None,
+                     classifier: str | Path | None = None, data_dir: str | None = None,
+                     floor: bool = False) -> dict[str, Any]:
+    """Evaluate a trained model on the dataset of its run config ``cfg``; with ``floor``, real training images scored
+    the same way beside it (for mnist-captions: the real canvases' caption match and FD). ``metrics`` None: all
+    that apply to the model."""
+    if model.text_conditioned:
+        return _evaluate_text_conditioned(model, cfg, metrics, n, seed, classifier, data_dir, floor)
+    metrics = metrics or DEFAULT_METRICS
+    if "match" in metrics:
+        raise GenzooError(f"--metrics match: caption match scores text-conditioned models (stackgan), not "
+                          f"{model.name}; drop it")
+    dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
+    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), grey_version(dataset, cfg.data, data_dir))
+    results = evaluate_model(model, real, metrics, (dataset.test.images, cfg.data.binarize), n, seed, budget,
+                             nll_images)
+    return {"dataset": cfg.dataset, "metrics_asked": metrics, "metrics": results,
+            "feature_network": feature_network_summary(real.network),
+            **({"floor": real_floor(real, n, seed, metrics)} if floor else {})}
+
+
+def _evaluate_text_conditioned(model, cfg, metrics: list[str] | None, n: int, seed: int,
+                               checker_path: str | Path | None, data_dir: str | None, floor: bool) -> dict[str, Any]:
+    """A text-conditioned model on its captions: caption match and FD in the region checker's features."""
+    from genzoo.evaluate import text_image
+    from genzoo.evaluate.caption_match import load_region_checker
+
+    metrics = text_image.check_text_metrics(metrics or text_image.TEXT_METRICS)
+    checker = load_region_checker(checker_path)
+    dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
+    results = text_image.evaluate_text_model(model, dataset, checker, metrics, n, seed)
+    card = {k: checker.card.get(k) for k in ("dataset", "test_cell_accuracy", "test_caption_match", "commit")}
+    reference = text_image.real_reference(checker, dataset, results["samples"], seed) if floor else None
+    return {"dataset": cfg.dataset, "metrics_asked": metrics, "metrics": results, "region_checker": card,
+            **({"floor": reference} if reference else {})}
+
+
+def check_sample_metrics(metrics: list[str]) -> None:
+    """A one-line error for the metrics that need a model rather than its samples."""
+    for name in ("nll", "match"):
+        if name in metrics:
+            raise GenzooError(f"'{name}' needs a model, not samples: drop it from --metrics or evaluate the run "
+                              "directory")
+
+
+def evaluate_sample_array(images: Tensor, labels: Tensor | None, dataset_name: str, metrics: list[str],
+                          seed: int = 0, classifier: str | Path | None = None, data_dir: str | None = None,
+                          floor: bool = False) -> dict[str, Any]:
+    """Score images (N, C, H, W) in [0, 1] from anywhere against the test split of ``dataset_name``, loaded as its
+    feature network was trained on it."""
+    from genzoo import config as configs
+    from genzoo.data.config import DataConfig
+
+    check_sample_metrics(metrics)
+    network = load_feature_network(dataset_name, classifier)
+    data_cfg = configs.build(DataConfig, network.card["training"]["data"], "data")   # the images it was trained on
+    real = RealFeatures.of(network, load_dataset(dataset_name, data_cfg, data_dir))
+    if tuple(images.shape[1:]) != network.image_shape:
+        raise GenzooError(f"samples have shape {tuple(images.shape)} but {dataset_name}'s images are "
+                          f"{'x'.join(map(str, network.image_shape))}: resize them or score them against a "
+                          "matching dataset")
+    return {"dataset": dataset_name, "metrics_asked": metrics,
+            "metrics": evaluate_samples(images, real, metrics, labels, seed),
+            "feature_network": feature_network_summary(network),
+            **({"floor": real_floor(real, len(images), seed, metrics)} if floor else {})}
+
+
 SUBJECT = ("run", "model", "dataset", "step", "samples_file", "feature_network")   # what one eval.json is about
 
 
-def save_result(result: dict[str, Any], path: Path, metrics: list[str]) -> dict[str, Any]:
-    """Write an evaluation's JSON to ``path``, merged into what an earlier evaluation of the same subject (the same run
-    at the same step, or the same samples file, with the same feature network) wrote there: a metric measured again
-    replaces its numbers, the others stay. ``measured`` says for each metric when, by which command and on how many
-    samples (or with which likelihood budget) it was measured. Returns what was written; one line if it cannot be."""
+def save_result(result: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Write an evaluation's JSON to ``path`` atomically, merged into what an earlier evaluation of the same subject
+    (the same run at the same step, or the same samples file, with the same feature network) wrote there: a metric
+    measured again replaces its numbers (and its floor), the others stay. ``measured`` says for each metric asked
+    for when, by which command and on how many samples (or with which likelihood budget) it was measured. Returns
+    what was written; one line if it cannot be."""
     import json
+
+    from genzoo.outputs import write_atomically
 
     provenance = result.get("provenance", {})
     when = {key: provenance[key] for key in ("date", "command", "commit", "seed") if key in provenance}
     numbers = result["metrics"]
     measured = {name: {**when, "step": result.get("step"),
                        **({"budget": numbers.get("log_likelihood", {}).get("budget")} if name == "nll"
-                          else {"samples": numbers.get("samples")})} for name in metrics}
+                          else {"samples": numbers.get("samples")})} for name in result["metrics_asked"]}
+    merged = {**result, "measured": measured}
     previous = _read_json(Path(path))
     if previous is not None and all(previous.get(key) == result.get(key) for key in SUBJECT):
-        numbers = {**previous.get("metrics", {}), **numbers,
-                   "seconds": {**previous.get("metrics", {}).get("seconds", {}), **numbers.get("seconds", {})}}
-        measured = {**previous.get("measured", {}), **measured}
-    merged = {**result, "metrics": numbers, "measured": measured}
-    try:
-        Path(path).write_text(json.dumps(merged, indent=2) + "\n")
-    except OSError as err:
-        raise GenzooError(f"cannot write {path}: {err.strerror}") from None
+        merged["metrics"] = {**previous.get("metrics", {}), **numbers,
+                             "seconds": {**previous.get("metrics", {}).get("seconds", {}),
+                                         **numbers.get("seconds", {})}}
+        merged["measured"] = {**previous.get("measured", {}), **measured}
+        if "floor" in previous or "floor" in result:
+            merged["floor"] = {**previous.get("floor", {}), **result.get("floor", {})}
+    text = (json.dumps(merged, indent=2) + "\n").encode()
+
+    def write(f: IO[bytes]) -> None:
+        f.write(text)
+
+    write_atomically(Path(path), write)
     return merged
 
 
@@ -288,6 +375,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
+
+
 
 
 def scalars_of(results: dict[str, Any]) -> dict[str, float]:
@@ -320,7 +409,7 @@ def scheduled_evaluator(train_cfg, data_cfg, dataset: Dataset, data_dir: str | N
     The likelihood is measured on the first 500 validation images with k=100 (or 1,000 betas), a
     budget small enough to run often; the final number comes from 'genzoo eval'.
     """
-    metrics = parse_metrics(train_cfg.eval_metrics)
+    metrics = parse_metrics(train_cfg.eval_metrics) or DEFAULT_METRICS
     real = RealFeatures.of(load_feature_network(dataset.name, classifier), grey_version(dataset, data_cfg, data_dir),
                            "validation")
     held_out = (dataset.validation.images, data_cfg.binarize)
@@ -339,44 +428,132 @@ def feature_network_summary(network: FeatureNetwork) -> dict[str, Any]:
                     "not with Inception-based FID/KID/IS from papers"}
 
 
-def format_table(results: dict[str, Any]) -> str:
-    """The metrics of one evaluation as aligned 'name  value' lines."""
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+# (row name, which way is better, key that marks the row's metric in a result, its value as text); the same text is
+# made of the real-vs-real floor where the floor has the key
+SAMPLE_ROWS: list[tuple[str, str, str, Any]] = [
+    ("FD (feature network)", "lower", "fd", lambda r: f"{r['fd']:.3f}"),
+    ("KID x 1e3", "lower", "kid",
+     lambda r: f"{KID_SCALE * r['kid']['value']:.3f} ± {KID_SCALE * r['kid']['std']:.3f}"),
+    ("precision / recall", "higher", "precision", lambda r: f"{r['precision']:.3f} / {r['recall']:.3f}"),
+    ("density / coverage", "higher", "density", lambda r: f"{r['density']:.3f} / {r['coverage']:.3f}"),
+    ("classifier score", "higher", "cs", lambda r: f"{r['cs']['value']:.3f} ± {r['cs']['std']:.3f}"),
+    ("conditional accuracy", "higher", "acc", lambda r: f"{r['acc']:.4f}"),
+    ("classes covered, KL to data", "more, lower", "classes_covered",
+     lambda r: f"{r['classes_covered']} of {r['classes']}, {r['kl_to_data']:.4f} nats"),
+    ("memorisation (sample/test distance)", "near 1", "ratio",
+     lambda r: f"{r['ratio']:.3f} ({r['share_closer_than_test_1st_percentile']:.3f} closer than test's 1%)"),
+]
+
+
+def _text_rows(results: dict[str, Any], floor: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    """A text-conditioned model's rows: caption match and FD of each stage, beside the real canvases'."""
     rows = []
-    if "fd" in results:
-        rows.append(("FD (feature network)", f"{results['fd']:.3f}"))
+    for stage, scores in results.get("caption_match", {}).items():
+        rows.append((f"caption match, {stage}", _percent(scores["caption_match"]), "higher",
+                     _percent(floor["caption_match"]["caption_match"]) if floor else ""))
+    for stage, value in results.get("fd", {}).items():
+        rows.append((f"FD (region checker), {stage}", f"{value:.3f}", "lower", f"{floor['fd']:.3f}" if floor else ""))
+    return rows
+
+
+def _likelihood_rows(nll: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    if "value" not in nll:
+        return [("log-likelihood, nats", "none defined", "", "")]
+    return [("log-likelihood, nats", f"{nll['value']:.2f} ± {nll['stderr']:.2f}", "higher", "")]
+
+
+def table_notes(results: dict[str, Any]) -> list[str]:
+    """What the table's compact values leave out: units, spreads, the likelihood's estimator and its check."""
+    notes = []
     if "kid" in results:
-        kid = results["kid"]
-        rows.append(("KID", f"{kid['value']:.5f} ± {kid['std']:.5f} (std over {kid['subsets']} subsets of "
-                            f"{kid['subset_size']})"))
-    if "precision" in results:
-        rows.append(("precision / recall", f"{results['precision']:.3f} / {results['recall']:.3f}"))
-    if "density" in results:
-        rows.append(("density / coverage", f"{results['density']:.3f} / {results['coverage']:.3f}"))
+        notes.append(f"KID: unbiased MMD^2 x 1e3, mean ± std over {results['kid']['subsets']} subsets of "
+                     f"{results['kid']['subset_size']}")
     if "cs" in results:
-        cs = results["cs"]
-        rows.append(("classifier score", f"{cs['value']:.3f} ± {cs['std']:.3f} (std over {cs['splits']} splits)"))
-    if "acc" in results:
-        rows.append(("conditional accuracy", f"{results['acc']:.4f}"))
-    if "classes_covered" in results:
-        rows.append(("classes covered", f"{results['classes_covered']} of {results['classes']}, "
-                                        f"KL to data {results['kl_to_data']:.4f} nats"))
-    if "ratio" in results:
-        rows.append(("memorisation", f"nearest-train distance {results['median_sample_to_train']:.3f} vs "
-                                     f"{results['median_test_to_train']:.3f} for test images; "
-                                     f"{results['share_closer_than_test_1st_percentile']:.3f} of samples "
-                                     "closer than 99% of test images"))
+        notes.append(f"classifier score: mean ± std over {results['cs']['splits']} splits")
+    nll = results.get("log_likelihood", {})
+    if "value" in nll:
+        budget = ", ".join(f"{k}={v}" for k, v in nll["budget"].items())
+        notes.append(f"log-likelihood: {nll['method']}, {budget}; ± standard error; {nll['binarization']}")
+        ais = nll.get("details", {})
+        if "reverse_log_partition" in ais:
+            notes.append(f"AIS check: log Z {ais['log_partition']['value']:.2f} forward, "
+                         f"{ais['reverse_log_partition']['value']:.2f} reverse; " + (ais["warning"] or "consistent"))
+    elif "note" in nll:
+        notes.append(f"log-likelihood: {nll['note']}")
+    return notes
+
+
+def table_rows(results: dict[str, Any], floor: dict[str, Any] | None = None) -> list[tuple[str, str, str, str]]:
+    """(metric, value, which way is better, real-vs-real value or '') for each metric an evaluation holds."""
+    if isinstance(results.get("fd"), dict) or "caption_match" in results:
+        return _text_rows(results, floor)
+    rows = [(name, text(results), better, text(floor) if floor and key in floor else "")
+            for name, better, key, text in SAMPLE_ROWS if key in results]
     if "log_likelihood" in results:
-        nll = results["log_likelihood"]
-        if "value" in nll:
-            budget = ", ".join(f"{k}={v}" for k, v in nll["budget"].items())
-            rows.append(("log-likelihood", f"{nll['value']:.2f} ± {nll['stderr']:.2f} nats "
-                                           f"({nll['method']}, {budget}; {nll['binarization']})"))
-            ais = nll.get("details", {})
-            if "reverse_log_partition" in ais:
-                rows.append(("AIS check", f"log Z {ais['log_partition']['value']:.2f} forward, "
-                                          f"{ais['reverse_log_partition']['value']:.2f} reverse; "
-                                          + (ais["warning"] or "consistent")))
-        else:
-            rows.append(("log-likelihood", nll["note"]))
-    width = max(len(name) for name, _ in rows) if rows else 0
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+        rows += _likelihood_rows(results["log_likelihood"])
+    return rows
+
+
+def format_table(results: dict[str, Any], floor: dict[str, Any] | None = None) -> str:
+    """The metrics of one evaluation as aligned columns: metric, value, which way is better and, given the floor
+    (real images scored as if they were samples), its value, so that each number can be read against the best a
+    model can hope for at this sample size."""
+    rows = table_rows(results, floor)
+    if not rows:
+        return ""
+    real = floor is not None and any(row[3] for row in rows)
+    header = ("metric", "value", "better",
+              f"real images (n={floor.get('samples', floor.get('images'))})" if floor is not None else "")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(row[:3], widths)) + (f"  {row[3]}" if real else "")
+             for row in [header, *rows]]
+    return "\n".join([line.rstrip() for line in lines] + table_notes(results))
+
+
+def evaluate(model_or_samples: GenerativeModel | Tensor | np.ndarray | str | Path, data: str | None = None,
+             metrics: Sequence[str] | str | None = None, n: int = 10_000, seed: int = 0,
+             budget: dict[str, int] | None = None, data_dir: str | None = None) -> dict[str, Any]:
+    """The numbers of 'genzoo eval' as a dict ({"fd": ..., "kid": {...}, "log_likelihood": {...}, ...}).
+
+    ``model_or_samples``: a model from :func:`load` (scored on its run's dataset, ``n`` samples; ``data`` must be
+    left out), or samples from anywhere with ``data`` naming the dataset to score them against: a tensor or array
+    (N, C, H, W) in [0, 1] (uint8 arrays in 0..255), or the path of an .npz holding ``x``. ``metrics``: names or a
+    comma-separated string (see 'genzoo eval --help'); None: all that apply.
+    """
+
+    names = parse_metrics(metrics) if isinstance(metrics, str) else (list(metrics) if metrics else None)
+    if names:
+        parse_metrics(",".join(names))   # each name known
+    if isinstance(model_or_samples, GenerativeModel):
+        cfg = model_or_samples.run_config
+        if cfg is None:
+            raise GenzooError("evaluate needs to know the model's data: open it with genzoo.load(run_dir)")
+        if data is not None and data != cfg.dataset:
+            raise GenzooError(f"a model is scored on the dataset it trained on ({cfg.dataset}), not {data}: "
+                              "drop data=")
+        return evaluate_trained(model_or_samples, cfg, names, n, seed, budget, data_dir=data_dir)["metrics"]
+    if data is None:
+        raise GenzooError("samples need data=DATASET to be scored against, e.g. data='mnist'")
+    images, labels = _samples(model_or_samples, data)
+    return evaluate_sample_array(images, labels, data, names or SAMPLE_METRICS, seed,
+                                       data_dir=data_dir)["metrics"]
+
+
+def _samples(samples: Any, data: str) -> tuple[Tensor, Tensor | None]:
+    """Images in [0, 1] as float32 (N, C, H, W), and labels where an .npz holds them."""
+    if isinstance(samples, (str, Path)):
+        return read_samples(samples, load_feature_network(data).image_shape)
+    if isinstance(samples, np.ndarray):
+        samples = torch.from_numpy(samples.astype(np.float32) / 255 if samples.dtype == np.uint8 else samples)
+    if not isinstance(samples, torch.Tensor) or samples.dim() != 4:
+        raise GenzooError("samples must be a tensor or array (N, C, H, W) in [0, 1] or an .npz path")
+    samples = samples.float()
+    if not torch.isfinite(samples).all() or samples.min() < 0 or samples.max() > 1:
+        raise GenzooError("samples must lie in [0, 1] (uint8 arrays in 0..255)")
+    return samples, None

@@ -42,6 +42,7 @@ class GenerativeModel(nn.Module):
         self.num_classes = num_classes
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.total_steps: int | None = None   # the run's length, set by the loop, for schedules
+        self.run_config: Any = None           # the config of the run it was loaded from (genzoo.load), if any
 
     @classmethod
     def resolve(cls, cfg: Any, binarized: bool) -> Any:
