@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from genzoo import config as configs
+from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
 
 
@@ -55,12 +56,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.config or args.set:
             raise GenzooError("--config and --set cannot change a run being resumed: only --epochs and --max-steps can")
         outcome, trainer = run.resume(out, expect=(args.model, args.data), epochs=args.epochs,
-                                      max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet)
+                                      max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet,
+                                      device=args.device)
     else:
         values = configs.read_yaml(args.config) if args.config else {}
         overrides = list(args.set) + ([f"train.max_steps={args.max_steps}"] if args.max_steps else [])
         cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs)
-        outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet)
+        outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet, device=args.device)
     step = trainer.progress.step
     if outcome == "interrupted":
         print(f"interrupted at step {step}: checkpoint saved in {out}; continue with: "
@@ -88,8 +90,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix not in (".png", ".npz"):
         raise GenzooError(f"--out {out}: write samples to a .png grid or a .npz array")
-    opened = open_run(args.run)
-    generator = torch.Generator().manual_seed(args.seed)
+    opened = open_run(args.run, args.device)
+    generator = torch.Generator().manual_seed(args.seed)   # on the CPU: the same samples on every device
     if args.text is not None or args.texts is not None:
         _sample_from_text(args, opened, generator, out)
         return
@@ -179,7 +181,7 @@ def cmd_arithmetic(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix != ".png":
         raise GenzooError(f"--out {out}: the picture is written as a .png file")
-    model = open_run(args.run).model
+    model = open_run(args.run, args.device).model
     if args.groups:
         groups = [(sign, arithmetic.parse_indices(text)) for sign, text in args.groups]
         picture = arithmetic.arithmetic_figure(arithmetic.latent_arithmetic(model, groups, args.seed, args.candidates))
@@ -242,7 +244,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
         result = suite.evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                                    args.data_dir)
+                                    args.data_dir, args.device)
         out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"]))
@@ -256,7 +258,7 @@ def _eval_samples_file(args: argparse.Namespace, metrics: list[str]) -> dict:
     from genzoo.evaluate import suite
     from genzoo.evaluate.features import load_feature_network
 
-    network = load_feature_network(args.data, args.classifier)
+    network = load_feature_network(args.data, args.classifier, resolve_device(args.device))
     data_cfg = configs.build(DataConfig, network.card["training"]["data"], "data")   # the images it was trained on
     dataset = load_dataset(args.data, data_cfg, args.data_dir)
     real = suite.RealFeatures.of(network, dataset)
@@ -310,6 +312,11 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
           f"{quality['text_to_image_top1']:.3f}; text encoder written to {args.out}")
 
 
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", help="where the model runs: auto (CUDA when present, else the "
+                                                         "CPU), cpu, cuda, cuda:N or mps")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="genzoo", description="Classic deep generative models, trained and measured on a CPU.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -330,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_device_option(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw samples from a trained run")
@@ -347,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at-mean", action="store_true", help="with --text: each stage's condition at the mean of its "
                                                           "Conditioning Augmentation, not drawn (closer to the "
                                                           "caption, less varied)")
+    add_device_option(p)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("arithmetic", help="latent vector arithmetic (Radford et al. 2015, Figure 7): without groups, "
@@ -360,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minus", dest="groups", action=SignedGroup, const=-1, default=[], metavar="I,J,K",
                    help="subtract the mean z of these candidates")
     p.add_argument("--out", required=True, help="the .png to write: the sheet, or each group, its mean and the result")
+    add_device_option(p)
     p.set_defaults(func=cmd_arithmetic)
 
     p = sub.add_parser("info", help="what a run is and how far it got")
@@ -382,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classifier", help="a feature network from 'genzoo classifier' (default: the shipped one)")
     p.add_argument("--out", help="JSON file for the results (default RUN/eval.json or FILE.eval.json)")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
+    add_device_option(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("classifier", help="train the feature network that 'genzoo eval' uses for a dataset")

@@ -18,6 +18,7 @@ import torch
 from genzoo import config as configs
 from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
+from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
 from genzoo.registry import model_class
@@ -104,19 +105,22 @@ def run_record(cfg: RunConfig, dataset: Dataset) -> dict[str, Any]:
             "data_provenance": dataset.provenance}
 
 
-def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None,
-          progress_bar: bool = True) -> tuple[str, Trainer]:
-    """Train a new run into ``run_dir``; returns the outcome ('finished' or 'interrupted') and the trainer."""
+def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None, progress_bar: bool = True,
+          device: str | torch.device = "cpu") -> tuple[str, Trainer]:
+    """Train a new run into ``run_dir`` on ``device`` (cpu, cuda, cuda:N, mps or auto); returns the outcome
+    ('finished' or 'interrupted') and the trainer."""
     run_dir = Path(run_dir)
+    device = resolve_device(device)
     prepare_run_dir(run_dir, resume=False)
-    return _fit(cfg, run_dir, None, data_dir, progress_bar)
+    return _fit(cfg, run_dir, None, data_dir, progress_bar, device)
 
 
 def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int | None = None,
-           max_steps: int | None = None, data_dir: str | None = None,
-           progress_bar: bool = True) -> tuple[str, Trainer]:
-    """Continue a run from its checkpoint with its saved config; only its length may change."""
+           max_steps: int | None = None, data_dir: str | None = None, progress_bar: bool = True,
+           device: str | torch.device = "cpu") -> tuple[str, Trainer]:
+    """Continue a run from its checkpoint with its saved config, on any device; only its length may change."""
     run_dir = Path(run_dir)
+    device = resolve_device(device)
     prepare_run_dir(run_dir, resume=True)
     content = load_checkpoint(run_dir / CHECKPOINT)
     cfg = run_config_from_dict(content["run"])
@@ -125,19 +129,19 @@ def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int 
                           f"{expect[1]}: resume it with the same model and --data")
     length = {k: v for k, v in {"epochs": epochs, "max_steps": max_steps}.items() if v is not None}
     cfg = dataclasses.replace(cfg, train=configs.build(TrainConfig, {**configs.to_dict(cfg.train), **length}, "train"))
-    return _fit(cfg, run_dir, content, data_dir, progress_bar)
+    return _fit(cfg, run_dir, content, data_dir, progress_bar, device)
 
 
 def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
-         progress_bar: bool) -> tuple[str, Trainer]:
+         progress_bar: bool, device: torch.device) -> tuple[str, Trainer]:
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
     model_class(cfg.model_name).check_data(dataset)
-    model = build_model(cfg, dataset.image_shape, len(dataset.classes))
+    model = build_model(cfg, dataset.image_shape, len(dataset.classes)).to(device)
     configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
     evaluator = None
     if cfg.train.eval_every:
         from genzoo.evaluate.suite import scheduled_evaluator
-        evaluator = scheduled_evaluator(cfg.train, cfg.data, dataset, data_dir, cfg.train.eval_classifier)
+        evaluator = scheduled_evaluator(cfg.train, cfg.data, dataset, data_dir, cfg.train.eval_classifier, device)
     trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset),
                       dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar,
                       evaluator=evaluator)
@@ -158,8 +162,10 @@ class OpenedRun:
     record: dict[str, Any]
 
 
-def open_run(run_dir: str | Path) -> OpenedRun:
+def open_run(run_dir: str | Path, device: str | torch.device = "cpu") -> OpenedRun:
+    """The run in ``run_dir`` with its model on ``device`` (a checkpoint from any device opens on any other)."""
     run_dir = Path(run_dir)
+    device = resolve_device(device)
     if not run_dir.is_dir():
         raise GenzooError(f"no run at {run_dir}: pass the --out directory of 'genzoo train'")
     content = load_checkpoint(run_dir / CHECKPOINT)
@@ -167,7 +173,7 @@ def open_run(run_dir: str | Path) -> OpenedRun:
     cfg = run_config_from_dict(record)
     model = model_class(cfg.model_name)(cfg.model, tuple(record["image_shape"]), len(record["classes"]))
     model.load_state_dict(content["model"])
-    model.eval()
+    model.to(device).eval()
     return OpenedRun(model, cfg, list(record["classes"]), content["progress"], content.get("scalars", {}), record)
 
 

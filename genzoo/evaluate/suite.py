@@ -204,7 +204,7 @@ def draw_samples(model, n: int, num_classes: int, seed: int, batch_size: int = 5
     generator = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % num_classes if model.conditional else None
     batches = [model.sample(min(batch_size, n - start), generator,
-                            None if labels is None else labels[start:start + batch_size])
+                            None if labels is None else labels[start:start + batch_size]).cpu()
                for start in range(0, n, batch_size)]
     return torch.cat(batches).clamp(0, 1), labels
 
@@ -224,7 +224,7 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
     if "nll" in metrics:
         images, how = likelihood_images(*held_out, seed, nll_images)
         started = time.perf_counter()
-        estimate = model.log_likelihood(images, budget or {}, seed)
+        estimate = model.log_likelihood(images.to(model.device), budget or {}, seed)
         if estimate is None:
             results["log_likelihood"] = {"note": f"{model.name} defines no likelihood; its numbers are the sample metrics"}
         else:
@@ -235,14 +235,18 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
 
 def evaluate_run(run_dir: str | Path, metrics: list[str], n: int = 10_000, seed: int = 0,
                  budget: dict[str, int] | None = None, nll_images: int | None = None,
-                 classifier: str | Path | None = None, data_dir: str | None = None) -> dict[str, Any]:
-    """Reopen a trained run, load its dataset as it trained on it, and evaluate its model."""
+                 classifier: str | Path | None = None, data_dir: str | None = None,
+                 device: str | torch.device = "cpu") -> dict[str, Any]:
+    """Reopen a trained run on ``device`` (the CPU by default), load its dataset as it trained on it, and evaluate its
+    model; the feature network runs on the same device."""
     from genzoo.run import open_run   # here: genzoo.run imports the models, which import this package
 
-    opened = open_run(run_dir)
+    opened = open_run(run_dir, device)
+    device = opened.model.device
     cfg = opened.config
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
-    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), grey_version(dataset, cfg.data, data_dir))
+    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier, device),
+                           grey_version(dataset, cfg.data, data_dir))
     results = evaluate_model(opened.model, real, metrics, (dataset.test.images, cfg.data.binarize), n, seed, budget,
                              nll_images)
     return {"run": str(run_dir), "model": cfg.model_name, "dataset": cfg.dataset, "step": opened.progress["step"],
@@ -283,15 +287,15 @@ def grey_version(dataset: Dataset, data_cfg, data_dir: str | None = None) -> Dat
 
 
 def scheduled_evaluator(train_cfg, data_cfg, dataset: Dataset, data_dir: str | None = None,
-                        classifier: str | Path | None = None):
+                        classifier: str | Path | None = None, device: torch.device | None = None):
     """The training loop's evaluation: ``train_cfg.eval_metrics`` on the validation split, as flat scalars.
 
     The likelihood is measured on the first 500 validation images with k=100 (or 1,000 betas), a
     budget small enough to run often; the final number comes from 'genzoo eval'.
     """
     metrics = parse_metrics(train_cfg.eval_metrics)
-    real = RealFeatures.of(load_feature_network(dataset.name, classifier), grey_version(dataset, data_cfg, data_dir),
-                           "validation")
+    real = RealFeatures.of(load_feature_network(dataset.name, classifier, device),
+                           grey_version(dataset, data_cfg, data_dir), "validation")
     held_out = (dataset.validation.images, data_cfg.binarize)
 
     def evaluate(model) -> dict[str, float]:

@@ -42,6 +42,11 @@ class GenerativeModel(nn.Module):
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.total_steps: int | None = None   # the run's length, set by the loop, for schedules
 
+    @property
+    def device(self) -> torch.device:
+        """Where the model's parameters live: its noise is drawn there and its inputs are moved there."""
+        return next(self.parameters()).device
+
     @classmethod
     def resolve(cls, cfg: Any, binarized: bool) -> Any:
         """The config with any data-dependent 'auto' choices made concrete; saved with the run."""

@@ -55,7 +55,7 @@ class RunningMeans(nn.Module):
     def base_rate(self) -> Tensor:
         """The means so far (0.5 before any data), smoothed away from 0 and 1 so that their logits stay finite."""
         if self.seen == 0:
-            return torch.full(self.sums.shape, 0.5)
+            return torch.full(self.sums.shape, 0.5, device=self.sums.device)
         return smoothed_mean(self.sums, self.seen.item(), 0.05).float()
 
 

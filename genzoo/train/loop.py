@@ -75,6 +75,8 @@ class Trainer:
         for name, state in content["optimizers"].items():
             self.model.optimizers[name].load_state_dict(state)
         torch.set_rng_state(content["rng"])
+        if "cuda_rng" in content and self.model.device.type == "cuda":
+            torch.cuda.set_rng_state(content["cuda_rng"], self.model.device)
         self.progress = Progress(**content["progress"])
         self.saved_step = self.progress.step
         if self.progress.step > self.total_steps:
@@ -88,7 +90,9 @@ class Trainer:
 
     def run(self) -> str:
         """Train to the end, or until Ctrl-C/SIGTERM; returns 'finished' or 'interrupted'."""
-        self.train_set = self.model.prepare(self.dataset, self.cfg.seed)
+        device = self.model.device   # the images are kept there, so batches are sliced on the device
+        self.train_set = self.model.prepare(self.dataset, self.cfg.seed).to(device)
+        self.validation_set = self.dataset.validation.to(device)
         log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.saved_step)
         in_main_thread = threading.current_thread() is threading.main_thread()   # signals only work there
         previous = {sig: signal.signal(sig, self._request_stop)
@@ -156,7 +160,7 @@ class Trainer:
 
     def _end_epoch(self, log: MetricsLog) -> None:
         p = self.progress
-        scores = self.validate(self.dataset.validation)
+        scores = self.validate(self.validation_set)
         if scores:
             log.write({"step": p.step, "epoch": p.epoch, "split": "validation", **scores})
         p.epoch, p.batch = p.epoch + 1, 0
@@ -185,7 +189,8 @@ class Trainer:
 
     def _write_grid(self) -> None:
         self.model.eval()
-        labels = (torch.arange(self.cfg.grid_size) % self.model.num_classes) if self.model.conditional else None
+        labels = (torch.arange(self.cfg.grid_size, device=self.model.device) % self.model.num_classes
+                  if self.model.conditional else None)
         images = self.model.sample(self.cfg.grid_size, seeded_generator(self.cfg.seed), labels)
         save_grid(images, self.run_dir / SAMPLES / f"step_{self.progress.step:07d}.png")
         if self.progress.finished:
@@ -195,11 +200,13 @@ class Trainer:
 
     def _save(self) -> None:
         self.saved_step = self.progress.step
+        device = self.model.device
         save_checkpoint(self.checkpoint_path, {
             "run": self.run_record,
             "model": self.model.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in self.model.optimizers.items()},
             "progress": vars(self.progress).copy(),
             "rng": torch.get_rng_state(),
+            **({"cuda_rng": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
             "scalars": self.last_scalars,
         })
