@@ -14,6 +14,7 @@
     python benchmarks/run.py gan_modes      # mode collapse of an MLP GAN and WGAN: 25 Gaussians and MNIST
     python benchmarks/run.py gan_ablation   # the dcgan with each Improved-GAN technique switched on alone
     python benchmarks/run.py stackgan_captions  # StackGAN on mnist-captions, with and without CA: match and FD
+    python benchmarks/run.py throughput --device cuda   # matmul peak; each model's images/s and share of it; AIS
     python benchmarks/run.py all
 
 Data comes from genzoo's own search order (set GENZOO_DATA_DIR or --data-dir). Every result file
@@ -52,6 +53,7 @@ from genzoo.viz.grid import save_grid
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adversarial import gan_ablation, gan_convergence, gan_family, gan_modes  # noqa: E402
 from stackgan import stackgan_captions  # noqa: E402
+from throughput import throughput  # noqa: E402
 from common import (RESULTS, ROOT, RUNS, fresh_run_dir, provenance,  # noqa: E402
                     train_to_the_end, write_result)
 
@@ -391,7 +393,7 @@ BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": r
               "eval_floors": eval_floors, "eval_runs": eval_runs,
               "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes,
               "gan_ablation": gan_ablation, "gan_convergence": gan_convergence,
-              "stackgan_captions": stackgan_captions}
+              "stackgan_captions": stackgan_captions, "throughput": throughput}
 
 
 def epochs_per_layer(text: str) -> tuple[int, int]:
@@ -448,6 +450,10 @@ def main() -> None:
     parser.add_argument("--eval-k", type=int, default=1000, help="IWAE samples in eval_runs")
     parser.add_argument("--nll-images", type=int, default=2000, help="test images for the likelihood in eval_runs")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats in eval_speed")
+    parser.add_argument("--device", default="cpu", help="throughput: the device measured (cpu, cuda, cuda:N, mps, auto)")
+    parser.add_argument("--quick", action="store_true", help="throughput: a smoke run of seconds, written to "
+                                                             "throughput_quick.json")
+    parser.add_argument("--throughput-models", help="throughput: only these models (comma-separated)")
     parser.add_argument("--data-dir")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()

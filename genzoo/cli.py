@@ -64,6 +64,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs)
         outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet, device=args.device)
     step = trainer.progress.step
+    if not trainer.ranks.main:   # rank 0 of a torchrun speaks for the run
+        return 130 if outcome == "interrupted" else 0
     if outcome == "interrupted":
         print(f"interrupted at step {step}: checkpoint saved in {out}; continue with: "
               f"genzoo train {args.model} --data {args.data} --out {out} --resume", file=sys.stderr)

@@ -24,6 +24,7 @@ from genzoo.models.base import GenerativeModel
 from genzoo.registry import model_class
 from genzoo.train.checkpoint import load_checkpoint
 from genzoo.train.config import TrainConfig
+from genzoo.train.distributed import Ranks, ranks_from_environment
 from genzoo.train.loop import CHECKPOINT, Trainer
 from genzoo.train.seeding import seed_everything
 
@@ -134,17 +135,29 @@ def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int 
 
 def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
          progress_bar: bool, device: torch.device) -> tuple[str, Trainer]:
+    """Train in this process, or as one rank of a torchrun (genzoo.train.distributed), from ``content`` if given."""
+    ranks, device = ranks_from_environment(device)
+    try:
+        return _fit_on(cfg, run_dir, content, data_dir, progress_bar, device, ranks)
+    finally:
+        ranks.close()
+
+
+def _fit_on(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
+            progress_bar: bool, device: torch.device, ranks: Ranks) -> tuple[str, Trainer]:
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
     model_class(cfg.model_name).check_data(dataset)
     model = build_model(cfg, dataset.image_shape, len(dataset.classes)).to(device)
-    configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
+    ranks.attach(model, cfg.train.seed)
+    if ranks.main:
+        configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
     evaluator = None
-    if cfg.train.eval_every:
+    if cfg.train.eval_every and ranks.main:
         from genzoo.evaluate.suite import scheduled_evaluator
         evaluator = scheduled_evaluator(cfg.train, cfg.data, dataset, data_dir, cfg.train.eval_classifier, device)
     trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset),
                       dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar,
-                      evaluator=evaluator)
+                      evaluator=evaluator, ranks=ranks)
     if content is not None:
         trainer.restore(content)
     return trainer.run(), trainer

@@ -25,6 +25,7 @@ from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
 from genzoo.train.checkpoint import save_checkpoint
 from genzoo.train.config import TrainConfig
+from genzoo.train.distributed import NoLog, Ranks
 from genzoo.train.metrics_log import MetricsLog
 from genzoo.train.seeding import epoch_order, fixed_noise, seeded_generator
 from genzoo.viz.grid import save_grid
@@ -50,8 +51,10 @@ class Trainer:
 
     def __init__(self, model: GenerativeModel, dataset: Dataset, cfg: TrainConfig, run_dir: Path,
                  run_record: dict[str, Any], dynamic_binarization: bool, progress_bar: bool = True,
-                 evaluator: Callable[[GenerativeModel], dict[str, float]] | None = None):
+                 evaluator: Callable[[GenerativeModel], dict[str, float]] | None = None, ranks: Ranks | None = None):
         self.model, self.dataset, self.cfg, self.run_dir = model, dataset, cfg, run_dir
+        self.ranks = ranks or Ranks()   # one process, or this rank of a torchrun (genzoo.train.distributed)
+        self.ranks.check_batch(cfg.batch_size)
         self.evaluator = evaluator
         self.run_record = run_record
         self.dynamic_binarization = dynamic_binarization
@@ -77,6 +80,7 @@ class Trainer:
         torch.set_rng_state(content["rng"])
         if "cuda_rng" in content and self.model.device.type == "cuda":
             torch.cuda.set_rng_state(content["cuda_rng"], self.model.device)
+        self.ranks.restore(self.model, content, self.cfg.seed)
         self.progress = Progress(**content["progress"])
         self.saved_step = self.progress.step
         if self.progress.step > self.total_steps:
@@ -93,12 +97,15 @@ class Trainer:
         device = self.model.device   # the images are kept there, so batches are sliced on the device
         self.train_set = self.model.prepare(self.dataset, self.cfg.seed).to(device)
         self.validation_set = self.dataset.validation.to(device)
-        log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.saved_step)
+        log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.saved_step) if self.ranks.main else NoLog()
         in_main_thread = threading.current_thread() is threading.main_thread()   # signals only work there
         previous = {sig: signal.signal(sig, self._request_stop)
                     for sig in (signal.SIGINT, signal.SIGTERM) if in_main_thread}
         bar = tqdm(total=self.total_steps, initial=self.progress.step, unit="step", dynamic_ncols=True,
-                   disable=None if self.progress_bar else True, desc=self.model.name)  # None: on a terminal only
+                   disable=None if self.progress_bar and self.ranks.main else True,   # None: on a terminal only
+                   desc=self.model.name)
+        if self.ranks.size > 1 and self.ranks.main:
+            bar.write(self.ranks.describe(self.cfg.batch_size))
         try:
             return self._loop(log, bar)
         finally:
@@ -115,13 +122,15 @@ class Trainer:
         self.model.train()
         started = time.perf_counter() - p.elapsed
         while p.step < self.total_steps:
-            order = epoch_order(len(self.train_set), cfg.seed, p.epoch)
-            batches = self.train_set.batches(cfg.batch_size, order, start=p.batch)
+            order, batch_size = self.ranks.shard(epoch_order(len(self.train_set), cfg.seed, p.epoch), cfg.batch_size)
+            batches = self.train_set.batches(batch_size, order, start=p.batch)
             for x, y in batches:
                 if p.batch >= self.steps_per_epoch or p.step >= self.total_steps:
                     break
                 phase = self.model.phase()
                 scalars = self.model.train_step(self._prepare(x), y)
+                scalars, stop = self.ranks.agree(scalars, self.stop_requested)   # every rank stops at one step
+                self.ranks.after_step(self.model)
                 self._check_finite(scalars, p.step + 1)
                 p.step, p.batch, p.elapsed = p.step + 1, p.batch + 1, time.perf_counter() - started
                 self.last_scalars = scalars
@@ -135,13 +144,14 @@ class Trainer:
                 p.finished = p.step == self.total_steps
                 if end_of_epoch:
                     self._end_epoch(log)
-                if p.step % cfg.sample_every == 0 or p.finished:
+                if self.ranks.main and (p.step % cfg.sample_every == 0 or p.finished):
                     self._write_grid()
-                if self.evaluator is not None and cfg.eval_every and (p.step % cfg.eval_every == 0 or p.finished):
+                if (self.ranks.main and self.evaluator is not None and cfg.eval_every
+                        and (p.step % cfg.eval_every == 0 or p.finished)):
                     self._evaluate(log)
-                if self.stop_requested or p.finished or p.step % cfg.checkpoint_every == 0:
+                if stop or p.finished or p.step % cfg.checkpoint_every == 0:
                     self._save()
-                if self.stop_requested and not p.finished:
+                if stop and not p.finished:
                     return "interrupted"
                 if end_of_epoch:
                     break
@@ -160,7 +170,7 @@ class Trainer:
 
     def _end_epoch(self, log: MetricsLog) -> None:
         p = self.progress
-        scores = self.validate(self.validation_set)
+        scores = self.validate(self.validation_set) if self.ranks.main else {}
         if scores:
             log.write({"step": p.step, "epoch": p.epoch, "split": "validation", **scores})
         p.epoch, p.batch = p.epoch + 1, 0
@@ -201,6 +211,9 @@ class Trainer:
     def _save(self) -> None:
         self.saved_step = self.progress.step
         device = self.model.device
+        rank_states = self.ranks.local_states(self.model)   # every rank takes part; rank 0 writes
+        if not self.ranks.main:
+            return
         save_checkpoint(self.checkpoint_path, {
             "run": self.run_record,
             "model": self.model.state_dict(),
@@ -209,4 +222,5 @@ class Trainer:
             "rng": torch.get_rng_state(),
             **({"cuda_rng": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
             "scalars": self.last_scalars,
+            **({"ranks": rank_states} if rank_states else {}),
         })
