@@ -89,10 +89,10 @@ for MODEL in vae dcgan; do
                 --data "folder:$SMOKE/images" --max-steps "$STEPS" --out "$RUN" --quiet --device "$DEVICE" \
                 "${SETTINGS[@]}" \
             && "$PYTHON" -m genzoo sample "$RUN" -n 16 --out "$RUN-samples.png" --device cpu; then
-            echo "torchrun $MODEL on $N GPU(s): trained (the time above: $STEPS steps of a global batch of 64, the" \
+            echo "torchrun $MODEL on $N rank(s), $DEVICE: trained (the time above: $STEPS steps of a global batch of 64, the" \
                  "training alone), its checkpoint sampled on the CPU in one process"
         else
-            echo "torchrun $MODEL on $N GPU(s) FAILED"; STATUS=1
+            echo "torchrun $MODEL on $N rank(s), $DEVICE: FAILED"; STATUS=1
         fi
     done
 done
