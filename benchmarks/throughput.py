@@ -13,6 +13,7 @@ and a machine without the datasets (a lent GPU) measures it all the same.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -215,17 +216,19 @@ def throughput(args: argparse.Namespace) -> None:
                                         **budget)
         print(f"{label}: {models[label]['images_per_s']} images/s, {models[label]['share_of_peak']:.1%} of peak",
               flush=True)
-    ais = ais_seconds(device, 500 if quick else 14_500, 100, 1 if quick else (3 if device.type == "cpu" else 2),
+    ais = ais_seconds(device, 50 if quick else 14_500, 100, 1 if quick else (3 if device.type == "cpu" else 2),
                       args.seed)
     print(f"AIS 784-500, {ais['betas']} betas x {ais['chains']} chains: {ais['median_s']} s", flush=True)
     name = "throughput" if not quick else "throughput_quick"
-    write_result(name, {
-        "benchmark": "throughput", "quick": quick,
-        "what": __doc__.strip().split("\n\n")[0].replace("\n", " "),
+    path = RESULTS / f"{name}.json"
+    by_device = json.loads(path.read_text()).get("by_device", {}) if path.exists() else {}
+    by_device[device.type] = {   # the latest run on each kind of device: the CPU's and a GPU's side by side
         "device": device_description(device),
         "matmul_peak": peak, "models": models, "ais_784_500": ais,
         "budget": budget, "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "provenance": provenance_of_machine(args.seed, started),
-    })
-    print(f"written to {RESULTS / (name + '.json')}")
+    }
+    write_result(name, {"benchmark": "throughput", "quick": quick, "what": " ".join(__doc__.split()),
+                        "by_device": by_device, "provenance": by_device[device.type]["provenance"]})
+    print(f"written to {path}")
