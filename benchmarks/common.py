@@ -34,6 +34,11 @@ def provenance(seed: int, started: float, dataset) -> dict:
             "data": {"name": dataset.name, **dataset.provenance}}
 
 
+def provenance_of_machine(seed: int, started: float) -> dict:
+    """The provenance of a result that reads no dataset (a speed measured on synthetic images)."""
+    return stamp(seed, started, [Path(sys.executable).name, *sys.argv], COMMIT_AT_START)
+
+
 def write_result(name: str, result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")

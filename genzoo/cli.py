@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from genzoo import config as configs
+from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
 from genzoo.outputs import check_output, write_atomically
 
@@ -74,13 +75,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.config or args.set:
             raise GenzooError("--config and --set cannot change a run being resumed: only --epochs and --max-steps can")
         outcome, trainer = run.resume(out, expect=(args.model, args.data), epochs=args.epochs,
-                                      max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet)
+                                      max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet,
+                                      device=args.device)
     else:
         values = configs.read_yaml(args.config) if args.config else {}
         overrides = list(args.set) + ([f"train.max_steps={args.max_steps}"] if args.max_steps else [])
         cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs)
-        outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet)
+        outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet, device=args.device)
     step = trainer.progress.step
+    if not trainer.ranks.main:   # rank 0 of a torchrun speaks for the run
+        return 130 if outcome == "interrupted" else 0
     if outcome == "interrupted":
         print(f"interrupted at step {step}: checkpoint saved in {out}; continue with: "
               f"genzoo train {args.model} --data {args.data} --out {out} --resume", file=sys.stderr)
@@ -110,8 +114,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if out.suffix not in (".png", ".npz"):
         raise GenzooError(f"--out {out}: write samples to a .png grid or a .npz array")
     check_output(out)
-    opened = open_run(args.run)
-    generator = torch.Generator().manual_seed(args.seed)
+    opened = open_run(args.run, args.device)
+    generator = torch.Generator().manual_seed(args.seed)   # on the CPU: the same samples on every device
     if args.text is not None or args.texts is not None:
         _sample_from_text(args, opened, generator, out)
         return
@@ -211,7 +215,7 @@ def cmd_arithmetic(args: argparse.Namespace) -> None:
     if out.suffix != ".png":
         raise GenzooError(f"--out {out}: the picture is written as a .png file")
     check_output(out)
-    model = open_run(args.run).model
+    model = open_run(args.run, args.device).model
     if args.groups:
         groups = [(sign, arithmetic.parse_indices(text)) for sign, text in args.groups]
         picture = arithmetic.arithmetic_figure(arithmetic.latent_arithmetic(model, groups, args.seed, args.candidates))
@@ -273,7 +277,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
         with reporting(args.progress_every):
             result = {"samples_file": str(args.samples),
                       **suite.evaluate_sample_array(images, labels, args.data, metrics or suite.SAMPLE_METRICS,
-                                                    args.seed, args.classifier, args.data_dir, floor=True)}
+                                                    args.seed, args.classifier, args.data_dir, floor=True,
+                                                    device=resolve_device(args.device))}
     else:
         if not args.run:
             raise GenzooError("give a run directory (genzoo eval RUN) or a samples file "
@@ -285,7 +290,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
             check_output(out)
         with reporting(args.progress_every):
             result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                                  args.data_dir, floor=True)
+                                  args.data_dir, floor=True, device=args.device)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"], result.get("floor")))
     merged = suite.save_result(result, out)
@@ -341,6 +346,11 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
           f"{quality['text_to_image_top1']:.3f}; text encoder written to {args.out}")
 
 
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", help="where the model runs: auto (CUDA when present, else the "
+                                                         "CPU), cpu, cuda, cuda:N or mps")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from genzoo.registry import names
     from genzoo.version import __version__
@@ -367,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    add_device_option(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw samples from a trained run")
@@ -386,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "Conditioning Augmentation, not drawn (closer to the "
                                                           "caption, less varied)")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    add_device_option(p)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("arithmetic", help="latent vector arithmetic (Radford et al. 2015, Figure 7): without groups, "
@@ -399,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minus", dest="groups", action=SignedGroup, const=-1, default=[], metavar="I,J,K",
                    help="subtract the mean z of these candidates")
     p.add_argument("--out", required=True, help="the .png to write: the sheet, or each group, its mean and the result")
+    add_device_option(p)
     p.set_defaults(func=cmd_arithmetic)
 
     p = sub.add_parser("info", help="what a run is and how far it got")
@@ -426,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "says when it starts")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    add_device_option(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("classifier", help="train the feature network that 'genzoo eval' uses for a dataset")

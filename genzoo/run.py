@@ -21,6 +21,7 @@ from genzoo import config as configs
 from genzoo.checkpoint import load_checkpoint
 from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
+from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
 from genzoo.evaluate.suite import evaluate_trained, scheduled_evaluator
 from genzoo.models.base import GenerativeModel
@@ -28,6 +29,7 @@ from genzoo.provenance import machine
 from genzoo.registry import model_class
 from genzoo.seeding import seed_everything
 from genzoo.train.config import TrainConfig
+from genzoo.train.distributed import Ranks, ranks_from_environment
 from genzoo.train.loop import CHECKPOINT, Trainer
 
 CONFIG_FILE = "config.yaml"
@@ -109,14 +111,16 @@ def run_record(cfg: RunConfig, dataset: Dataset) -> dict[str, Any]:
             "data_provenance": dataset.provenance, "machine": machine()}
 
 
-def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None,
-          progress_bar: bool = True) -> tuple[str, Trainer]:
-    """Train a new run into ``run_dir``; returns the outcome ('finished' or 'interrupted') and the trainer."""
+def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None, progress_bar: bool = True,
+          device: str | torch.device = "cpu") -> tuple[str, Trainer]:
+    """Train a new run into ``run_dir`` on ``device`` (cpu, cuda, cuda:N, mps or auto); returns the outcome
+    ('finished' or 'interrupted') and the trainer."""
     run_dir = Path(run_dir)
+    device = resolve_device(device)
     created = next((d for d in reversed([run_dir, *run_dir.parents]) if not d.exists()), None)
     prepare_run_dir(run_dir, resume=False)
     try:
-        return _fit(cfg, run_dir, None, data_dir, progress_bar)
+        return _fit(cfg, run_dir, None, data_dir, progress_bar, device)
     except BaseException:
         if created is not None and not (run_dir / CHECKPOINT).exists():   # the start failed: leave no empty run
             shutil.rmtree(created, ignore_errors=True)
@@ -124,10 +128,11 @@ def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None,
 
 
 def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int | None = None,
-           max_steps: int | None = None, data_dir: str | None = None,
-           progress_bar: bool = True) -> tuple[str, Trainer]:
-    """Continue a run from its checkpoint with its saved config; only its length may change."""
+           max_steps: int | None = None, data_dir: str | None = None, progress_bar: bool = True,
+           device: str | torch.device = "cpu") -> tuple[str, Trainer]:
+    """Continue a run from its checkpoint with its saved config, on any device; only its length may change."""
     run_dir = Path(run_dir)
+    device = resolve_device(device)
     prepare_run_dir(run_dir, resume=True)
     content = load_checkpoint(run_dir / CHECKPOINT)
     cfg = run_config_from_dict(content["run"])
@@ -136,21 +141,33 @@ def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int 
                           f"{expect[1]}: resume it with the same model and --data")
     length = {k: v for k, v in {"epochs": epochs, "max_steps": max_steps}.items() if v is not None}
     cfg = dataclasses.replace(cfg, train=configs.build(TrainConfig, {**configs.to_dict(cfg.train), **length}, "train"))
-    return _fit(cfg, run_dir, content, data_dir, progress_bar)
+    return _fit(cfg, run_dir, content, data_dir, progress_bar, device)
 
 
 def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
-         progress_bar: bool) -> tuple[str, Trainer]:
+         progress_bar: bool, device: torch.device) -> tuple[str, Trainer]:
+    """Train in this process, or as one rank of a torchrun (genzoo.train.distributed), from ``content`` if given."""
+    ranks, device = ranks_from_environment(device)
+    try:
+        return _fit_on(cfg, run_dir, content, data_dir, progress_bar, device, ranks)
+    finally:
+        ranks.close()
+
+
+def _fit_on(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
+            progress_bar: bool, device: torch.device, ranks: Ranks) -> tuple[str, Trainer]:
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
     model_class(cfg.model_name).check_data(dataset)
-    model = build_model(cfg, dataset.image_shape, len(dataset.classes))
-    configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
+    model = build_model(cfg, dataset.image_shape, len(dataset.classes)).to(device)
+    ranks.attach(model, cfg.train.seed)
+    if ranks.main:
+        configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
     evaluator = None
-    if cfg.train.eval_every:
-        evaluator = scheduled_evaluator(cfg.train, cfg.data, dataset, data_dir, cfg.train.eval_classifier)
+    if cfg.train.eval_every and ranks.main:
+        evaluator = scheduled_evaluator(cfg.train, cfg.data, dataset, data_dir, cfg.train.eval_classifier, device)
     trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset),
                       dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar,
-                      evaluator=evaluator)
+                      evaluator=evaluator, ranks=ranks)
     if content is not None:
         trainer.restore(content)
     return trainer.run(), trainer
@@ -168,8 +185,10 @@ class OpenedRun:
     record: dict[str, Any]
 
 
-def open_run(run_dir: str | Path) -> OpenedRun:
+def open_run(run_dir: str | Path, device: str | torch.device = "cpu") -> OpenedRun:
+    """The run in ``run_dir`` with its model on ``device`` (a checkpoint from any device opens on any other)."""
     run_dir = Path(run_dir)
+    device = resolve_device(device)
     if not run_dir.is_dir():
         raise GenzooError(f"no run at {run_dir}: pass the --out directory of 'genzoo train'")
     content = load_checkpoint(run_dir / CHECKPOINT)
@@ -177,7 +196,7 @@ def open_run(run_dir: str | Path) -> OpenedRun:
     cfg = run_config_from_dict(record)
     model = model_class(cfg.model_name)(cfg.model, tuple(record["image_shape"]), len(record["classes"]))
     model.load_state_dict(content["model"])
-    model.eval()
+    model.to(device).eval()
     return OpenedRun(model, cfg, list(record["classes"]), content["progress"], content.get("scalars", {}), record)
 
 
@@ -188,10 +207,11 @@ def num_parameters(model: torch.nn.Module) -> int:
 def evaluate_run(run_dir: str | Path, metrics: list[str] | None, n: int = 10_000, seed: int = 0,
                  budget: dict[str, int] | None = None, nll_images: int | None = None,
                  classifier: str | Path | None = None, data_dir: str | None = None,
-                 floor: bool = False) -> dict[str, Any]:
-    """Reopen a trained run and evaluate its model on its dataset as it trained on it (``metrics`` None: all that
-    apply); with ``floor``, real training images scored the same way beside it."""
-    opened = open_run(run_dir)
+                 floor: bool = False, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """Reopen a trained run on ``device`` (the CPU by default) and evaluate its model on its dataset as it trained on
+    it (``metrics`` None: all that apply), the feature network on the same device; with ``floor``, real training
+    images scored the same way beside it."""
+    opened = open_run(run_dir, device)
     result = evaluate_trained(opened.model, opened.config, metrics, n, seed, budget, nll_images, classifier, data_dir,
                               floor)
     return {"run": str(run_dir), "model": opened.config.model_name, "step": opened.progress["step"], **result}

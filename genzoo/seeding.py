@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,12 +12,18 @@ import torch
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:
-    """Seed Python, NumPy and torch; in deterministic mode also forbid nondeterministic kernels."""
+    """Seed Python, NumPy and torch; in deterministic mode also forbid nondeterministic kernels. With CUDA, cuBLAS gets
+    the fixed workspace its deterministic mode needs, and the few CUDA kernels with no deterministic form (bilinear
+    upsampling's backward, ...) warn rather than stop the run: bit-identical resume is the CPU's guarantee."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    if torch.are_deterministic_algorithms_enabled() != deterministic:
-        torch.use_deterministic_algorithms(deterministic)
+    warn_only = torch.cuda.is_available()
+    if deterministic and warn_only:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    if (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()) != (
+            deterministic, warn_only and deterministic):
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:

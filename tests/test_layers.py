@@ -17,9 +17,11 @@ BEGIN, END = "<!-- layers: begin (tests/test_layers.py) -->", "<!-- layers: end 
 # Bottom to top: a module may import its own layer and the layers before it, never one after it.
 LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("foundation", ("genzoo.version", "genzoo.errors", "genzoo.config", "genzoo.provenance", "genzoo.seeding",
-                    "genzoo.checkpoint", "genzoo.grid", "genzoo.progress", "genzoo.samples_file", "genzoo.outputs"),
+                    "genzoo.checkpoint", "genzoo.grid", "genzoo.progress", "genzoo.samples_file", "genzoo.outputs",
+                    "genzoo.devices", "genzoo.parallel"),
      "the version, errors, options and YAML configs, provenance stamps, seeds, atomic checkpoints, PNG grids, "
-     "progress lines, samples files written in chunks, output files checked first and written whole"),
+     "progress lines, samples files written in chunks, output files checked first and written whole, devices and "
+     "the collectives of data-parallel training"),
     ("data", ("genzoo.data",), "IDX files with checksums, the dataset catalogue, captions, binarization"),
     ("nn", ("genzoo.nn",), "pieces several models share: conv stacks, RBM and DBM energies, contrastive "
                            "divergence, the text encoder and its joint embedding, ..."),

@@ -20,6 +20,10 @@ class ImageSet:
     def __len__(self) -> int:
         return self.images.shape[0]
 
+    def to(self, device: torch.device) -> ImageSet:
+        """The split with its images and labels held on ``device`` (a GPU's memory), so batches are sliced there."""
+        return ImageSet(self.images.to(device), self.labels.to(device), self.captions)
+
     def batches(self, batch_size: int, order: torch.Tensor | None = None,
                 start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """(images, labels) batches of ``batch_size``, the last one smaller if need be.
@@ -27,6 +31,8 @@ class ImageSet:
         ``order`` (a permutation of ``range(len(self))``) picks the images of each batch, else they are
         taken in stored order; ``start`` is the index of the first batch yielded, to resume mid-epoch.
         """
+        if order is not None:
+            order = order.to(self.images.device)
         for first in range(start * batch_size, len(self), batch_size):
             if order is None:
                 yield self.images[first:first + batch_size], self.labels[first:first + batch_size]
@@ -45,6 +51,11 @@ class Dataset:
     test: ImageSet
     classes: list[str]
     provenance: dict
+
+    def to(self, device: torch.device) -> Dataset:
+        """The dataset with every split held on ``device``."""
+        return Dataset(self.name, self.train.to(device), self.validation.to(device), self.test.to(device), self.classes,
+                       self.provenance)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

@@ -21,4 +21,6 @@ def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
     Sampled once, this is the fixed binarization of MNIST (Salakhutdinov & Murray 2008, "On the
     quantitative analysis of deep belief networks"); resampled every batch it is dynamic binarization.
     """
-    return torch.bernoulli(x, generator=generator)
+    if generator is None or generator.device == x.device:
+        return torch.bernoulli(x, generator=generator)
+    return torch.bernoulli(x.to(generator.device), generator=generator).to(x.device)

@@ -65,14 +65,16 @@ class FeatureNetwork:
 
     @torch.no_grad()
     def embed(self, images: Tensor, batch_size: int = 1000) -> tuple[Tensor, Tensor]:
-        """(features (N, 128), class probabilities (N, K)) of images in [0, 1], in float64."""
+        """(features (N, 128), class probabilities (N, K)) of images in [0, 1], in float64 on the CPU; each batch is
+        embedded on the network's device."""
         self.check_shape(images)
         self.net.eval()
+        device = next(self.net.parameters()).device
         features, probs = [], []
         for start in range(0, len(images), batch_size):
-            f = self.net.features(images[start:start + batch_size].float())
-            features.append(f.double())
-            probs.append(torch.softmax(self.net.head(f).double(), dim=1))
+            f = self.net.features(images[start:start + batch_size].to(device, torch.float32))
+            features.append(f.double().cpu())
+            probs.append(torch.softmax(self.net.head(f).double(), dim=1).cpu())
         return torch.cat(features), torch.cat(probs)
 
     def check_shape(self, images: Tensor) -> None:
@@ -87,8 +89,10 @@ def weights_dir() -> Path:
     return Path(str(resources.files("genzoo.evaluate") / "weights"))
 
 
-def load_feature_network(dataset: str, path: str | Path | None = None) -> FeatureNetwork:
-    """The feature network for ``dataset``: the shipped one, or the file at ``path`` (from 'genzoo classifier')."""
+def load_feature_network(dataset: str, path: str | Path | None = None,
+                         device: torch.device | None = None) -> FeatureNetwork:
+    """The feature network for ``dataset``: the shipped one, or the file at ``path`` (from 'genzoo classifier'), on
+    ``device`` (the CPU by default)."""
     given = path is not None
     if dataset == CANVASES:
         raise no_feature_network_for_canvases()
@@ -107,7 +111,7 @@ def load_feature_network(dataset: str, path: str | Path | None = None) -> Featur
     with torch.device("meta"):   # no random initialisation: it would draw from the global RNG of a training run
         net = FeatureNet(card["image_shape"][0], len(card["classes"]))
     net.load_state_dict(content["state"], assign=True)
-    net.eval()
+    net.to(device or "cpu").eval()
     return FeatureNetwork(net, card)
 
 

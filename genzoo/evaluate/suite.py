@@ -230,7 +230,7 @@ def draw_samples(model, n: int, num_classes: int, seed: int, batch_size: int = 5
     for start in range(0, n, batch_size):
         progress.tick("samples drawn", start, n)
         batches.append(model.sample(min(batch_size, n - start), generator,
-                                    None if labels is None else labels[start:start + batch_size]))
+                                    None if labels is None else labels[start:start + batch_size]).cpu())
     return torch.cat(batches).clamp(0, 1), labels
 
 
@@ -251,7 +251,7 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
         images, how = likelihood_images(*held_out, seed, nll_images)
         progress.say(f"computing the log-likelihood of {len(images):,} held-out images")
         started = time.perf_counter()
-        estimate = model.log_likelihood(images, budget or {}, seed)
+        estimate = model.log_likelihood(images.to(model.device), budget or {}, seed)
         if estimate is None:
             results["log_likelihood"] = {"note": f"{model.name} defines no likelihood; its numbers are the sample "
                                                  "metrics"}
@@ -275,7 +275,8 @@ def evaluate_trained(model, cfg, metrics: list[str] | None, n: int = 10_000, see
         raise GenzooError(f"--metrics match: caption match scores text-conditioned models (stackgan), not "
                           f"{model.name}; drop it")
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
-    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier), grey_version(dataset, cfg.data, data_dir))
+    real = RealFeatures.of(load_feature_network(cfg.dataset, classifier, model.device),
+                           grey_version(dataset, cfg.data, data_dir))
     results = evaluate_model(model, real, metrics, (dataset.test.images, cfg.data.binarize), n, seed, budget,
                              nll_images)
     return {"dataset": cfg.dataset, "metrics_asked": metrics, "metrics": results,
@@ -309,14 +310,14 @@ def check_sample_metrics(metrics: list[str]) -> None:
 
 def evaluate_sample_array(images: Tensor, labels: Tensor | None, dataset_name: str, metrics: list[str],
                           seed: int = 0, classifier: str | Path | None = None, data_dir: str | None = None,
-                          floor: bool = False) -> dict[str, Any]:
+                          floor: bool = False, device: torch.device | None = None) -> dict[str, Any]:
     """Score images (N, C, H, W) in [0, 1] from anywhere against the test split of ``dataset_name``, loaded as its
     feature network was trained on it."""
     from genzoo import config as configs
     from genzoo.data.config import DataConfig
 
     check_sample_metrics(metrics)
-    network = load_feature_network(dataset_name, classifier)
+    network = load_feature_network(dataset_name, classifier, device)
     data_cfg = configs.build(DataConfig, network.card["training"]["data"], "data")   # the images it was trained on
     real = RealFeatures.of(network, load_dataset(dataset_name, data_cfg, data_dir))
     if tuple(images.shape[1:]) != network.image_shape:
@@ -403,15 +404,15 @@ def grey_version(dataset: Dataset, data_cfg, data_dir: str | None = None) -> Dat
 
 
 def scheduled_evaluator(train_cfg, data_cfg, dataset: Dataset, data_dir: str | None = None,
-                        classifier: str | Path | None = None):
+                        classifier: str | Path | None = None, device: torch.device | None = None):
     """The training loop's evaluation: ``train_cfg.eval_metrics`` on the validation split, as flat scalars.
 
     The likelihood is measured on the first 500 validation images with k=100 (or 1,000 betas), a
     budget small enough to run often; the final number comes from 'genzoo eval'.
     """
     metrics = parse_metrics(train_cfg.eval_metrics) or DEFAULT_METRICS
-    real = RealFeatures.of(load_feature_network(dataset.name, classifier), grey_version(dataset, data_cfg, data_dir),
-                           "validation")
+    real = RealFeatures.of(load_feature_network(dataset.name, classifier, device),
+                           grey_version(dataset, data_cfg, data_dir), "validation")
     held_out = (dataset.validation.images, data_cfg.binarize)
 
     def evaluate(model) -> dict[str, float]:

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from genzoo import progress
+from genzoo.devices import normal
 from genzoo.errors import GenzooError
 from genzoo.likelihood.estimate import Estimate
 from genzoo.nn.dbm import layer_input, mean_field_sweeps
@@ -56,7 +57,10 @@ def annealing_schedule(total: int = 14_500) -> Tensor:
 
 
 class AnnealingPath(Protocol):
-    """A family f_beta from a tractable base (beta = 0) to the model (beta = 1), with MCMC moves for each beta."""
+    """A family f_beta from a tractable base (beta = 0) to the model (beta = 1), with MCMC moves for each beta, on the
+    model's ``device`` (its chains and their random numbers stay there)."""
+
+    device: torch.device
 
     def log_base_partition(self) -> float:
         """log Z at beta = 0, known in closed form."""
@@ -133,7 +137,7 @@ def log_partition_by_annealing(path: AnnealingPath, betas: Tensor, chains: int, 
     started from ``model_samples`` (states the model's own chains reached, e.g. persistent training chains: the
     closest genzoo has to exact samples, and independent of the forward run) or, without them, from the forward
     chains' final states resampled in proportion to their weights, which cannot reveal modes the forward run missed."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=path.device).manual_seed(seed)
     budget = {"betas": len(betas) - 1, "chains": chains, "seed": seed}
     log_weights, final = anneal(path, betas, path.base_samples(chains, generator), generator,
                                 f"AIS forward, {chains} chains, betas")
@@ -142,7 +146,7 @@ def log_partition_by_annealing(path: AnnealingPath, betas: Tensor, chains: int, 
     backward = None
     if reverse:
         if model_samples is not None:
-            start = model_samples[torch.arange(chains) % len(model_samples)]
+            start = model_samples.to(path.device)[torch.arange(chains, device=path.device) % len(model_samples)]
             method = "reverse AIS from the model's own chains (approximate upper bound)"
         else:   # importance resampling turns the weighted final states into approximate model samples
             chosen = torch.multinomial(torch.softmax(log_weights, 0), chains, replacement=True, generator=generator)
@@ -171,7 +175,9 @@ class BaseRatePath:
     def __init__(self, machine, base_visible_bias: Tensor | None = None, mean_field_rounds: int = 30):
         self.weights, self.biases = list(machine.layer_weights), list(machine.layer_biases)
         self.sizes = [len(b) for b in self.biases]
-        visible = torch.zeros(self.sizes[0]) if base_visible_bias is None else base_visible_bias.float()
+        self.device = self.biases[0].device
+        visible = (torch.zeros(self.sizes[0], device=self.device) if base_visible_bias is None
+                   else base_visible_bias.to(self.device, torch.float32))
         self.base_biases = self.layer_base_rates(visible, mean_field_rounds)
         self.bias_changes = [b - a for b, a in zip(self.biases, self.base_biases)]
         self.even_sizes = self.sizes[0::2]
@@ -205,7 +211,7 @@ class BaseRatePath:
              generator: torch.Generator) -> tuple[Tensor, Tensor]:
         layers: list[Tensor | None] = [None] * len(self.sizes)
         layers[0::2] = state.split(self.even_sizes, dim=1)
-        increment = torch.zeros(len(state), dtype=torch.float64)
+        increment = torch.zeros(len(state), dtype=torch.float64, device=state.device)
         for layer in range(0, len(layers), 2):
             increment += (beta_to - beta_from) * (layers[layer] @ self.bias_changes[layer]).double()
         for layer in range(1, len(layers), 2):   # odd layers: summed out for the weight, then sampled at beta_to
@@ -231,13 +237,14 @@ class GaussianVisiblePath:
 
     def __init__(self, rbm):
         self.rbm = rbm
+        self.device = rbm.weights.device
         self.hidden_base = rbm.hidden_input(rbm.visible_bias.unsqueeze(0)).squeeze(0).detach().clone()
 
     def log_base_partition(self) -> float:
         return self.rbm.visible / 2 * math.log(2 * math.pi) + F.softplus(self.hidden_base.double()).sum().item()
 
     def base_samples(self, chains: int, generator: torch.Generator) -> Tensor:
-        return self.rbm.visible_bias + torch.randn((chains, self.rbm.visible), generator=generator)
+        return self.rbm.visible_bias + normal((chains, self.rbm.visible), self.device, generator)
 
     def step(self, v: Tensor, beta_from: float, beta_to: float, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         rbm = self.rbm

@@ -16,12 +16,12 @@ from genzoo.nn.rbm import RBM, GaussianRBM
 MAX_ENUMERATED_BITS = 20
 
 
-def binary_states(bits: int, dtype: torch.dtype = torch.float64) -> Tensor:
-    """All 2**bits binary vectors as rows (2**bits, bits), in counting order."""
+def binary_states(bits: int, dtype: torch.dtype = torch.float64, device: torch.device | None = None) -> Tensor:
+    """All 2**bits binary vectors as rows (2**bits, bits), in counting order, on ``device``."""
     if bits > MAX_ENUMERATED_BITS:
         raise GenzooError(f"cannot enumerate 2^{bits} states: exact computation stops at {MAX_ENUMERATED_BITS} bits")
-    codes = torch.arange(2 ** bits).unsqueeze(1)
-    return ((codes >> torch.arange(bits - 1, -1, -1)) & 1).to(dtype)
+    codes = torch.arange(2 ** bits, device=device).unsqueeze(1)
+    return ((codes >> torch.arange(bits - 1, -1, -1, device=device)) & 1).to(dtype)
 
 
 @torch.no_grad()
@@ -34,7 +34,7 @@ def log_partition_exact(machine, chunk: int = 8192) -> float:
     parity = 0 if sum(sizes[0::2]) <= sum(sizes[1::2]) else 1
     enumerated = list(range(parity, len(sizes), 2))
     terms = []
-    for block in binary_states(sum(sizes[layer] for layer in enumerated)).split(chunk):
+    for block in binary_states(sum(sizes[layer] for layer in enumerated), device=biases[0].device).split(chunk):
         states: list[Tensor | None] = [None] * len(sizes)
         for layer, part in zip(enumerated, block.split([sizes[layer] for layer in enumerated], dim=1)):
             states[layer] = part
@@ -47,7 +47,7 @@ def log_partition_exact_gaussian(rbm: GaussianRBM) -> float:
     """log Z of a Gaussian-Bernoulli RBM: the Gaussian integral over v in closed form for each h, the hidden states
     enumerated: Z = (2 pi)^(V/2) sum_h exp(c.h + ||b + W h||^2 / 2 - ||b||^2 / 2)."""
     W, b, c = rbm.weights.double(), rbm.visible_bias.double(), rbm.hidden_bias.double()
-    h = binary_states(rbm.hidden)
+    h = binary_states(rbm.hidden, device=W.device)
     terms = h @ c + ((h @ W.T + b).square().sum(1) - b.square().sum()) / 2
     return torch.logsumexp(terms, 0).item() + rbm.visible / 2 * math.log(2 * math.pi)
 
@@ -64,4 +64,4 @@ def log_marginal_exact(log_joint: Callable[[Tensor, Tensor], Tensor], x: Tensor,
 
     ``log_joint(x, h)`` takes x (N, D) and h (S, latent_bits) and returns log p(x, h) as (S, N).
     """
-    return torch.logsumexp(log_joint(x, binary_states(latent_bits, x.dtype)).double(), dim=0)
+    return torch.logsumexp(log_joint(x, binary_states(latent_bits, x.dtype, x.device)).double(), dim=0)

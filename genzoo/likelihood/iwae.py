@@ -28,7 +28,7 @@ def iwae_bound(model, images: Tensor, k: int, batch_size: int = 100, chunk: int 
         for start in range(0, len(images), batch_size):
             progress.tick(f"{method}, k={k}: images", start, len(images))
             x = images[start:start + batch_size]
-            total = torch.full((len(x),), -math.inf, dtype=torch.float64)
+            total = torch.full((len(x),), -math.inf, dtype=torch.float64, device=x.device)
             for done in range(0, k, chunk):
                 log_w = model.log_weights(x, min(chunk, k - done)).double()
                 total = torch.logaddexp(total, torch.logsumexp(log_w, dim=0))

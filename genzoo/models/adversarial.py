@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from genzoo.data.preprocess import to_unit
+from genzoo.devices import normal, uniform
 from genzoo.models.base import GenerativeModel
 from genzoo.nn.conv import Reshape, conv_decoder, conv_encoder, init_dcgan_weights, mlp
 from genzoo.nn.discriminator import Discriminator
@@ -27,8 +28,8 @@ class AdversarialModel(GenerativeModel):
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """n draws of z from p(z): uniform on [-1, 1]^latent_dim or standard normal, as the config says."""
         if self.cfg.noise == "uniform":
-            return torch.rand(n, self.cfg.latent_dim, generator=generator) * 2 - 1
-        return torch.randn(n, self.cfg.latent_dim, generator=generator)
+            return uniform((n, self.cfg.latent_dim), self.device, generator) * 2 - 1
+        return normal((n, self.cfg.latent_dim), self.device, generator)
 
     def generator_input(self, z: Tensor, labels: Tensor | None) -> Tensor:
         """What the generator network is given: z; a conditional model adds the labels (its hook)."""

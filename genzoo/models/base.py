@@ -44,6 +44,11 @@ class GenerativeModel(nn.Module):
         self.total_steps: int | None = None   # the run's length, set by the loop, for schedules
         self.run_config: Any = None           # the config of the run it was loaded from (genzoo.load), if any
 
+    @property
+    def device(self) -> torch.device:
+        """Where the model's parameters live: its noise is drawn there and its inputs are moved there."""
+        return next(self.parameters()).device
+
     @classmethod
     def resolve(cls, cfg: Any, binarized: bool) -> Any:
         """The config with any data-dependent 'auto' choices made concrete; saved with the run."""

@@ -132,12 +132,12 @@ class CGAN(GAN):
         if labels.shape != (n,) or labels.min() < 0 or labels.max() >= self.num_classes:
             raise GenzooError(f"a cgan of {self.num_classes} classes draws n={n} samples from n labels in 0.."
                               f"{self.num_classes - 1}, got {labels.tolist()[:10]}")
-        return super().sample(n, generator, labels)
+        return super().sample(n, generator, labels.to(self.device))
 
     @torch.no_grad()
     def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
         """A row per class and a column per draw of z, the same z down each column (Mirza & Osindero 2014,
         Figure 2): what the label decides, and what z does."""
         z = self.noise(FIGURE_COLUMNS, generator).repeat(self.num_classes, 1)
-        labels = torch.arange(self.num_classes).repeat_interleave(FIGURE_COLUMNS)
+        labels = torch.arange(self.num_classes, device=self.device).repeat_interleave(FIGURE_COLUMNS)
         return {"classes": (to_unit(self.generate(z, labels)), FIGURE_COLUMNS)}

@@ -187,7 +187,7 @@ class DBN(LayerwiseModel):
         """Per image, E_q[log p(v, h_1..h_{L-2} | h_{L-1}) - F_top(h_{L-1})] + H(q) by ``samples`` draws of the
         recognition pass q (the entropies in closed form given each layer's input): the bound plus log Z_top."""
         x = v.repeat(samples, 1)
-        total = torch.zeros(len(x), dtype=torch.float64)
+        total = torch.zeros(len(x), dtype=torch.float64, device=x.device)
         for layer, learner in enumerate(self.learners[:-1]):
             probs = learner.hidden_probs(x)
             h = sample_bernoulli(probs, generator)
@@ -202,8 +202,8 @@ class DBN(LayerwiseModel):
         """The variational lower bound on log p(v) (Salakhutdinov & Murray 2008, eq. 21), q sampled 'samples' times
         per image (default 100), log Z of the top RBM exact or by AIS ('betas', 'chains')."""
         samples = budget.get("samples", 100)
-        generator = torch.Generator().manual_seed(seed)
-        v = images.flatten(1)
+        generator = torch.Generator(device=self.device).manual_seed(seed)
+        v = images.flatten(1).to(self.device)
         per_image = torch.cat([self.unnormalised_bound(chunk, samples, generator)
                                for chunk in v.split(max(1, 10_000 // samples))])
         top = self.learners[-1]

@@ -128,7 +128,7 @@ class GAN(AdversarialModel):
 
     def cycled_labels(self, n: int) -> Tensor | None:
         """Labels 0, 1, ..., K - 1, 0, 1, ... for n samples of a conditional model; None for an unconditional one."""
-        return torch.arange(n) % self.num_classes if self.conditional else None
+        return torch.arange(n, device=self.device) % self.num_classes if self.conditional else None
 
     def discriminator_input(self, x: Tensor, labels: Tensor | None) -> Tensor:
         """What the discriminator network is given: images in [-1, 1]; a conditional model adds the labels."""

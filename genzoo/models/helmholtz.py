@@ -118,7 +118,7 @@ class HelmholtzMachine(GenerativeModel):
         """One wake phase and, where the algorithm has one, one sleep phase on as many dreams as the batch has images;
         each network takes one Adam step on its own losses."""
         generative_loss, wake_q_loss, log_px = self.wake_phase(x.flatten(1), self.wake_samples)
-        recognition_loss = wake_q_loss if self.wake_phase_q else torch.zeros(())
+        recognition_loss = wake_q_loss if self.wake_phase_q else torch.zeros((), device=x.device)
         measured = {"log_px_estimate": log_px.mean().item(), "wake_log_joint": -generative_loss.item()}
         if self.sleep_phase_q:
             sleep_loss = self.sleep_phase(len(x))

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from genzoo.config import option
 from genzoo.data.preprocess import to_symmetric, to_unit
+from genzoo.devices import integers, uniform
 from genzoo.errors import GenzooError
 from genzoo.models.adversarial import AdversarialModel
 from genzoo.nn.conv import Reshape, init_dcgan_weights
@@ -136,10 +137,11 @@ class InfoGAN(AdversarialModel):
     def draw(self, n: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
         """n draws of the latent's parts from their priors: noise (n, noise_dim) and continuous codes (n, codes)
         uniform on [-1, 1], categories (n, categorical codes) uniform over each code's categories."""
-        noise = torch.rand(n, self.cfg.noise_dim, generator=generator) * 2 - 1
-        categories = (torch.stack([torch.randint(k, (n,), generator=generator) for k in self.cfg.categorical_codes], 1)
-                      if self.cfg.categorical_codes else torch.zeros(n, 0, dtype=torch.long))
-        continuous = torch.rand(n, self.cfg.continuous_codes, generator=generator) * 2 - 1
+        device = self.device
+        noise = uniform((n, self.cfg.noise_dim), device, generator) * 2 - 1
+        categories = (torch.stack([integers(k, (n,), device, generator) for k in self.cfg.categorical_codes], 1)
+                      if self.cfg.categorical_codes else torch.zeros(n, 0, dtype=torch.long, device=device))
+        continuous = uniform((n, self.cfg.continuous_codes), device, generator) * 2 - 1
         return noise, categories, continuous
 
     def latent(self, noise: Tensor, categories: Tensor, continuous: Tensor) -> Tensor:
@@ -169,11 +171,11 @@ class InfoGAN(AdversarialModel):
         draws = self.draw(TRAVERSAL_ROWS, generator)
         figures = {}
         for code, k in enumerate(self.cfg.categorical_codes):
-            latents = self.traversal_latents(draws, code, torch.arange(k))
+            latents = self.traversal_latents(draws, code, torch.arange(k, device=self.device))
             figures[f"traversal_c{code + 1}_categorical"] = (to_unit(self.generate(latents)), k)
         for j in range(self.cfg.continuous_codes):
             code = len(self.cfg.categorical_codes) + j
-            latents = self.traversal_latents(draws, code, CONTINUOUS_TRAVERSAL)
+            latents = self.traversal_latents(draws, code, CONTINUOUS_TRAVERSAL.to(self.device))
             figures[f"traversal_c{code + 1}_continuous"] = (to_unit(self.generate(latents)),
                                                             len(CONTINUOUS_TRAVERSAL))
         return figures

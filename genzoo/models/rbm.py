@@ -20,6 +20,7 @@ from genzoo.likelihood.partition import rbm_log_likelihood
 from genzoo.models.base import GibbsChainModel, require_binarized
 from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig
 from genzoo.nn.rbm import RBM, GaussianRBM
+from genzoo.parallel import gather_over_ranks
 
 
 @dataclass
@@ -83,9 +84,10 @@ class RestrictedBoltzmannMachine(GibbsChainModel):
 
     def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """One CD-k or PCD update of weights and biases from the batch's data and model statistics."""
-        if self.gaussian and self.learner.updates == 0:
-            self.pixel_mean.copy_(x.flatten(1).mean(0))
-            self.pixel_scale.copy_(x.flatten(1).std().clamp_min(1e-3))
+        if self.gaussian and self.learner.updates == 0:   # the global batch's statistics under data parallelism
+            first = gather_over_ranks(x.flatten(1))
+            self.pixel_mean.copy_(first.mean(0))
+            self.pixel_scale.copy_(first.std().clamp_min(1e-3))
         return self.learner.update(self.visible_units(x), self.total_steps)
 
     @torch.no_grad()

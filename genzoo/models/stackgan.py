@@ -174,7 +174,7 @@ class StackGAN(AdversarialModel):
 
     def adopt_text_encoder(self, encoder: TextEncoder, report: dict) -> None:
         """Make ``encoder`` the model's, frozen."""
-        self.text_encoder = encoder.eval().requires_grad_(False)
+        self.text_encoder = encoder.eval().requires_grad_(False).to(self.device)
         self.text_encoder_report = report
 
     def get_extra_state(self) -> dict:
@@ -199,6 +199,7 @@ class StackGAN(AdversarialModel):
             raise GenzooError("this stackgan has no text encoder yet: 'genzoo train stackgan --data mnist-captions' "
                               "trains one at the start of the run")
         ids, lengths = self.text_encoder.tokeniser(texts)
+        ids = ids.to(self.device)
         with torch.no_grad():
             encoded = torch.cat([self.text_encoder(ids[i:i + ENCODER_BATCH], lengths[i:i + ENCODER_BATCH])
                                  for i in range(0, len(ids), ENCODER_BATCH)])
@@ -216,7 +217,7 @@ class StackGAN(AdversarialModel):
             self.adopt_text_encoder(*train_text_encoder(dataset, text_cfg, seed, log=progress.say))
         train = dataset.train
         self.train_embeddings = self.embed(cast(list[str], train.captions))   # check_data: it has captions
-        self.train_contents = train.labels.reshape(len(train), -1)
+        self.train_contents = train.labels.reshape(len(train), -1).to(self.device)
         return ImageSet(train.images, torch.arange(len(train)))
 
     # --- the two stages ----------------------------------------------------------------------------------------

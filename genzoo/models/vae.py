@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from torch import distributions as D
 
 from genzoo.config import option
+from genzoo.devices import normal
 from genzoo.likelihood.estimate import Estimate
 from genzoo.likelihood.iwae import iwae_bound
 from genzoo.models.base import GenerativeModel
@@ -72,7 +73,7 @@ class VAE(GenerativeModel):
         return D.Normal(mean, torch.exp(0.5 * log_var))
 
     def prior(self, shape: tuple[int, ...]) -> D.Normal:
-        zeros = torch.zeros(*shape, self.cfg.latent_dim)
+        zeros = torch.zeros(*shape, self.cfg.latent_dim, device=self.device)
         return D.Normal(zeros, torch.ones_like(zeros))
 
     def likelihood(self, z: Tensor) -> D.Distribution:
@@ -122,6 +123,6 @@ class VAE(GenerativeModel):
 
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """Means of p(x|z) for z from the prior: the usual way to show a VAE's samples."""
-        z = torch.randn(n, self.cfg.latent_dim, generator=generator)
+        z = normal((n, self.cfg.latent_dim), self.device, generator)
         return self.likelihood(z).mean.reshape(n, *self.image_shape).clamp(0, 1)
 

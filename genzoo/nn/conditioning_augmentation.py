@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from genzoo.devices import normal
+
 
 def kl_to_standard_normal(mu: Tensor, log_variance: Tensor) -> Tensor:
     """D_KL(N(mu, diag(exp(log_variance))) || N(0, I)) per dimension of c, averaged over the batch:
@@ -35,5 +37,5 @@ class ConditioningAugmentation(nn.Module):
     def forward(self, embeddings: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
         """(c, mu, log sigma^2), each (N, condition_dim); ``generator`` fixes epsilon, leaving the global RNG alone."""
         mu, log_variance = self.moments(embeddings).chunk(2, dim=1)
-        epsilon = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+        epsilon = normal(mu.shape, mu.device, generator, dtype=mu.dtype)
         return mu + (0.5 * log_variance).exp() * epsilon, mu, log_variance

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from genzoo.config import option
 from genzoo.nn.rbm import RBM, sample_bernoulli, smoothed_mean
+from genzoo.parallel import gather_over_ranks, sum_over_ranks
 
 
 @dataclass
@@ -52,14 +53,17 @@ class RunningMeans(nn.Module):
         self.register_buffer("seen", torch.zeros((), dtype=torch.long))
 
     def observe(self, batch: Tensor) -> None:
-        self.sums += batch.sum(0).double()
-        self.seen += len(batch)
+        """Count a batch in; under data parallelism every rank's share of the global batch."""
+        sums, seen = batch.sum(0).double(), torch.tensor(len(batch), device=self.seen.device)
+        sum_over_ranks(sums, seen)
+        self.sums += sums
+        self.seen += seen
 
     def base_rate(self) -> Tensor:
         """The means so far (0.5 before any data), smoothed away from 0 and 1 so that their logits stay finite."""
         if self.seen == 0:
-            return torch.full(self.sums.shape, 0.5)
-        return smoothed_mean(self.sums, int(self.seen), 0.05).float()
+            return torch.full(self.sums.shape, 0.5, device=self.sums.device)
+        return smoothed_mean(self.sums, int(self.seen.item()), 0.05).float()
 
 
 class GradientAscent:
@@ -143,7 +147,7 @@ class ContrastiveDivergence(nn.Module):
         """One CD-k or PCD update from a batch of binary visible vectors; ``total_updates`` sets the lr schedule. Its
         negative state (the visible vectors after the k Gibbs sweeps) is kept in ``negative`` until the next one."""
         if self.updates == 0:   # visible biases start at the first batch's means (Hinton 2010, Section 8)
-            self.rbm.visible_bias.copy_(self.rbm.initial_visible_bias(v_data))
+            self.rbm.visible_bias.copy_(self.rbm.initial_visible_bias(gather_over_ranks(v_data)))
         self.visible_means.observe(v_data)
         start = self.persistent_chains if self.cfg.persistent else v_data
         v_model = self.gibbs(start, self.cfg.cd_steps)

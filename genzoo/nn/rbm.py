@@ -11,11 +11,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genzoo.devices import normal, uniform
+
 
 def sample_bernoulli(probs: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """Binary units on with probability ``probs``; a uniform draw compared with them, about 2.5 times faster on a
     CPU than torch.bernoulli, which matters in the 14,500 steps of AIS."""
-    return (torch.rand(probs.shape, generator=generator) < probs).to(probs.dtype)
+    return (uniform(probs.shape, probs.device, generator) < probs).to(probs.dtype)
 
 
 def smoothed_mean(sums: Tensor, count: int, smoothing: float) -> Tensor:
@@ -117,7 +119,7 @@ class GaussianRBM(RBM):
         return torch.addmm(self.visible_bias, h, self.weights.T, alpha=down)
 
     def sample_visible(self, mean: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        return mean + torch.randn(mean.shape, generator=generator)
+        return mean + normal(mean.shape, mean.device, generator)
 
     def initial_visible_bias(self, v: Tensor) -> Tensor:
         return v.mean(0)

@@ -44,7 +44,7 @@ class SigmoidBeliefChain(nn.Module):
 
     def sample(self, start: Tensor, generator: torch.Generator | None = None) -> tuple[list[Tensor], Tensor]:
         """States [start, s_1, ..., s_L] drawn layer by layer, and log p(s_1, ..., s_L | start) of the draw."""
-        states, log_prob = [start], torch.zeros(start.shape[:-1])
+        states, log_prob = [start], torch.zeros(start.shape[:-1], device=start.device)
         for layer in self.layers:
             logits = layer(states[-1])
             states.append(sample_bernoulli(torch.sigmoid(logits), generator))

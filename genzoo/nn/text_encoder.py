@@ -76,7 +76,7 @@ class TextEncoder(nn.Module):
         packed = pack_padded_sequence(self.words(ids), lengths, batch_first=True, enforce_sorted=False)
         states, _ = self.rnn(packed)
         states, _ = pad_packed_sequence(states, batch_first=True)
-        return self.out(states.sum(dim=1) / lengths[:, None].to(states.dtype))
+        return self.out(states.sum(dim=1) / lengths[:, None].to(states.device, states.dtype))
 
     def embed(self, texts: Sequence[str]) -> Tensor:
         """Embeddings (B, embedding_dim) of caption strings."""

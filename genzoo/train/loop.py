@@ -35,6 +35,7 @@ from genzoo.models.base import GenerativeModel
 from genzoo.progress import ProgressLines, reporting, silenced
 from genzoo.seeding import epoch_order, fixed_noise, seeded_generator
 from genzoo.train.config import TrainConfig
+from genzoo.train.distributed import NoLog, Ranks
 from genzoo.train.metrics_log import MetricsLog
 
 CHECKPOINT = "checkpoint.pt"
@@ -60,8 +61,10 @@ class Trainer:
 
     def __init__(self, model: GenerativeModel, dataset: Dataset, cfg: TrainConfig, run_dir: Path,
                  run_record: dict[str, Any], dynamic_binarization: bool, progress_bar: bool = True,
-                 evaluator: Callable[[GenerativeModel], dict[str, float]] | None = None):
+                 evaluator: Callable[[GenerativeModel], dict[str, float]] | None = None, ranks: Ranks | None = None):
         self.model, self.dataset, self.cfg, self.run_dir = model, dataset, cfg, run_dir
+        self.ranks = ranks or Ranks()   # one process, or this rank of a torchrun (genzoo.train.distributed)
+        self.ranks.check_batch(cfg.batch_size)
         self.evaluator = evaluator
         self.run_record = run_record
         self.dynamic_binarization = dynamic_binarization
@@ -88,6 +91,9 @@ class Trainer:
         for name, state in content["optimizers"].items():
             self.model.optimizers[name].load_state_dict(state)
         torch.set_rng_state(content["rng"])
+        if "cuda_rng" in content and self.model.device.type == "cuda":
+            torch.cuda.set_rng_state(content["cuda_rng"], self.model.device)
+        self.ranks.restore(self.model, content, self.cfg.seed)
         self.progress = Progress(**content["progress"])
         self.saved_step = self.progress.step
         if self.progress.step > self.total_steps:
@@ -101,15 +107,20 @@ class Trainer:
 
     def run(self) -> str:
         """Train to the end, or until Ctrl-C/SIGTERM; returns 'finished' or 'interrupted'."""
-        log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.saved_step)
+        self.validation_set = self.dataset.validation.to(self.model.device)
+        log = MetricsLog(self.run_dir / METRICS, keep_until_step=self.saved_step) if self.ranks.main else NoLog()
         in_main_thread = threading.current_thread() is threading.main_thread()   # signals only work there
         previous = {sig: signal.signal(sig, self._request_stop)
                     for sig in (signal.SIGINT, signal.SIGTERM) if in_main_thread}
         bar = tqdm(total=self.total_steps, initial=self.progress.step, unit="step", dynamic_ncols=True,
-                   disable=None if self.progress_bar else True, desc=self.model.name)  # None: on a terminal only
+                   disable=None if self.progress_bar and self.ranks.main else True,   # None: on a terminal only
+                   desc=self.model.name)
+        if self.ranks.size > 1 and self.ranks.main:
+            bar.write(self.ranks.describe(self.cfg.batch_size))
         try:
             with reporting(self.cfg.progress_seconds) if self.progress_bar else nullcontext():
-                self.train_set = self.model.prepare(self.dataset, self.cfg.seed)
+                # the images are kept on the model's device, so batches are sliced there
+                self.train_set = self.model.prepare(self.dataset, self.cfg.seed).to(self.model.device)
                 if self.saved_step is None:   # a fresh run: --resume finds a checkpoint from the start
                     self._save()
                 return self._loop(log, bar)
@@ -122,18 +133,22 @@ class Trainer:
     def _request_stop(self, signum: int, frame: Any) -> None:
         self.stop_requested = True
 
-    def _loop(self, log: MetricsLog, bar: tqdm) -> str:
+    def _loop(self, log: MetricsLog | NoLog, bar: tqdm) -> str:
         p, cfg = self.progress, self.cfg
         self.model.train()
         started = time.perf_counter() - p.elapsed
         while p.step < self.total_steps:
-            order = epoch_order(len(self.train_set), cfg.seed, p.epoch)
-            batches = self.train_set.batches(cfg.batch_size, order, start=p.batch)
+            order, batch_size = self.ranks.shard(epoch_order(len(self.train_set), cfg.seed, p.epoch), cfg.batch_size)
+            batches = self.train_set.batches(batch_size, order, start=p.batch)
             for x, y in batches:
                 if p.batch >= self.steps_per_epoch or p.step >= self.total_steps:
                     break
                 phase = self.model.phase()
                 scalars = self._train_step(x, y, p.step + 1)
+                save_due = time.monotonic() - self.saved_at >= 60 * cfg.checkpoint_minutes
+                # every rank stops, and checkpoints on time, at one step
+                scalars, stop, save_due = self.ranks.agree(scalars, self.stop_requested, save_due)
+                self.ranks.after_step(self.model)
                 p.step, p.batch, p.elapsed = p.step + 1, p.batch + 1, time.perf_counter() - started
                 self.last_scalars = scalars
                 bar.update(1)
@@ -148,14 +163,14 @@ class Trainer:
                 p.finished = p.step == self.total_steps
                 if end_of_epoch:
                     self._end_epoch(log)
-                if p.step % cfg.sample_every == 0 or p.finished:
+                if self.ranks.main and (p.step % cfg.sample_every == 0 or p.finished):
                     self._write_grid()
-                if self.evaluator is not None and cfg.eval_every and (p.step % cfg.eval_every == 0 or p.finished):
+                if (self.ranks.main and self.evaluator is not None and cfg.eval_every
+                        and (p.step % cfg.eval_every == 0 or p.finished)):
                     self._evaluate(log)
-                if (self.stop_requested or p.finished or p.step % cfg.checkpoint_every == 0
-                        or time.monotonic() - self.saved_at >= 60 * cfg.checkpoint_minutes):
+                if stop or save_due or p.finished or p.step % cfg.checkpoint_every == 0:
                     self._save()
-                if self.stop_requested and not p.finished:
+                if stop and not p.finished:
                     return "interrupted"
                 if end_of_epoch:
                     break
@@ -202,9 +217,9 @@ class Trainer:
                           f"({self.checkpoint_path}, step {self.saved_step}) is kept; "
                           "start a new run with a lower learning rate or another seed")
 
-    def _end_epoch(self, log: MetricsLog) -> None:
+    def _end_epoch(self, log: MetricsLog | NoLog) -> None:
         p = self.progress
-        scores = self.validate(self.dataset.validation)
+        scores = self.validate(self.validation_set) if self.ranks.main else {}
         if scores:
             log.write({"step": p.step, "epoch": p.epoch, "split": "validation", **scores})
         p.epoch, p.batch = p.epoch + 1, 0
@@ -223,7 +238,7 @@ class Trainer:
         self.model.train()
         return {key: total / len(images) for key, total in totals.items()}
 
-    def _evaluate(self, log: MetricsLog) -> None:
+    def _evaluate(self, log: MetricsLog | NoLog) -> None:
         """The scheduled evaluation (FD, likelihood bound, ...), with the model in eval mode and its own noise."""
         assert self.evaluator is not None   # called only when the run has one
         self.model.eval()
@@ -234,7 +249,8 @@ class Trainer:
 
     def _write_grid(self) -> None:
         self.model.eval()
-        labels = (torch.arange(self.cfg.grid_size) % self.model.num_classes) if self.model.conditional else None
+        labels = (torch.arange(self.cfg.grid_size, device=self.model.device) % self.model.num_classes
+                  if self.model.conditional else None)
         images = self.model.sample(self.cfg.grid_size, seeded_generator(self.cfg.seed), labels)
         save_grid(images, self.run_dir / SAMPLES / f"step_{self.progress.step:07d}.png")
         if self.progress.finished:
@@ -244,13 +260,19 @@ class Trainer:
 
     def _save(self) -> None:
         self.saved_step, self.saved_at = self.progress.step, time.monotonic()
+        device = self.model.device
+        rank_states = self.ranks.local_states(self.model)   # every rank takes part; rank 0 writes
+        if not self.ranks.main:
+            return
         save_checkpoint(self.checkpoint_path, {
             "run": self.run_record,
             "model": self.model.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in self.model.optimizers.items()},
             "progress": vars(self.progress).copy(),
             "rng": torch.get_rng_state(),
+            **({"cuda_rng": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
             "scalars": self.last_scalars,
+            **({"ranks": rank_states} if rank_states else {}),
         })
 
 

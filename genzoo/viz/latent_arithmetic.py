@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from torch import Tensor
 
 from genzoo.data.preprocess import to_unit
+from genzoo.devices import uniform
 from genzoo.errors import GenzooError
 from genzoo.grid import grid_image
 from genzoo.models.base import GenerativeModel
@@ -97,9 +98,9 @@ def latent_arithmetic(model: GenerativeModel, groups: list[tuple[int, list[int]]
     generator = torch.Generator().manual_seed(seed)
     z = decoder.noise(candidates, generator)
     means = torch.stack([z[indices].mean(0) for _, indices in groups])
-    signs = torch.tensor([float(sign) for sign, _ in groups], dtype=z.dtype)
+    signs = torch.tensor([float(sign) for sign, _ in groups], dtype=z.dtype, device=z.device)
     combined = (signs[:, None] * means).sum(0, keepdim=True)
-    jitter = (torch.rand(NEIGHBOURS, z.shape[1], generator=generator, dtype=z.dtype) * 2 - 1) * JITTER
+    jitter = (uniform((NEIGHBOURS, z.shape[1]), z.device, generator, z.dtype) * 2 - 1) * JITTER
 
     def decode(latents: Tensor) -> Tensor:
         return to_unit(decoder.generate(latents))

@@ -1,0 +1,34 @@
+"""The collective operations a model's closed-form update needs when it trains on several ranks (torchrun).
+
+A Boltzmann machine's statistics are means over the batch; under data parallelism each rank holds a share of the
+global batch, so the statistics that must be global (the data's pixel means, the first batch's visible biases) are
+summed or gathered here. Outside torch.distributed, or with one rank, every function is the identity, so the models
+stay the same code in one process. The training loop's own parallel logic is in genzoo.train.distributed.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+
+
+def world_size() -> int:
+    """Ranks training together: 1 outside torch.distributed."""
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def sum_over_ranks(*tensors: torch.Tensor) -> None:
+    """Each tensor replaced, in place, by its sum over the ranks."""
+    if world_size() > 1:
+        for tensor in tensors:
+            dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+
+
+def gather_over_ranks(tensor: torch.Tensor) -> torch.Tensor:
+    """The ranks' tensors (of one shape) concatenated along the first dimension, rank 0's first: the global batch
+    when each rank holds its share of it."""
+    if world_size() == 1:
+        return tensor
+    parts = [torch.empty_like(tensor) for _ in range(world_size())]
+    dist.all_gather(parts, tensor.contiguous())
+    return torch.cat(parts)
