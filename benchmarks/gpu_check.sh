@@ -55,7 +55,7 @@ fi
 STATUS=0
 
 echo "== throughput on $DEVICE"
-if "$PYTHON" benchmarks/run.py throughput --device "$DEVICE" $QUICK --quiet; then
+if "$PYTHON" -m benchmarks.run throughput --device "$DEVICE" $QUICK --quiet; then
     cp benchmarks/results/throughput*.json "$OUT/"
 else
     echo "throughput benchmark FAILED"; STATUS=1

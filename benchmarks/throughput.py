@@ -37,7 +37,7 @@ IMAGES_HELD = 10_000   # images in memory to draw batches from
 def benchmark_configurations() -> dict[str, tuple[str, list[str]]]:
     """Each model's configuration in the benchmark that trains it (benchmarks/run.py, benchmarks/adversarial.py):
     {label: (model, --set pairs)}; the layer-wise models once per phase whose step differs."""
-    from run import DBM_SETTINGS, DBN_SETTINGS, HELMHOLTZ_SETTINGS, RBM_SETTINGS, VAE_SETTINGS
+    from benchmarks.run import DBM_SETTINGS, DBN_SETTINGS, HELMHOLTZ_SETTINGS, RBM_SETTINGS, VAE_SETTINGS
 
     configurations = {"vae": ("vae", VAE_SETTINGS), "dcgan (dcgan_mnist)": ("dcgan", [])}
     configurations |= {f"{model} (gan_family)": (model, settings) for model, settings in FAMILY_SETTINGS.items()}
