@@ -27,8 +27,11 @@ def machine() -> dict:
 
 
 def git_commit(root: Path | None = None) -> str:
-    """HEAD of the git checkout holding genzoo, marked '+uncommitted' when tracked files differ; outside git (a copy
-    of a checkout sent to another machine) $GENZOO_GIT_COMMIT where the copy's sender set it, else 'unknown'."""
+    """HEAD of the git checkout holding genzoo, marked '+uncommitted' when tracked files differ, 'unknown' outside
+    git; $GENZOO_GIT_COMMIT instead where set, for a copy of a checkout sent to another machine, whose own git (if
+    any) does not know the commit it was copied from."""
+    if os.environ.get("GENZOO_GIT_COMMIT"):
+        return os.environ["GENZOO_GIT_COMMIT"]
     root = root or Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str:
@@ -37,10 +40,8 @@ def git_commit(root: Path | None = None) -> str:
         except OSError:
             return ""
 
-    commit = git("rev-parse", "HEAD")
-    if not commit:
-        return os.environ.get("GENZOO_GIT_COMMIT", "unknown")
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    commit = git("rev-parse", "HEAD") or "unknown"
+    dirty = commit != "unknown" and git("status", "--porcelain", "--untracked-files=no")
     return commit + ("+uncommitted" if dirty else "")
 
 
