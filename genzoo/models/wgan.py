@@ -125,7 +125,7 @@ class WGAN(AdversarialModel):
         self.updates += 1
         measured = {"critic_loss": critic_loss.item(), "wasserstein_estimate": estimate.item(),
                     "generator_loss": generator_loss.item()}
-        return {**measured, "gradient_penalty": float(penalty)} if cfg.gradient_penalty else measured
+        return {**measured, "gradient_penalty": torch.as_tensor(penalty).item()} if cfg.gradient_penalty else measured
 
 
 class WGANGP(WGAN):
