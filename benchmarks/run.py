@@ -14,6 +14,7 @@
     python benchmarks/run.py gan_modes      # mode collapse of an MLP GAN and WGAN: 25 Gaussians and MNIST
     python benchmarks/run.py gan_ablation   # the dcgan with each Improved-GAN technique switched on alone
     python benchmarks/run.py stackgan_captions  # StackGAN on mnist-captions, with and without CA: match and FD
+    python benchmarks/run.py defaults       # every model as 'genzoo train NAME --data mnist' gives it, by 'genzoo eval'
     python benchmarks/run.py all
 
 Data comes from genzoo's own search order (set GENZOO_DATA_DIR or --data-dir). Every result file
@@ -52,6 +53,7 @@ from genzoo.viz.grid import save_grid
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adversarial import gan_ablation, gan_convergence, gan_family, gan_modes  # noqa: E402
 from stackgan import stackgan_captions  # noqa: E402
+from defaults import defaults  # noqa: E402
 from common import (RESULTS, ROOT, RUNS, fresh_run_dir, provenance,  # noqa: E402
                     train_to_the_end, write_result)
 
@@ -391,7 +393,7 @@ BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": r
               "eval_floors": eval_floors, "eval_runs": eval_runs,
               "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes,
               "gan_ablation": gan_ablation, "gan_convergence": gan_convergence,
-              "stackgan_captions": stackgan_captions}
+              "stackgan_captions": stackgan_captions, "defaults": defaults}
 
 
 def epochs_per_layer(text: str) -> tuple[int, int]:
@@ -448,6 +450,10 @@ def main() -> None:
     parser.add_argument("--eval-k", type=int, default=1000, help="IWAE samples in eval_runs")
     parser.add_argument("--nll-images", type=int, default=2000, help="test images for the likelihood in eval_runs")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats in eval_speed")
+    parser.add_argument("--models", help="comma-separated models for defaults (default: every registered model); "
+                        "their rows are merged into defaults.json")
+    parser.add_argument("--smoke", action="store_true", help="defaults: 3 steps and a tiny evaluation of each model, "
+                        "to check the code path; written to benchmarks/runs/defaults_smoke.json, never as a result")
     parser.add_argument("--data-dir")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()

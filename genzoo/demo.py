@@ -12,13 +12,14 @@ import shutil
 from pathlib import Path
 
 from genzoo.data import load_dataset
+from genzoo.data.config import DataConfig
 from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.suite import EVAL_FILE, RealFeatures, evaluate_run, format_table, real_floor, save_result
 from genzoo.run import CONFIG_FILE, make_run_config, train
 from genzoo.viz.report import write_report
 
 DEMO_RUNS = {
-    "vae": ("vae", ["train.epochs=100", "train.batch_size=50", "model.hidden=[128,128]",
+    "vae": ("vae", ["train.epochs=100", "train.batch_size=50", "data.binarize=none", "model.hidden=[128,128]",
                     "model.latent_dim=8", "train.sample_every=10000"]),
     "dcgan": ("dcgan", ["train.epochs=150", "train.batch_size=64", "train.sample_every=10000"]),
     "rbm": ("rbm", ["train.epochs=200", "train.batch_size=50", "data.binarize=dynamic", "model.hidden=64",
@@ -56,7 +57,7 @@ def run_demo(out: Path, progress_bar: bool = True) -> Path:
         train(make_run_config(model, "digits", overrides=overrides), run_dir, progress_bar=progress_bar)
         run_dirs.append(run_dir)
         save_result(evaluate_run(run_dir, DEMO_METRICS, n=DEMO_SAMPLES, budget={"k": 100}), run_dir / EVAL_FILE)
-    dataset = load_dataset("digits", make_run_config("vae", "digits").data)
+    dataset = load_dataset("digits", DataConfig())
     floor = real_floor(RealFeatures.of(load_feature_network("digits"), dataset), DEMO_SAMPLES)
     intro = INTRO + (f"<p>The floor of the sample metrics, {floor['samples']} real training images scored as if they "
                      f"were samples:</p><pre>{html.escape(format_table(floor))}</pre>")

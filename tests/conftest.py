@@ -19,7 +19,7 @@ TINY = {
     "vae": ["model.hidden=[16]", "model.latent_dim=2", "train.batch_size=32"],
     "dcgan": ["model.generator_width=4", "model.discriminator_width=4", "model.latent_dim=4",
               "train.batch_size=32"],
-    "gan": ["model.generator_hidden=[16]", "model.discriminator_hidden=[16]", "model.latent_dim=4", "train.batch_size=32"],
+    "gan": ["model.architecture=mlp", "model.generator_hidden=[16]", "model.discriminator_hidden=[16]", "model.latent_dim=4", "train.batch_size=32"],
     "wgan": ["model.generator_width=4", "model.critic_width=4", "model.latent_dim=4", "train.batch_size=32"],
     "wgan-gp": ["model.architecture=mlp", "model.hidden=[16]", "model.latent_dim=4", "train.batch_size=32"],
     "rbm": ["model.hidden=16", "model.persistent=true", "model.persistent_chains=32", "model.sample_steps=20",
