@@ -38,10 +38,11 @@ from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.curves import line_chart
 
 # every GAN at its paper's settings, the convolutional ones at half DCGAN's width so that the family trains on
-# 2 CPU cores in about an hour; gan is the MLP of Arjovsky et al. 2017's Figure 6 (4 layers of 512 units)
+# 2 CPU cores in about an hour; gan is the MLP of Arjovsky et al. 2017's Figure 6 (4 layers of 512 units), the
+# mode collapse the lecture shows (gan's default players are convolutional since)
 NARROW = ["model.generator_width=32"]
 FAMILY_SETTINGS = {
-    "gan": [],
+    "gan": ["model.architecture=mlp"],
     "dcgan": [*NARROW, "model.discriminator_width=32"],
     "wgan": [*NARROW, "model.critic_width=32"],
     "wgan-gp": [*NARROW, "model.critic_width=32"],
@@ -202,7 +203,8 @@ def infogan_choice(seeds: list[dict]) -> dict:
 
 
 # the MLP of Arjovsky et al. 2017's Figure 6 on both sides: 4 layers, 3 hidden of 512 ReLU units
-MLP_4x512 = {"gan": ["model.generator_hidden=[512,512,512]", "model.discriminator_hidden=[512,512,512]"],
+MLP_4x512 = {"gan": ["model.architecture=mlp", "model.generator_hidden=[512,512,512]",
+                     "model.discriminator_hidden=[512,512,512]"],
              "wgan": ["model.architecture=mlp", "model.hidden=[512,512,512]"],
              "wgan-gp": ["model.architecture=mlp", "model.hidden=[512,512,512]"]}
 # the runs on 2-D points: a name, then the model and its settings beside MLP_4x512. Gulrajani et al.'s own toy code

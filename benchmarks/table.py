@@ -437,7 +437,9 @@ def headline_rows(results: Path) -> list[str]:
             if "categorical_read_by_q" in r.get("codes", {}):
                 figure += ", categorical code read by Q on the test digits (run chosen among seeds on validation)"
                 value += f", {100 * r['codes']['categorical_read_by_q']['accuracy']:.1f}%"
-            lines.append((r["model"], row(f"`{r['model']}`", figure, value, "—", budget + seed)))
+            mlp = r["model"] == "gan" and r["config"]["model"].get("architecture", "mlp") == "mlp"   # before conv
+            label = f"`{r['model']}`" + (" (the paper's MLPs, --preset paper)" if mlp else "")
+            lines.append((r["model"], row(label, figure, value, "—", budget + seed)))
         elif r["benchmark"] == "stackgan_captions":
             ca = r["runs"]["ca"]
             match = ca["caption_match"]
@@ -451,6 +453,28 @@ def headline_rows(results: Path) -> list[str]:
     lines.sort(key=lambda line: LECTURE_ORDER.index(line[0]))
     return ["| model | figure (MNIST test split) | genzoo | published | budget |", "|---|---|---|---|---|",
             *(text for _, text in lines)]
+
+
+def defaults_rows(results: Path) -> list[str]:
+    """What each model's defaults give: the defaults benchmark's row per model, its length, times and scores."""
+    lines = ["| model | commands | length | training | FD | recall | classes | label or caption accuracy | test "
+             "log-likelihood | scoring | commit |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    path = results / "defaults.json"
+    if not path.exists():
+        return [*lines, row("not yet measured: `python -m benchmarks.run defaults`", *["—"] * 10)]
+    for name, r in json.loads(path.read_text())["models"].items():
+        m, t = r["metrics"], r["training"]
+        nll = m.get("log_likelihood", {})
+        likelihood = (f"{nll['value']:.2f} ± {nll['stderr']:.2f} ({nll['method']})" if "value" in nll else "—")
+        classes = f"{m['classes_covered']}/{m['classes']}" if "classes_covered" in m else "—"
+        accuracy = m.get("acc", m.get("caption_match"))
+        lines.append(row(f"`{name}`", "`" + "`; `".join(r["commands"]) + "`",
+                         f"{t['epochs']} epochs, {t['steps']:,} steps", f"{t['wall_time_s'] / 60:.1f} min",
+                         f"{m['fd']:.2f}" if "fd" in m else "—", f"{m['recall']:.2f}" if "recall" in m else "—",
+                         classes, f"{100 * accuracy:.1f}%" if accuracy is not None else "—", likelihood,
+                         f"{r['evaluation_wall_time_s'] / 60:.1f} min",
+                         f"`{r['provenance']['commit'][:10]}`, {r['provenance']['machine']['cores']} cores"))
+    return lines
 
 
 def read_result_files(results: Path) -> list[dict]:
@@ -477,7 +501,8 @@ def replace_block(text: str, name: str, lines: list[str]) -> str:
 BLOCKS = {"headline": headline_rows, "likelihoods": rows, "quality": quality_rows,
           "quality-seeds": lambda results: quality_rows(results, other_seeds=True), "gans": gan_rows,
           "gan-seeds": gan_seed_rows, "infogan-choice": infogan_choice_rows, "gan-modes": gan_modes_rows,
-          "gan-ablation": gan_ablation_rows, "stackgan": stackgan_rows, "stackgan-seeds": stackgan_seed_rows}
+          "gan-ablation": gan_ablation_rows, "stackgan": stackgan_rows, "stackgan-seeds": stackgan_seed_rows,
+          "defaults": defaults_rows}
 DOCUMENTS = ("README.md", "docs/results.md")
 
 

@@ -195,7 +195,7 @@ def device_description(device: torch.device) -> dict:
 
 
 def throughput(args: argparse.Namespace) -> None:
-    """The throughput benchmark (python benchmarks/run.py throughput [--device cuda] [--quick])."""
+    """The throughput benchmark (python -m benchmarks.run throughput [--device cuda] [--quick])."""
     started = time.perf_counter()
     device = resolve_device(args.device)
     quick = args.quick

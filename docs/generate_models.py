@@ -68,9 +68,15 @@ def model_section(name: str) -> list[str]:
     lines += [inspect.getdoc(cls) or "", ""]
     if cls.departures:
         lines += ["Where genzoo departs from the paper, and why:", ""] + [f"- {d}" for d in cls.departures] + [""]
-    if cls.train_defaults:
-        lines += ["Training defaults of this model: " + ", ".join(f"`train.{k}={value(v)}`"
-                                                                  for k, v in cls.train_defaults.items()) + ".", ""]
+    defaults = [f"`train.{k}={value(v)}`" for k, v in cls.train_defaults.items()]
+    defaults.append(f"`data.binarize={cls.default_binarization(cls.Config())}`")
+    data = "mnist-captions" if cls.text_conditioned else "mnist"
+    lines += [f"Defaults of this model beyond its options (what `genzoo train {name} --data {data}` runs): "
+              + ", ".join(defaults) + ".", ""]
+    for preset, sections in cls.presets.items():
+        pairs = [f"`{section}.{k}={value(tuple(v) if isinstance(v, list) else v)}`"
+                 for section, values in sections.items() for k, v in values.items()]
+        lines += [f"Preset `{preset}` (`genzoo train {name} --preset {preset}`): " + ", ".join(pairs) + ".", ""]
     return lines + options_table(cls.Config, "model") + [""]
 
 

@@ -71,17 +71,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     from genzoo import run
 
     out = Path(args.out or f"runs/{args.model}-{args.data.replace(':', '-').replace('/', '_')}")
+
+    def announce(line: str) -> None:
+        print(line, flush=True)
+
     if args.resume:
-        if args.config or args.set:
-            raise GenzooError("--config and --set cannot change a run being resumed: only --epochs and --max-steps can")
+        if args.config or args.set or args.preset:
+            raise GenzooError("--config, --set and --preset cannot change a run being resumed: only --epochs and "
+                              "--max-steps can")
         outcome, trainer = run.resume(out, expect=(args.model, args.data), epochs=args.epochs,
                                       max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet,
-                                      device=args.device)
+                                      device=args.device, announce=announce)
     else:
         values = configs.read_yaml(args.config) if args.config else {}
         overrides = list(args.set) + ([f"train.max_steps={args.max_steps}"] if args.max_steps else [])
-        cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs)
-        outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet, device=args.device)
+        cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs, preset=args.preset)
+        outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet, device=args.device,
+                                     announce=announce)
     step = trainer.progress.step
     if not trainer.ranks.main:   # rank 0 of a torchrun speaks for the run
         return 130 if outcome == "interrupted" else 0
@@ -367,7 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model; Ctrl-C saves a checkpoint, --resume continues")
     p.add_argument("model", help="model name (see 'genzoo list')")
     p.add_argument("--data", required=True, help="mnist, fashion-mnist, digits or folder:PATH")
-    p.add_argument("--epochs", type=positive_int, help="passes over the training split")
+    p.add_argument("--epochs", type=positive_int, help="passes over the training split (default: the model's own, "
+                                                        "see docs/models.md)")
+    p.add_argument("--preset", help="named settings over the model's defaults, e.g. paper: the paper's networks where "
+                                    "the defaults leave them (see docs/models.md)")
     p.add_argument("--max-steps", type=positive_int, help="stop after this many steps in all")
     p.add_argument("--out", help="run directory (default runs/MODEL-DATA)")
     p.add_argument("--config", help="YAML file with model:, train: and data: sections")

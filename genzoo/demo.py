@@ -18,7 +18,7 @@ from genzoo.run import CONFIG_FILE, evaluate_run, make_run_config, train
 from genzoo.viz.report import write_report
 
 DEMO_RUNS = {
-    "vae": ("vae", ["train.epochs=100", "train.batch_size=50", "model.hidden=[128,128]",
+    "vae": ("vae", ["train.epochs=100", "train.batch_size=50", "data.binarize=none", "model.hidden=[128,128]",
                     "model.latent_dim=8", "train.sample_every=10000"]),
     "dcgan": ("dcgan", ["train.epochs=150", "train.batch_size=64", "train.sample_every=10000"]),
     "rbm": ("rbm", ["train.epochs=200", "train.batch_size=50", "data.binarize=dynamic", "model.hidden=64",

@@ -10,7 +10,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,10 +44,12 @@ class RunConfig:
     model: Any
     train: TrainConfig
     data: DataConfig
+    preset: str = "default"   # the model's preset the run started from, for the record: the sections hold its values
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "dataset": self.dataset, "model": configs.to_dict(self.model),
-                "train": configs.to_dict(self.train), "data": configs.to_dict(self.data)}
+        return {"model_name": self.model_name, "dataset": self.dataset, "preset": self.preset,
+                "model": configs.to_dict(self.model), "train": configs.to_dict(self.train),
+                "data": configs.to_dict(self.data)}
 
 
 def sections(model_name: str) -> dict[str, type]:
@@ -55,30 +57,36 @@ def sections(model_name: str) -> dict[str, type]:
 
 
 def make_run_config(model_name: str, dataset: str, file_values: dict[str, Any] | None = None,
-                    overrides: Sequence[str] = (), epochs: int | None = None) -> RunConfig:
-    """Defaults, then the paper's training defaults of the model, then a YAML file, then ``--set`` pairs."""
-    classes = sections(model_name)
+                    overrides: Sequence[str] = (), epochs: int | None = None, preset: str | None = None) -> RunConfig:
+    """Defaults, then the model's training defaults, then its ``preset``, then a YAML file, then ``--set`` pairs; a
+    data.binarize that none of them sets is the model's default binarization."""
+    classes, model = sections(model_name), model_class(model_name)
     file_values = dict(file_values or {})
-    for key in ("model_name", "dataset"):   # a saved config.yaml can be given as --config
+    for key in ("model_name", "dataset", "preset"):   # a saved config.yaml can be given as --config
         file_values.pop(key, None)
     unknown = sorted(set(file_values) - set(classes))
     if unknown:
         raise GenzooError(f"unknown config section '{unknown[0]}': use {', '.join(classes)}")
     overridden = configs.parse_overrides(overrides, classes)
-    values = {name: {**(model_class(model_name).train_defaults if name == "train" else {}),
+    chosen = model.preset(preset)
+    values = {name: {**(model.train_defaults if name == "train" else {}), **(chosen.get(name) or {}),
                      **(file_values.get(name) or {}), **overridden[name]} for name in classes}
     if epochs is not None:
         values["train"]["epochs"] = epochs
-    built = {name: configs.build(cls, values[name], name) for name, cls in classes.items()}
+    built = {name: configs.build(cls, values[name], name) for name, cls in classes.items() if name != "data"}
+    values["data"].setdefault("binarize", model.default_binarization(built["model"]))
+    built["data"] = configs.build(DataConfig, values["data"], "data")
     binarized = built["data"].binarize != "none"
-    model_cfg = model_class(model_name).resolve(built["model"], binarized)
-    return RunConfig(model_name, dataset, model_cfg, built["train"], built["data"])
+    model_cfg = model.resolve(built["model"], binarized)
+    return RunConfig(model_name, dataset, model_cfg, built["train"], built["data"], preset or "default")
 
 
 def run_config_from_dict(values: dict[str, Any]) -> RunConfig:
-    """The RunConfig a run saved, checked like any user input."""
+    """The RunConfig a run saved, checked like any user input; its sections already hold its preset's values."""
     sections_only = {name: values[name] for name in sections(values["model_name"])}
-    return make_run_config(values["model_name"], values["dataset"], sections_only)
+    sections_only["model"] = {**model_class(values["model_name"]).earlier_defaults, **sections_only["model"]}
+    cfg = make_run_config(values["model_name"], values["dataset"], sections_only)
+    return dataclasses.replace(cfg, preset=values.get("preset", "default"))
 
 
 def prepare_run_dir(path: Path, resume: bool) -> None:
@@ -111,16 +119,20 @@ def run_record(cfg: RunConfig, dataset: Dataset) -> dict[str, Any]:
             "data_provenance": dataset.provenance, "machine": machine()}
 
 
+Announce = Callable[[str], None]
+
+
 def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None, progress_bar: bool = True,
-          device: str | torch.device = "cpu") -> tuple[str, Trainer]:
+          device: str | torch.device = "cpu", announce: Announce | None = None) -> tuple[str, Trainer]:
     """Train a new run into ``run_dir`` on ``device`` (cpu, cuda, cuda:N, mps or auto); returns the outcome
-    ('finished' or 'interrupted') and the trainer."""
+    ('finished' or 'interrupted') and the trainer. ``announce`` is given one line, before the first step, saying what
+    the run will do (:func:`start_line`)."""
     run_dir = Path(run_dir)
     device = resolve_device(device)
     created = next((d for d in reversed([run_dir, *run_dir.parents]) if not d.exists()), None)
     prepare_run_dir(run_dir, resume=False)
     try:
-        return _fit(cfg, run_dir, None, data_dir, progress_bar, device)
+        return _fit(cfg, run_dir, None, data_dir, progress_bar, device, announce)
     except BaseException:
         if created is not None and not (run_dir / CHECKPOINT).exists():   # the start failed: leave no empty run
             shutil.rmtree(created, ignore_errors=True)
@@ -129,7 +141,7 @@ def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None, progres
 
 def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int | None = None,
            max_steps: int | None = None, data_dir: str | None = None, progress_bar: bool = True,
-           device: str | torch.device = "cpu") -> tuple[str, Trainer]:
+           device: str | torch.device = "cpu", announce: Announce | None = None) -> tuple[str, Trainer]:
     """Continue a run from its checkpoint with its saved config, on any device; only its length may change."""
     run_dir = Path(run_dir)
     device = resolve_device(device)
@@ -141,21 +153,37 @@ def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int 
                           f"{expect[1]}: resume it with the same model and --data")
     length = {k: v for k, v in {"epochs": epochs, "max_steps": max_steps}.items() if v is not None}
     cfg = dataclasses.replace(cfg, train=configs.build(TrainConfig, {**configs.to_dict(cfg.train), **length}, "train"))
-    return _fit(cfg, run_dir, content, data_dir, progress_bar, device)
+    return _fit(cfg, run_dir, content, data_dir, progress_bar, device, announce)
+
+
+BINARIZATIONS = {"none": "grey images (data.binarize=none)",
+                 "fixed": "images binarized once (data.binarize=fixed, with data.seed {seed})",
+                 "dynamic": "images binarized afresh in every batch (data.binarize=dynamic)"}
+
+
+def start_line(cfg: RunConfig, trainer: Trainer) -> str:
+    """What a run will do, in one line: model, data, binarization, preset, and its length in epochs and steps."""
+    t = cfg.train
+    length = (f"{trainer.total_steps:,} steps ({t.epochs} epochs of {trainer.steps_per_epoch:,} steps, batch "
+              f"{t.batch_size}" + (f", capped by train.max_steps={t.max_steps:,}" if t.max_steps else "") + ")")
+    if trainer.progress.step:
+        length = f"resuming at step {trainer.progress.step:,} of {length}"
+    return (f"{cfg.model_name} on {cfg.dataset}, {BINARIZATIONS[cfg.data.binarize].format(seed=cfg.data.seed)}, "
+            f"preset {cfg.preset}: {length}")
 
 
 def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
-         progress_bar: bool, device: torch.device) -> tuple[str, Trainer]:
+         progress_bar: bool, device: torch.device, announce: Announce | None) -> tuple[str, Trainer]:
     """Train in this process, or as one rank of a torchrun (genzoo.train.distributed), from ``content`` if given."""
     ranks, device = ranks_from_environment(device)
     try:
-        return _fit_on(cfg, run_dir, content, data_dir, progress_bar, device, ranks)
+        return _fit_on(cfg, run_dir, content, data_dir, progress_bar, device, ranks, announce)
     finally:
         ranks.close()
 
 
 def _fit_on(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
-            progress_bar: bool, device: torch.device, ranks: Ranks) -> tuple[str, Trainer]:
+            progress_bar: bool, device: torch.device, ranks: Ranks, announce: Announce | None) -> tuple[str, Trainer]:
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
     model_class(cfg.model_name).check_data(dataset)
     model = build_model(cfg, dataset.image_shape, len(dataset.classes)).to(device)
@@ -170,6 +198,8 @@ def _fit_on(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_
                       evaluator=evaluator, ranks=ranks)
     if content is not None:
         trainer.restore(content)
+    if announce is not None and ranks.main:
+        announce(start_line(cfg, trainer))
     return trainer.run(), trainer
 
 

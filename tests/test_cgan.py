@@ -16,8 +16,8 @@ from genzoo.grid import grid_image
 from genzoo.models.cgan import CGAN
 from genzoo.run import build_model, make_run_config
 
-TINY_CGAN = {"mlp": ["model.generator_hidden=[8,6,16]", "model.discriminator_hidden=[12,4,8]", "model.latent_dim=4",
-                     "train.batch_size=32"],
+TINY_CGAN = {"mlp": ["model.architecture=mlp", "model.generator_hidden=[8,6,16]", "model.discriminator_hidden=[12,4,8]",
+                     "model.latent_dim=4", "train.batch_size=32"],
              "conv": ["model.architecture=conv", "model.generator_width=4", "model.discriminator_width=4",
                       "model.latent_dim=4", "train.batch_size=32"]}
 ARCHITECTURES = list(TINY_CGAN)
@@ -102,9 +102,11 @@ def test_a_training_step_conditions_both_players_on_the_batch_labels():
     assert seen and all(torch.equal(labels, y) for labels in seen), "real and fake batches both carry the real labels"
 
 
-def test_cgan_defaults_are_the_papers():
-    cfg = make_run_config("cgan", "mnist")
-    assert cfg.train.batch_size == 100 and cfg.model.latent_dim == 100 and cfg.model.noise == "uniform"
+def test_the_cgan_defaults_are_conv_networks_and_its_paper_preset_the_papers_mlps():
+    assert make_run_config("cgan", "mnist").model.architecture == "conv"
+    cfg = make_run_config("cgan", "mnist", preset="paper")
+    assert cfg.preset == "paper" and cfg.train.batch_size == 100
+    assert cfg.model.latent_dim == 100 and cfg.model.noise == "uniform"
     cgan = build_model(cfg, (1, 28, 28), 10)
     g_z, g_y = (branch[0] for branch in cgan.generator[0].branches)
     assert (g_z.in_features, g_z.out_features, g_y.in_features, g_y.out_features) == (100, 200, 10, 1000)
@@ -123,7 +125,7 @@ def test_cgan_defaults_are_the_papers():
     ("model.architecture=resnet", "choose one of mlp, conv")])
 def test_bad_cgan_configs_are_one_line_errors(pair, message):
     with pytest.raises(GenzooError, match=message) as err:
-        make_run_config("cgan", "digits", overrides=[pair])
+        make_run_config("cgan", "digits", overrides=["model.architecture=mlp", pair])
     assert "\n" not in str(err.value)
 
 
@@ -173,7 +175,7 @@ def test_sample_label_by_class_name_and_on_an_unconditional_model(tmp_path, caps
     assert class_index("0", fashion) == 0
     out = tmp_path / "gan"
     assert main(["train", "gan", "--data", "digits", "--max-steps", "1", "--out", str(out), "--quiet",
-                 "--set", "model.generator_hidden=[8]", "--set", "model.discriminator_hidden=[8]",
+                 "--preset", "paper", "--set", "model.generator_hidden=[8]", "--set", "model.discriminator_hidden=[8]",
                  "--set", "train.batch_size=32"]) == 0
     capsys.readouterr()
     err = one_line_error(capsys, ["sample", str(out), "--label", "3", "--out", str(tmp_path / "x.png")])

@@ -125,7 +125,7 @@ def test_training_on_digits_raises_the_held_out_log_likelihood(tmp_path, tiny_co
 
 
 def test_grey_images_and_a_wake_sleep_without_sleep_are_refused():
-    with pytest.raises(GenzooError, match=r"add --set data.binarize=dynamic \(or fixed\)"):
-        make_run_config("helmholtz", "digits")
+    with pytest.raises(GenzooError, match="the helmholtz models binary images: drop data.binarize=none"):
+        make_run_config("helmholtz", "digits", overrides=["data.binarize=none"])
     with pytest.raises(GenzooError, match="option of --set model.algorithm=reweighted"):
         make_run_config("helmholtz", "digits", overrides=["data.binarize=dynamic", "model.sleep_phase_q=false"])

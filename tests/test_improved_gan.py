@@ -78,8 +78,8 @@ def test_virtual_batch_norm_starts_from_the_dcgan_batch_norm_it_replaces():
 
 
 def test_virtual_batch_norm_needs_a_generator_with_batch_norm():
-    with pytest.raises(GenzooError, match="the gan MLP generator has none: use dcgan") as err:
-        make_run_config("gan", "digits", overrides=["model.virtual_batch_norm=true"])
+    with pytest.raises(GenzooError, match="the gan MLP generator has none: use model.architecture=conv") as err:
+        make_run_config("gan", "digits", overrides=["model.architecture=mlp", "model.virtual_batch_norm=true"])
     assert "\n" not in str(err.value)
 
 

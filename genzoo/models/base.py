@@ -30,7 +30,15 @@ class GenerativeModel(nn.Module):
     paper: ClassVar[str]                        # the paper (and equations) the model follows, for docs/models.md
     departures: ClassVar[tuple[str, ...]] = ()  # where genzoo departs from that paper, and why
     Config: ClassVar[type]
+    # the loop's settings for this model: its paper's batch size, and epochs chosen so that 'genzoo train NAME --data
+    # mnist' ends within 15 minutes on 2 CPU cores with good samples (the defaults benchmark checks them)
     train_defaults: ClassVar[dict[str, Any]] = {}
+    # named settings {section: {key: value}} laid over the defaults by 'genzoo train --preset NAME'; "paper" keeps the
+    # paper's settings where the defaults leave them
+    presets: ClassVar[dict[str, dict[str, dict[str, Any]]]] = {}
+    binarization: ClassVar[str] = "none"       # data.binarize unless a run sets it: fixed for models of binary units
+    # options added since runs were first saved, with the value those runs trained with, for reopening them
+    earlier_defaults: ClassVar[dict[str, Any]] = {}
     conditional: ClassVar[bool] = False       # samples of a class label asked for (sample --label)
     text_conditioned: ClassVar[bool] = False  # samples of a caption asked for (sample --text)
 
@@ -53,6 +61,22 @@ class GenerativeModel(nn.Module):
     def resolve(cls, cfg: Any, binarized: bool) -> Any:
         """The config with any data-dependent 'auto' choices made concrete; saved with the run."""
         return cfg
+
+    @classmethod
+    def default_binarization(cls, cfg: Any) -> str:
+        """The data.binarize a run of this model gets when it sets none."""
+        return cls.binarization
+
+    @classmethod
+    def preset(cls, name: str | None) -> dict[str, dict[str, Any]]:
+        """The settings of preset ``name`` ({} for None or 'default'); a one-line error naming the ones there are."""
+        if name in (None, "default"):
+            return {}
+        if name not in cls.presets:
+            known = (f"the presets {', '.join(['default', *cls.presets])}" if cls.presets
+                     else "no preset but its defaults")
+            raise GenzooError(f"--preset {name}: the {cls.name} model has {known}")
+        return cls.presets[name]
 
     @classmethod
     def check_data(cls, dataset: Dataset) -> None:
@@ -170,9 +194,10 @@ class LayerwiseModel(GenerativeModel):
 
 
 def require_binarized(model: str, binarized: bool) -> None:
-    """The one-line error for a model of binary units (rbm, dbn, dbm, helmholtz) given grey images."""
+    """The one-line error for a model of binary units (rbm, dbn, dbm, helmholtz) asked to train on grey images."""
     if not binarized:
-        raise GenzooError(f"the {model} models binary images: add --set data.binarize=dynamic (or fixed)")
+        raise GenzooError(f"the {model} models binary images: drop data.binarize=none (the default binarizes them "
+                          "once, fixed) or set it to dynamic")
 
 
 def prefixed(prefix: str, scalars: dict[str, float]) -> dict[str, float]:

@@ -15,25 +15,26 @@ from genzoo.config import option
 from genzoo.data.preprocess import to_unit
 from genzoo.errors import GenzooError
 from genzoo.models.adversarial import conv_networks
-from genzoo.models.gan import GAN, MinimaxGameConfig
+from genzoo.models.gan import ARCHITECTURES, GAN, MinimaxGameConfig
 from genzoo.nn.conv import Reshape
 from genzoo.nn.discriminator import Discriminator
 
-ARCHITECTURES = ("mlp", "conv")
 FIGURE_COLUMNS = 10   # draws of z in the figure of a row per class
 
 
 @dataclass
 class CGANConfig(MinimaxGameConfig):
-    architecture: str = option("mlp", "mlp: the networks of Mirza & Osindero 2014, Section 4.1; conv: the DCGAN "
-                               "networks with y one-hot beside z in G and as constant maps beside the image in D",
+    architecture: str = option("conv", "conv: the DCGAN networks with y one-hot beside z in G and as constant maps "
+                               "beside the image in D; mlp: the networks of Mirza & Osindero 2014, Section 4.1 "
+                               "(--preset paper), whose samples at a CPU budget are noise",
                                choices=ARCHITECTURES)
     generator_hidden: tuple[int, ...] = option((200, 1000, 1200), "mlp: G's ReLU layers for z, for y, and the joint "
                                                "one they both feed (Mirza & Osindero 2014, Section 4.1)", low=1)
     discriminator_hidden: tuple[int, ...] = option((240, 50, 240), "mlp: D's LeakyReLU layers for x, for y, and the "
                                                    "joint one (Section 4.1, where they are maxout)", low=1)
-    generator_width: int = option(64, "conv: channels of G's last hidden layer, doubled per stage", low=1)
-    discriminator_width: int = option(64, "conv: channels of D's first layer, doubled per stage", low=1)
+    generator_width: int = option(32, "conv: channels of G's last hidden layer, doubled per stage (half DCGAN's)",
+                                  low=1)
+    discriminator_width: int = option(32, "conv: channels of D's first layer, doubled per stage (half DCGAN's)", low=1)
 
 
 class Branches(nn.Module):
@@ -90,7 +91,11 @@ class CGAN(GAN):
     )
     Config = CGANConfig
     conditional = True
-    train_defaults = {"batch_size": 100}  # Mirza & Osindero 2014, Section 4.1
+    # batch: Mirza & Osindero 2014, Section 4.1; 8 epochs: the gan_family cgan (these networks) reached a validation FD
+    # of 0.17 at step 4,080 of 6,000 (98.2% label accuracy at 12 epochs), in 96 s an epoch on 2 cores
+    train_defaults = {"batch_size": 100, "epochs": 8}
+    presets = {"paper": {"model": {"architecture": "mlp"}}}
+    earlier_defaults = {}   # its runs saved their architecture and widths
 
     @classmethod
     def resolve(cls, cfg: CGANConfig, binarized: bool) -> CGANConfig:

@@ -26,7 +26,8 @@ class ContrastiveDivergenceConfig:
     """The learning rule's settings, shared by every model that trains RBMs."""
 
     cd_steps: int = option(1, "Gibbs sweeps per update, the k of CD-k (Hinton 2002)", low=1)
-    persistent: bool = option(False, "keep the negative chains between updates: PCD (Tieleman 2008)")
+    persistent: bool = option(True, "keep the negative chains between updates: PCD (Tieleman 2008), as every "
+                              "benchmark trains; false restarts them at the data: CD-k (Hinton 2002)")
     persistent_chains: int = option(100, "number of persistent chains (Tieleman 2008: one per training case)",
                                     low=1)
     lr: float = option(0.01, "learning rate at the start; with momentum 0.9 a step of about 0.1 (Hinton 2010, "
