@@ -477,6 +477,48 @@ def defaults_rows(results: Path) -> list[str]:
     return lines
 
 
+def throughput_rows(results: Path) -> list[str]:
+    """Each model's training images/s and share of the float32 matmul peak, one column pair per device measured."""
+    path = results / "throughput.json"
+    if not path.exists():
+        return ["not yet measured: `python -m benchmarks.run throughput --device cpu|cuda`"]
+    devices = json.loads(path.read_text())["by_device"]
+    names = [name for name in devices[next(iter(devices))]["models"]]
+
+    def machine(d: dict) -> str:
+        m = d["provenance"]["machine"]
+        return d["device"].get("name") or f"{m['cores']}-core CPU, {m['torch_threads']} threads"
+
+    lines = [row("model (benchmark configuration)", *[f"{dev}: images/s, share of peak" for dev in devices]),
+             "|---|" + "---|" * len(devices),
+             row("float32 matmul peak", *[f"{d['matmul_peak']['gflops']:,.0f} GFLOP/s ({machine(d)})"
+                                          for d in devices.values()])]
+    def speed(d: dict, name: str) -> str:
+        m = d["models"].get(name)
+        return f"{m['images_per_s']:,.0f}, {100 * m['share_of_peak']:.1f}%" if m else "—"
+
+    lines += [row(name, *[speed(d, name) for d in devices.values()]) for name in names]
+    lines.append(row("AIS, 784-500 RBM, 14,500 betas x 100 chains", *[f"{d['ais_784_500']['median_s']:.1f} s"
+                                                                      for d in devices.values()]))
+    lines.append(row("commit, wall time", *[f"`{d['provenance']['commit'][:10]}`, "
+                                            f"{d['provenance']['wall_time_s']:.0f} s" for d in devices.values()]))
+    return lines
+
+
+def contention_rows(results: Path) -> list[str]:
+    """Two genzoo jobs sharing the cores against one alone, before and after passive OpenMP waiting."""
+    path = results / "contention.json"
+    if not path.exists():
+        return ["not yet measured: `python -m benchmarks.contention`"]
+    r = json.loads(path.read_text())
+    lines = [row("setting", "jobs", "training time, median (s)", "s per step"), "|---|---|---|---|"]
+    lines += [row(name, str(s["jobs"]), f"{s['median_s']:.1f}", f"{s['s_per_step']:.3f}")
+              for name, s in r["settings"].items()]
+    m = r["provenance"]["machine"]
+    return [*lines, "", f"`{r['command']}`, median of {r['repeats']} repeats (both jobs' times when two ran); "
+                        f"{m['cores']} cores, commit `{r['provenance']['commit'][:10]}`."]
+
+
 def read_result_files(results: Path) -> list[dict]:
     return [json.loads(path.read_text()) for path in sorted(results.glob("*.json"))]
 
@@ -502,7 +544,7 @@ BLOCKS = {"headline": headline_rows, "likelihoods": rows, "quality": quality_row
           "quality-seeds": lambda results: quality_rows(results, other_seeds=True), "gans": gan_rows,
           "gan-seeds": gan_seed_rows, "infogan-choice": infogan_choice_rows, "gan-modes": gan_modes_rows,
           "gan-ablation": gan_ablation_rows, "stackgan": stackgan_rows, "stackgan-seeds": stackgan_seed_rows,
-          "defaults": defaults_rows}
+          "defaults": defaults_rows, "throughput": throughput_rows, "contention": contention_rows}
 DOCUMENTS = ("README.md", "docs/results.md")
 
 
