@@ -7,16 +7,16 @@ renamed at the end, so an interrupted or failed write leaves no half archive beh
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from genzoo.errors import GenzooError
+from genzoo.outputs import write_atomically
 
 CHUNK = 10_000   # images drawn at once: -n up to this draws exactly what one call of model.sample would
 
@@ -41,19 +41,16 @@ def write_npz_in_chunks(path: Path, n: int, image_shape: tuple[int, ...],
                         images: Callable[[int, int], np.ndarray],
                         labels: Callable[[int, int], np.ndarray] | None = None) -> None:
     """Write ``x`` (n, *image_shape) uint8 from ``images(start, count)``, and ``labels`` (n,) int64 from
-    ``labels(start, count)`` when given, drawing CHUNK rows at a time."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+    ``labels(start, count)`` when given, drawing CHUNK rows at a time; the archive is put in place whole or not at
+    all (:func:`genzoo.outputs.write_atomically`)."""
+
+    def write(f: IO[bytes]) -> None:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             _write_member(archive, "x.npy", np.uint8, (n, *image_shape), (images(s, c) for s, c in _chunks(n)))
             if labels is not None:
                 _write_member(archive, "labels.npy", np.int64, (n,), (labels(s, c) for s, c in _chunks(n)))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    write_atomically(path, write)
 
 
 def _chunks(n: int) -> Iterator[tuple[int, int]]:
