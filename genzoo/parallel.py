@@ -24,6 +24,17 @@ def sum_over_ranks(*tensors: torch.Tensor) -> None:
             dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
 
 
+def mean_over_ranks(tensors: list[torch.Tensor]) -> None:
+    """Each tensor replaced, in place, by its mean over the ranks, in one all-reduce of them all flattened together."""
+    if world_size() == 1 or not tensors:
+        return
+    flat = torch.cat([t.reshape(-1) for t in tensors])
+    dist.all_reduce(flat)
+    flat /= world_size()
+    for tensor, averaged in zip(tensors, flat.split([t.numel() for t in tensors])):
+        tensor.copy_(averaged.view_as(tensor))
+
+
 def gather_over_ranks(tensor: torch.Tensor) -> torch.Tensor:
     """The ranks' tensors (of one shape) concatenated along the first dimension, rank 0's first: the global batch
     when each rank holds its share of it."""

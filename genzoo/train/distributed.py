@@ -31,6 +31,7 @@ from torch import nn
 
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
+from genzoo.parallel import mean_over_ranks
 
 RANK_LOCAL_BUFFERS = "persistent_chains"   # each rank's own Gibbs chains
 RANK_SEED_STRIDE = 0x9E3779B97F4A7C15      # spreads the ranks' seeds apart (the golden ratio in 64 bits)
@@ -86,27 +87,15 @@ class Ranks:
         return (seed + self.rank * RANK_SEED_STRIDE) % 2**63
 
     def _average_gradients(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-        gradients = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-        if gradients:
-            flat = torch.cat([g.reshape(-1) for g in gradients])
-            dist.all_reduce(flat)
-            flat /= self.size
-            for gradient, averaged in zip(gradients, flat.split([g.numel() for g in gradients])):
-                gradient.copy_(averaged.view_as(gradient))
+        mean_over_ranks([p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None])
 
     def after_step(self, model: GenerativeModel) -> None:
         """On the CPU, batch norm's running statistics averaged over the ranks (SyncBatchNorm keeps them equal on
         CUDA)."""
         if self.size == 1 or model.device.type == "cuda":
             return
-        statistics = [buffer for module in model.modules() if isinstance(module, nn.modules.batchnorm._BatchNorm)
-                      for buffer in (module.running_mean, module.running_var) if buffer is not None]
-        if statistics:
-            flat = torch.cat([s.reshape(-1) for s in statistics])
-            dist.all_reduce(flat)
-            flat /= self.size
-            for statistic, averaged in zip(statistics, flat.split([s.numel() for s in statistics])):
-                statistic.copy_(averaged.view_as(statistic))
+        mean_over_ranks([buffer for module in model.modules() if isinstance(module, nn.modules.batchnorm._BatchNorm)
+                         for buffer in (module.running_mean, module.running_var) if buffer is not None])
 
     def agree(self, scalars: dict[str, float], stop: bool, save: bool) -> tuple[dict[str, float], bool, bool]:
         """The step's scalars averaged over the ranks (the global batch's, for the means they are), and whether any
