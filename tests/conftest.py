@@ -11,6 +11,7 @@ import pytest
 from genzoo.data import sources
 from genzoo.data.idx import write_idx
 from genzoo.run import make_run_config
+from tests.browser import browser  # noqa: F401  (the headless chromium fixture of the page tests)
 
 UNREACHABLE = "http://127.0.0.1:9/"
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
