@@ -43,6 +43,7 @@ def seconds(text: str) -> float:
     return value
 
 MAX_GRID = 10_000   # images in one sample grid; more go to a .npz
+RUN_HELP = "run directory, or pretrained:NAME for a shipped model (see 'genzoo pretrained')"
 THREADS_HELP = ("torch's threads (default: one per core); give 1 when other jobs share the cores (see the README's "
                 "note on threads)")
 
@@ -76,9 +77,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     if args.resume:
-        if args.config or args.set or args.preset:
-            raise GenzooError("--config, --set and --preset cannot change a run being resumed: only --epochs and "
-                              "--max-steps can")
+        if args.config or args.set or args.preset or args.init:
+            raise GenzooError("--config, --set, --preset and --init cannot change a run being resumed: only --epochs "
+                              "and --max-steps can")
         outcome, trainer = run.resume(out, expect=(args.model, args.data), epochs=args.epochs,
                                       max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet,
                                       device=args.device, announce=announce)
@@ -87,7 +88,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides = list(args.set) + ([f"train.max_steps={args.max_steps}"] if args.max_steps else [])
         cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs, preset=args.preset)
         outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet, device=args.device,
-                                     announce=announce)
+                                     announce=announce, init=args.init)
     step = trainer.progress.step
     if not trainer.ranks.main:   # rank 0 of a torchrun speaks for the run
         return 130 if outcome == "interrupted" else 0
@@ -248,9 +249,55 @@ def cmd_info(args: argparse.Namespace) -> None:
           f"{p['elapsed']:.1f} s trained{', finished' if p['finished'] else ''}")
     if opened.scalars:
         print("last step  " + ", ".join(f"{k} {v:.4g}" for k, v in opened.scalars.items()))
+    if opened.run_dir is None:
+        print(f"shipped    {shipped_line(opened.record['weights'])}")
+    if opened.figures:
+        print(f"figures    {headline(opened.figures.get('metrics', {})) or 'none'}")
     for section in ("model", "train", "data"):
         for key, value, _doc in configs.describe(getattr(cfg, section), section):
             print(f"  {key} = {value}")
+
+
+def shipped_line(weights: dict) -> str:
+    """A shipped weights file in a few words: its file, storage, size, and what it leaves out."""
+    line = f"{weights['file']}, {weights['storage']}, {weights['bytes'] / 1e6:.1f} MB"
+    if weights.get("omitted"):
+        line += f", sampling only (without {', '.join(weights['omitted'])})"
+    return line
+
+
+def headline(metrics: dict) -> str:
+    """The figures of an evaluation that say most in one line: log-likelihood, FD, label or caption accuracy,
+    classes covered."""
+    parts = []
+    nll = metrics.get("log_likelihood", {})
+    if "value" in nll:
+        parts.append(f"log-likelihood {nll['value']:.2f} ± {nll.get('stderr', 0):.2f} nats")
+    if "fd" in metrics:
+        parts.append(f"FD {metrics['fd']:.2f}")
+    if "caption_match" in metrics:
+        parts.append(f"caption match {100 * metrics['caption_match']:.1f}%")
+    if "acc" in metrics:
+        parts.append(f"label accuracy {100 * metrics['acc']:.1f}%")
+    if "classes_covered" in metrics:
+        parts.append(f"{metrics['classes_covered']}/10 classes")
+    return ", ".join(parts)
+
+
+def cmd_pretrained(args: argparse.Namespace) -> None:
+    import genzoo.pretrained
+    from genzoo.run import open_run
+
+    names = genzoo.pretrained.names()
+    if not names:
+        print("no models are shipped in this copy of genzoo: 'python -m benchmarks.run pretrained' trains, exports and "
+              "scores them into genzoo/pretrained/ (docs/pretrained.md)")
+        return
+    print("shipped models (genzoo sample pretrained:NAME -n 64 --out grid.png):")
+    for name in names:
+        opened = open_run(f"pretrained:{name}")
+        print(f"  {name:<22} {opened.config.model_name} on {opened.config.dataset}, "
+              f"{opened.record['weights']['storage']}: {headline(opened.figures.get('metrics', {})) or 'not scored'}")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -266,7 +313,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from genzoo.evaluate import suite
     from genzoo.progress import reporting
     from genzoo.provenance import git_commit, stamp
-    from genzoo.run import evaluate_run
+    from genzoo.run import PRETRAINED, evaluate_run
 
     started, commit = time.perf_counter(), git_commit()
     metrics = suite.parse_metrics(args.metrics) if args.metrics else None
@@ -291,14 +338,17 @@ def cmd_eval(args: argparse.Namespace) -> None:
                               "(--samples FILE.npz --data DATASET)")
         if args.data:
             raise GenzooError("--data is for --samples files: a run is always scored on the dataset it trained on")
-        out = Path(args.out or Path(args.run) / suite.EVAL_FILE)
-        if args.out or Path(args.run).is_dir():   # else the run's own one-line error comes first
+        shipped = args.run.startswith(PRETRAINED)   # its figures are its card's: written only where --out says
+        out = Path(args.out) if args.out else None if shipped else Path(args.run) / suite.EVAL_FILE
+        if out is not None and (args.out or Path(args.run).is_dir()):   # else the run's own one-line error first
             check_output(out)
         with reporting(args.progress_every):
             result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
                                   args.data_dir, floor=True, device=args.device)
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"], result.get("floor")))
+    if out is None:
+        return
     merged = suite.save_result(result, out)
     kept = sorted(set(merged["measured"]) - set(result["metrics_asked"]))
     print(f"written to {out}" + (f" (beside the {', '.join(kept)} measured before)" if kept else ""))
@@ -383,6 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config value, e.g. --set model.latent_dim=20 (repeatable)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--init", metavar="SOURCE", help="fine-tune: start from the weights of a run directory or "
+                                                    "pretrained:NAME (same model and sizes; optimizers and schedules "
+                                                    "start afresh)")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
@@ -390,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw samples from a trained run")
-    p.add_argument("run", help="run directory")
+    p.add_argument("run", help=RUN_HELP)
     p.add_argument("-n", type=positive_int, help="number of samples (default 64; with --text, draws per caption, "
                                                  "default 1)")
     p.add_argument("--out", required=True, help="grid.png or samples.npz (x: uint8 N,C,H,W; labels if conditional; "
@@ -411,7 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("arithmetic", help="latent vector arithmetic (Radford et al. 2015, Figure 7): without groups, "
                                           "a numbered sheet of candidates to choose from")
-    p.add_argument("run", help=f"run directory of a model with a latent z ({names(decodes_latent_alone)})")
+    p.add_argument("run", help=f"run directory or pretrained:NAME of a model with a latent z "
+                               f"({names(decodes_latent_alone)})")
     p.add_argument("--candidates", type=positive_int, default=64, help="samples drawn to choose from, numbered from 0")
     p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0,
                    help="the draws' seed, as in 'genzoo sample'; keep it between the sheet and the arithmetic")
@@ -424,12 +478,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_arithmetic)
 
     p = sub.add_parser("info", help="what a run is and how far it got")
-    p.add_argument("run", help="run directory")
+    p.add_argument("run", help=RUN_HELP)
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("pretrained", help="the trained models genzoo ships, with their figures")
+    p.set_defaults(func=cmd_pretrained)
 
     p = sub.add_parser("eval", help="score a run (or a file of samples): FD, KID, precision/recall, "
                                     "log-likelihood, ...")
-    p.add_argument("run", nargs="?", help="run directory")
+    p.add_argument("run", nargs="?", help=RUN_HELP)
     p.add_argument("--metrics", help="comma-separated, from: fd, kid, pr, dc, cs, acc, modes, mem, nll, and match for "
                                      "stackgan (or all); default: all that apply")
     p.add_argument("-n", type=whole_number(10, 1_000_000), default=10_000, help="samples to draw and score")
@@ -442,7 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nll-images", type=positive_int, help="score the likelihood on the first N test images only")
     p.add_argument("--seed", type=whole_number(0, configs.MAX_SEED), default=0)
     p.add_argument("--classifier", help="a feature network from 'genzoo classifier' (default: the shipped one)")
-    p.add_argument("--out", help="JSON file for the results (default RUN/eval.json or FILE.eval.json)")
+    p.add_argument("--out", help="JSON file for the results (default RUN/eval.json or FILE.eval.json; for "
+                                 "pretrained:NAME none unless given)")
     p.add_argument("--progress-every", type=seconds, default=30.0, metavar="SECONDS",
                    help="seconds between progress lines on stderr within a long estimator (AIS, IWAE); each metric "
                         "says when it starts")

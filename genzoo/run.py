@@ -7,22 +7,25 @@ A run directory holds ``config.yaml`` (the config used), ``checkpoint.pt``, ``me
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+import genzoo.pretrained
 from genzoo import config as configs
 from genzoo.checkpoint import load_checkpoint
 from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
+from genzoo.evaluate import suite
 from genzoo.evaluate.suite import evaluate_trained, scheduled_evaluator
 from genzoo.models.base import GenerativeModel
 from genzoo.provenance import machine
@@ -31,8 +34,10 @@ from genzoo.seeding import seed_everything
 from genzoo.train.config import TrainConfig
 from genzoo.train.distributed import Ranks, ranks_from_environment
 from genzoo.train.loop import CHECKPOINT, Trainer
+from genzoo.weights_file import names_in, read_weights
 
 CONFIG_FILE = "config.yaml"
+PRETRAINED = "pretrained:"   # the prefix that names a shipped model wherever a run directory is accepted
 
 
 @dataclass
@@ -112,27 +117,55 @@ def build_model(cfg: RunConfig, image_shape: tuple[int, int, int], num_classes: 
     return model_class(cfg.model_name)(cfg.model, image_shape, num_classes)
 
 
-def run_record(cfg: RunConfig, dataset: Dataset) -> dict[str, Any]:
-    """What a checkpoint carries to rebuild its model without the data: config, image shape, classes; and the
-    machine (cores, torch threads) that trained it last, which decide its speed."""
+def run_record(cfg: RunConfig, dataset: Dataset, init: str | None = None) -> dict[str, Any]:
+    """What a checkpoint carries to rebuild its model without the data: config, image shape, classes; the machine
+    (cores, torch threads) that trained it last, which decide its speed; and the run or shipped model it started
+    from (--init), if any."""
     return {**cfg.to_dict(), "image_shape": list(dataset.image_shape), "classes": list(dataset.classes),
-            "data_provenance": dataset.provenance, "machine": machine()}
+            "data_provenance": dataset.provenance, "machine": machine(), **({"init": init} if init else {})}
+
+
+def initialise_from(model: GenerativeModel, source: str | Path) -> None:
+    """Fine-tuning (--init): the parameters and statistics of a trained run or of pretrained:NAME loaded into a new
+    run's ``model``; its optimizers, and its schedule counters (every ``updates`` buffer), start afresh, so that its
+    learning rates follow the new run's length."""
+    if not model.fine_tunable:
+        raise GenzooError(f"--init: a {model.name} is trained layer by layer and then as a whole, so it cannot start "
+                          "from a snapshot; train it from scratch")
+    opened = open_run(source)
+    if opened.config.model_name != model.name:
+        raise GenzooError(f"--init {source} holds a {opened.config.model_name}, not a {model.name}: start a "
+                          f"{opened.config.model_name} run from it")
+    omitted = opened.record.get("weights", {}).get("omitted")
+    if omitted:
+        raise GenzooError(f"--init: {source} ships only what sampling needs (not {', '.join(omitted)}), so it cannot "
+                          "start a training run")
+    try:
+        model.load_state_dict(opened.model.state_dict())
+    except RuntimeError as err:
+        detail = next((line.strip() for line in str(err).splitlines() if "size mismatch" in line), "other networks")
+        raise GenzooError(f"--init {source}: its {model.name} does not fit this run's config ({detail}); give the "
+                          f"model settings it was trained with ('genzoo info {source}')") from None
+    for name, buffer in model.named_buffers():
+        if name.split(".")[-1] == "updates":
+            buffer.zero_()
 
 
 Announce = Callable[[str], None]
 
 
 def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None, progress_bar: bool = True,
-          device: str | torch.device = "cpu", announce: Announce | None = None) -> tuple[str, Trainer]:
-    """Train a new run into ``run_dir`` on ``device`` (cpu, cuda, cuda:N, mps or auto); returns the outcome
-    ('finished' or 'interrupted') and the trainer. ``announce`` is given one line, before the first step, saying what
-    the run will do (:func:`start_line`)."""
+          device: str | torch.device = "cpu", announce: Announce | None = None,
+          init: str | Path | None = None) -> tuple[str, Trainer]:
+    """Train a new run into ``run_dir`` on ``device`` (cpu, cuda, cuda:N, mps or auto), from the weights of ``init``
+    (a run directory or pretrained:NAME) if given; returns the outcome ('finished' or 'interrupted') and the trainer.
+    ``announce`` is given one line, before the first step, saying what the run will do (:func:`start_line`)."""
     run_dir = Path(run_dir)
     device = resolve_device(device)
     created = next((d for d in reversed([run_dir, *run_dir.parents]) if not d.exists()), None)
     prepare_run_dir(run_dir, resume=False)
     try:
-        return _fit(cfg, run_dir, None, data_dir, progress_bar, device, announce)
+        return _fit(cfg, run_dir, None, data_dir, progress_bar, device, announce, init)
     except BaseException:
         if created is not None and not (run_dir / CHECKPOINT).exists():   # the start failed: leave no empty run
             shutil.rmtree(created, ignore_errors=True)
@@ -173,27 +206,32 @@ def start_line(cfg: RunConfig, trainer: Trainer) -> str:
 
 
 def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
-         progress_bar: bool, device: torch.device, announce: Announce | None) -> tuple[str, Trainer]:
+         progress_bar: bool, device: torch.device, announce: Announce | None,
+         init: str | Path | None = None) -> tuple[str, Trainer]:
     """Train in this process, or as one rank of a torchrun (genzoo.train.distributed), from ``content`` if given."""
     ranks, device = ranks_from_environment(device)
     try:
-        return _fit_on(cfg, run_dir, content, data_dir, progress_bar, device, ranks, announce)
+        return _fit_on(cfg, run_dir, content, data_dir, progress_bar, device, ranks, announce, init)
     finally:
         ranks.close()
 
 
 def _fit_on(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
-            progress_bar: bool, device: torch.device, ranks: Ranks, announce: Announce | None) -> tuple[str, Trainer]:
+            progress_bar: bool, device: torch.device, ranks: Ranks, announce: Announce | None,
+            init: str | Path | None) -> tuple[str, Trainer]:
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
     model_class(cfg.model_name).check_data(dataset)
-    model = build_model(cfg, dataset.image_shape, len(dataset.classes)).to(device)
+    model = build_model(cfg, dataset.image_shape, len(dataset.classes))
+    if init is not None:
+        initialise_from(model, init)
+    model.to(device)
     ranks.attach(model, cfg.train.seed)
     if ranks.main:
         configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
     evaluator = None
     if cfg.train.eval_every and ranks.main:
         evaluator = scheduled_evaluator(cfg.train, cfg.data, dataset, data_dir, cfg.train.eval_classifier, device)
-    trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset),
+    trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset, init and str(init)),
                       dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar,
                       evaluator=evaluator, ranks=ranks)
     if content is not None:
@@ -205,7 +243,8 @@ def _fit_on(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_
 
 @dataclass
 class OpenedRun:
-    """A trained run reopened from its checkpoint: the model in eval mode and what describes it."""
+    """A trained run reopened from its checkpoint, or a shipped model from its weights file: the model in eval mode
+    and what describes it."""
 
     model: GenerativeModel
     config: RunConfig
@@ -213,21 +252,60 @@ class OpenedRun:
     progress: dict[str, Any]
     scalars: dict[str, float]
     record: dict[str, Any]
+    figures: dict[str, Any] = field(default_factory=dict)   # the run's eval.json, or a shipped model's card figures
+    run_dir: Path | None = None                             # None for a shipped model: no curves, no metrics.jsonl
 
 
-def open_run(run_dir: str | Path, device: str | torch.device = "cpu") -> OpenedRun:
-    """The run in ``run_dir`` with its model on ``device`` (a checkpoint from any device opens on any other)."""
-    run_dir = Path(run_dir)
+def open_run(source: str | Path, device: str | torch.device = "cpu") -> OpenedRun:
+    """The run in directory ``source``, or the shipped model pretrained:NAME, with its model on ``device`` (a
+    checkpoint from any device opens on any other)."""
     device = resolve_device(device)
+    if str(source).startswith(PRETRAINED):
+        return open_shipped(genzoo.pretrained.DIRECTORY, str(source)[len(PRETRAINED):], device)
+    run_dir = Path(source)
     if not run_dir.is_dir():
-        raise GenzooError(f"no run at {run_dir}: pass the --out directory of 'genzoo train'")
+        raise GenzooError(f"no run at {run_dir}: pass the --out directory of 'genzoo train' (or pretrained:NAME, "
+                          "see 'genzoo pretrained')")
     content = load_checkpoint(run_dir / CHECKPOINT)
     record = content["run"]
+    model = _built(record, content["model"], device)
+    evaluation = run_dir / suite.EVAL_FILE
+    figures = json.loads(evaluation.read_text()) if evaluation.is_file() else {}
+    return OpenedRun(model, run_config_from_dict(record), list(record["classes"]), content["progress"],
+                     content.get("scalars", {}), record, figures, run_dir)
+
+
+def open_shipped(directory: Path, name: str, device: torch.device) -> OpenedRun:
+    """The shipped model ``name`` from ``directory``: its weights file checked against its card's SHA-256, nothing
+    unpickled; the card's "omitted" networks (not needed to sample) keep their initial values."""
+    shipped = names_in(directory)
+    if name not in shipped:
+        known = (f"genzoo ships {', '.join(shipped)}" if shipped else
+                 "none are shipped in this copy of genzoo (python -m benchmarks.run pretrained makes them, see "
+                 "docs/pretrained.md)")
+        raise GenzooError(f"no shipped model '{name}': {known}")
+    tensors, card = read_weights(directory, name)
+    record = {**card["run"], "weights": card["weights"]}
+    model = _built(record, {**tensors, **card.get("extra_state", {})}, device, tuple(card["weights"]["omitted"]))
+    return OpenedRun(model, run_config_from_dict(record), list(record["classes"]), card["progress"],
+                     card.get("scalars", {}), record, card.get("figures", {}), None)
+
+
+def _built(record: dict[str, Any], state: dict[str, Any], device: torch.device,
+           omitted: tuple[str, ...] = ()) -> GenerativeModel:
+    """The model a run record describes, with ``state`` loaded (all of it but the keys under ``omitted``), in eval
+    mode on ``device``."""
     cfg = run_config_from_dict(record)
     model = model_class(cfg.model_name)(cfg.model, tuple(record["image_shape"]), len(record["classes"]))
-    model.load_state_dict(content["model"])
-    model.to(device).eval()
-    return OpenedRun(model, cfg, list(record["classes"]), content["progress"], content.get("scalars", {}), record)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as err:
+        missing, unexpected = [str(err).splitlines()[-1].strip()], []
+    if unexpected or any(not key.startswith(omitted) for key in missing):
+        wrong = [key for key in missing if not key.startswith(omitted)][:2] + unexpected[:2]
+        raise GenzooError(f"the weights do not fit a {cfg.model_name} of their own config ({', '.join(wrong)}): "
+                          "train or export it again")
+    return model.to(device).eval()
 
 
 def num_parameters(model: torch.nn.Module) -> int:

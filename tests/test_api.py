@@ -65,7 +65,7 @@ def test_evaluate_samples_from_a_tensor_an_array_and_a_file_agree(tmp_path):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: genzoo.load("pretrained:dcgan-mnist"), "no pretrained models yet"),
+    (lambda: genzoo.load("pretrained:no-such-model"), "no shipped model 'no-such-model'"),
     (lambda: genzoo.load("no/such/run"), "no run at no/such/run"),
     (lambda: genzoo.evaluate(np.zeros((4, 1, 8, 8))), "data="),
     (lambda: genzoo.evaluate(np.full((20, 1, 8, 8), 2.0), data="digits"), "[0, 1]"),

@@ -41,6 +41,7 @@ class GenerativeModel(nn.Module):
     earlier_defaults: ClassVar[dict[str, Any]] = {}
     conditional: ClassVar[bool] = False       # samples of a class label asked for (sample --label)
     text_conditioned: ClassVar[bool] = False  # samples of a caption asked for (sample --text)
+    fine_tunable: ClassVar[bool] = True       # a new run can start from its trained weights (train --init)
 
     def __init__(self, cfg: Any, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__()
@@ -164,6 +165,7 @@ class LayerwiseModel(GenerativeModel):
     its ``updates`` in a buffer, so a resumed run continues in the phase it stopped in."""
 
     updates: Tensor
+    fine_tunable = False   # its phases are shares of one run: a snapshot cannot start another
 
     @classmethod
     def resolve(cls, cfg: Any, binarized: bool) -> Any:
