@@ -1,0 +1,162 @@
+"""Shipped models: a run exported to safetensors and a card, opened as pretrained:NAME wherever a run is, checked
+against its hash, listed, and fine-tuned from (train --init)."""
+
+import json
+
+import pytest
+import torch
+from conftest import TINY
+from safetensors.torch import load_file
+
+import genzoo
+import genzoo.pretrained
+from genzoo.cli import main
+from genzoo.errors import GenzooError
+from genzoo.export import export_run
+from genzoo.run import build_model, initialise_from, make_run_config, open_run, train
+
+DCGAN_STEPS = 4
+TINY_DCGAN = [argument for pair in TINY["dcgan"] for argument in ("--set", pair)]
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    """An empty folder of shipped models in place of genzoo/pretrained/."""
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    monkeypatch.setattr(genzoo.pretrained, "DIRECTORY", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def dcgan_run(tmp_path_factory):
+    """A tiny DCGAN trained a few steps on digits."""
+    run_dir = tmp_path_factory.mktemp("dcgan") / "run"
+    cfg = make_run_config("dcgan", "digits", overrides=[*TINY["dcgan"], f"train.max_steps={DCGAN_STEPS}"])
+    train(cfg, run_dir, progress_bar=False)
+    return run_dir
+
+
+def one_line_error(capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("genzoo: error: "), err
+    return err
+
+
+def samples(model, seed=3):
+    return model.sample(6, torch.Generator().manual_seed(seed))
+
+
+def test_round_trip_gives_the_runs_samples_for_the_same_seed(dcgan_run, shipped):
+    card = export_run(dcgan_run, shipped, "dcgan-digits")
+    assert (shipped / "dcgan-digits.safetensors").stat().st_size == card["weights"]["bytes"]
+    assert json.loads((shipped / "dcgan-digits.json").read_text())["weights"]["sha256"] == card["weights"]["sha256"]
+    model = genzoo.load("pretrained:dcgan-digits")
+    assert torch.equal(samples(model), samples(open_run(dcgan_run).model))
+    assert model.run_config.dataset == "digits"
+    opened = open_run("pretrained:dcgan-digits")
+    assert opened.run_dir is None and opened.progress["step"] == DCGAN_STEPS and opened.figures == {}
+
+
+def test_float16_storage_halves_the_weights_and_keeps_the_samples_close(dcgan_run, shipped):
+    full = export_run(dcgan_run, shipped, "full")["weights"]
+    half = export_run(dcgan_run, shipped, "half", storage="float16")["weights"]
+    floats = 2 * sum(v.numel() for v in open_run(dcgan_run).model.state_dict().values() if v.is_floating_point())
+    assert abs(full["bytes"] - half["bytes"] - floats) < 64 and half["dtypes"] == ["float16", "int64"]   # header
+    difference = samples(genzoo.load("pretrained:half")) - samples(genzoo.load("pretrained:full"))
+    assert 0 < difference.abs().max() < 0.02
+
+
+def test_sampling_only_file_samples_alike_and_refuses_to_start_training(dcgan_run, shipped, capsys):
+    card = export_run(dcgan_run, shipped, "g-only", omit=("discriminator.",), note="only G")
+    stored = load_file(shipped / "g-only.safetensors")
+    assert card["weights"]["omitted"] == ["discriminator."] and any(key.startswith("generator.") for key in stored)
+    assert not any(key.startswith("discriminator.") for key in stored)
+    assert torch.equal(samples(genzoo.load("pretrained:g-only")), samples(open_run(dcgan_run).model))
+    err = one_line_error(capsys, ["train", "dcgan", "--data", "digits", "--init", "pretrained:g-only",
+                                  "--out", str(shipped.parent / "ft"), *TINY_DCGAN])
+    assert "only what sampling needs" in err
+    with pytest.raises(GenzooError, match="nothing to omit under 'critic.'"):
+        export_run(dcgan_run, shipped, "bad", omit=("critic.",))
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
+def test_a_modified_or_missing_weights_file_is_refused_in_one_line(dcgan_run, shipped, capsys, damage):
+    export_run(dcgan_run, shipped, "dcgan-digits")
+    path = shipped / "dcgan-digits.safetensors"
+    data = bytearray(path.read_bytes())
+    if damage == "flip":
+        data[-3] ^= 0xFF
+        path.write_bytes(bytes(data))
+    elif damage == "truncate":
+        path.write_bytes(bytes(data[: len(data) // 2]))
+    else:
+        path.unlink()
+    err = one_line_error(capsys, ["sample", "pretrained:dcgan-digits", "-n", "4", "--out",
+                                  str(shipped.parent / "g.png")])
+    assert "dcgan-digits.safetensors" in err and ("SHA-256" in err or "cannot be read" in err)
+    assert not (shipped.parent / "g.png").exists()
+
+
+def test_unknown_name_lists_the_shipped_ones(dcgan_run, shipped, capsys):
+    assert "none are shipped" in one_line_error(capsys, ["info", "pretrained:dcgan-mnist"])
+    export_run(dcgan_run, shipped, "dcgan-digits")
+    err = one_line_error(capsys, ["sample", "pretrained:dcgan-mnist", "--out", str(shipped.parent / "g.png")])
+    assert "no shipped model 'dcgan-mnist'" in err and "dcgan-digits" in err
+
+
+def test_listing_sample_info_and_eval_of_a_shipped_model(dcgan_run, shipped, capsys):
+    assert main(["pretrained"]) == 0
+    assert "no models are shipped" in capsys.readouterr().out
+    card = export_run(dcgan_run, shipped, "dcgan-digits")
+    card["figures"] = {"metrics": {"fd": 12.345, "classes_covered": 7}}
+    (shipped / "dcgan-digits.json").write_text(json.dumps(card))   # the card's figures are not in the hash
+    assert main(["pretrained"]) == 0
+    listing = capsys.readouterr().out
+    assert "dcgan-digits" in listing and "dcgan on digits" in listing and "FD 12.35" in listing
+
+    assert main(["sample", "pretrained:dcgan-digits", "-n", "9", "--out", str(shipped.parent / "g.png")]) == 0
+    assert (shipped.parent / "g.png").exists()
+    capsys.readouterr()
+    assert main(["info", "pretrained:dcgan-digits"]) == 0
+    info = capsys.readouterr().out
+    assert f"step {DCGAN_STEPS}" in info and "dcgan-digits.safetensors, float32" in info and "FD 12.35" in info
+
+    before = sorted(path.name for path in shipped.iterdir())
+    assert main(["eval", "pretrained:dcgan-digits", "--metrics", "fd", "-n", "50"]) == 0
+    assert "FD" in capsys.readouterr().out.upper()
+    assert sorted(path.name for path in shipped.iterdir()) == before   # nothing written into the package
+    out = shipped.parent / "eval.json"
+    assert main(["eval", "pretrained:dcgan-digits", "--metrics", "fd", "-n", "50", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["metrics"]["fd"] > 0
+
+
+def test_init_starts_a_new_run_from_the_exported_weights(dcgan_run, shipped, capsys):
+    export_run(dcgan_run, shipped, "dcgan-digits")
+    cfg = make_run_config("dcgan", "digits", overrides=TINY["dcgan"])
+    model = build_model(cfg, (1, 8, 8), 10)
+    initialise_from(model, "pretrained:dcgan-digits")
+    source = open_run(dcgan_run).model.state_dict()
+    for key, value in model.state_dict().items():
+        if key == "updates":
+            assert int(value) == 0 and int(source[key]) == DCGAN_STEPS   # the new run's schedule starts afresh
+        else:
+            assert torch.equal(value, source[key]), key
+
+    out = shipped.parent / "fine-tuned"
+    assert main(["train", "dcgan", "--data", "digits", "--init", "pretrained:dcgan-digits", "--max-steps", "2",
+                 "--out", str(out), "--quiet", *TINY_DCGAN]) == 0
+    assert open_run(out).record["init"] == "pretrained:dcgan-digits"
+    err = one_line_error(capsys, ["train", "dcgan", "--data", "digits", "--init", str(dcgan_run),
+                                  "--out", str(shipped.parent / "wider"), "--max-steps", "2",
+                                  *TINY_DCGAN, "--set", "model.generator_width=8"])
+    assert "does not fit this run's config" in err
+    assert "holds a dcgan, not a vae" in one_line_error(capsys, ["train", "vae", "--data", "digits", "--init",
+                                                                 str(dcgan_run), "--out", str(shipped.parent / "v")])
+
+
+def test_layerwise_boltzmann_models_refuse_init_in_one_line(dcgan_run, capsys, tmp_path):
+    err = one_line_error(capsys, ["train", "dbn", "--data", "digits", "--init", str(dcgan_run), "--out",
+                                  str(tmp_path / "dbn")])
+    assert "trained layer by layer" in err and not (tmp_path / "dbn").exists()
