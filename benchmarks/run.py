@@ -16,6 +16,7 @@
     python -m benchmarks.run stackgan_captions  # StackGAN on mnist-captions, with and without CA: match and FD
     python -m benchmarks.run throughput --device cuda   # matmul peak; each model's images/s and share of it; AIS
     python -m benchmarks.run defaults       # every model as 'genzoo train NAME --data mnist' gives it, by 'genzoo eval'
+    python -m benchmarks.run pretrained     # the shipped models: trained, exported to genzoo/pretrained/, re-scored
     python -m benchmarks.run all
 
 Run them from the repository root; ``python benchmarks/run.py NAME``, the command older results record, does the
@@ -47,6 +48,7 @@ from torch import Tensor
 from benchmarks.adversarial import gan_ablation, gan_convergence, gan_family, gan_modes
 from benchmarks.common import RESULTS, ROOT, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
 from benchmarks.defaults import defaults
+from benchmarks.pretrained import pretrained
 from benchmarks.stackgan import stackgan_captions
 from benchmarks.throughput import throughput
 from genzoo.data import binarize, load_dataset
@@ -403,7 +405,8 @@ BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": r
               "eval_floors": eval_floors, "eval_runs": eval_runs,
               "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes,
               "gan_ablation": gan_ablation, "gan_convergence": gan_convergence,
-              "stackgan_captions": stackgan_captions, "throughput": throughput, "defaults": defaults}
+              "stackgan_captions": stackgan_captions, "throughput": throughput, "defaults": defaults,
+              "pretrained": pretrained}
 
 
 def epochs_per_layer(text: str) -> tuple[int, int]:
@@ -466,10 +469,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="throughput: a smoke run of seconds, written to "
                                                              "throughput_quick.json")
     parser.add_argument("--throughput-models", help="throughput: only these models (comma-separated)")
-    parser.add_argument("--models", help="comma-separated models for defaults (default: every registered model); "
-                        "their rows are merged into defaults.json")
-    parser.add_argument("--smoke", action="store_true", help="defaults: 3 steps and a tiny evaluation of each model, "
-                        "to check the code path; written to benchmarks/runs/defaults_smoke.json, never as a result")
+    parser.add_argument("--models", help="comma-separated models for defaults (default: every registered model), or "
+                        "shipped names for pretrained (default: all, e.g. dcgan-mnist,rbm-mnist); their rows are "
+                        "merged into defaults.json or pretrained.json")
+    parser.add_argument("--smoke", action="store_true", help="defaults, pretrained: 3 steps and a tiny evaluation of "
+                        "each model, to check the code path; written to benchmarks/runs/defaults_smoke.json, or a "
+                        "temporary folder for pretrained, never as a result")
+    parser.add_argument("--from-runs", metavar="DIR", help="pretrained: reuse the finished runs in DIR (e.g. "
+                        "benchmarks/runs) whose config equals a recipe's, instead of training them again")
     parser.add_argument("--data-dir")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
