@@ -74,10 +74,6 @@ class Recipe:
     note: str = ""
     optional: bool = False
 
-    def run_config(self, seed: int) -> RunConfig:
-        return make_run_config(self.model, self.dataset, overrides=[*self.settings, f"train.seed={seed}"],
-                               epochs=self.epochs)
-
 
 def recipes() -> list[Recipe]:
     """Every shipped model, the required ones first; the likelihood models at their headline benchmark's settings."""
@@ -136,12 +132,11 @@ def find_run(directory: Path, cfg: RunConfig) -> Path | None:
 
 def trained_run(recipe: Recipe, args: argparse.Namespace, runs: Path) -> tuple[Path, str]:
     """The recipe's run directory and how it was obtained: found among --from-runs, or trained now."""
-    cfg = recipe.run_config(args.seed)
-    if args.from_runs and (found := find_run(Path(args.from_runs), cfg)):
-        return found, f"reused: {found}"
     smoke = [f"train.max_steps={SMOKE_STEPS}"] if args.smoke else []
     settings = [*recipe.settings, f"train.seed={args.seed}", *smoke]
     cfg = make_run_config(recipe.model, recipe.dataset, overrides=settings, epochs=recipe.epochs)
+    if args.from_runs and (found := find_run(Path(args.from_runs), cfg)):
+        return found, f"reused: {found}"
     run_dir = runs / f"pretrained_{recipe.name}"
     shutil.rmtree(run_dir, ignore_errors=True)
     train_to_the_end(cfg, run_dir, args)

@@ -1,6 +1,8 @@
 """Shipped models: a run exported to safetensors and a card, opened as pretrained:NAME wherever a run is, checked
 against its hash, listed, and fine-tuned from (train --init)."""
 
+import argparse
+import dataclasses
 import json
 
 import pytest
@@ -160,3 +162,41 @@ def test_layerwise_boltzmann_models_refuse_init_in_one_line(dcgan_run, capsys, t
     err = one_line_error(capsys, ["train", "dbn", "--data", "digits", "--init", str(dcgan_run), "--out",
                                   str(tmp_path / "dbn")])
     assert "trained layer by layer" in err and not (tmp_path / "dbn").exists()
+
+
+def test_the_pretrained_benchmark_ships_rescored_files_within_the_budget(tmp_path, monkeypatch, shipped):
+    from benchmarks import pretrained as benchmark
+
+    vae = benchmark.Recipe("vae-digits", "vae", "digits", settings=tuple(TINY["vae"]), budget=(("k", 2),))
+    dcgan = benchmark.Recipe("dcgan-digits", "dcgan", "digits", settings=tuple(TINY["dcgan"]),
+                             omit=("discriminator.",), note="only G", optional=True)
+    args = argparse.Namespace(seed=0, smoke=True, from_runs=None, data_dir=None, quiet=True)
+    rows = benchmark.ship([vae, dcgan], args, shipped, tmp_path / "runs")
+    assert sorted(rows) == sorted(genzoo.pretrained.names()) == ["dcgan-digits", "vae-digits"]
+    assert not list(shipped.glob(".staging-*"))
+
+    vae_card = json.loads((shipped / "vae-digits.json").read_text())
+    decision = vae_card["storage_decision"]
+    assert vae_card["weights"]["storage"] == ("float16" if decision["difference_nats"] <= decision["float32"]["stderr"]
+                                              else "float32")
+    figures = vae_card["figures"]["metrics"]
+    assert figures["log_likelihood"] == decision[vae_card["weights"]["storage"]]
+    rescored = genzoo.evaluate(genzoo.load("pretrained:vae-digits"), metrics=["fd", "nll"], n=100,
+                               budget=dict(benchmark.SMOKE_BUDGET))
+    assert rescored["fd"] == pytest.approx(figures["fd"], rel=1e-9)   # the figures are the shipped file's
+    dcgan_card = json.loads((shipped / "dcgan-digits.json").read_text())
+    assert dcgan_card["weights"]["storage"] == "float16" and dcgan_card["weights"]["omitted"] == ["discriminator."]
+    assert dcgan_card["figures"]["sample_64_seconds"] < benchmark.SAMPLE_SECONDS
+
+    reused = benchmark.ship([vae], argparse.Namespace(**{**vars(args), "from_runs": str(tmp_path / "runs")}), shipped,
+                            tmp_path / "other-runs")
+    assert reused["vae-digits"]["training"]["made_by"].startswith("reused: ")
+    assert not (tmp_path / "other-runs").exists()
+
+    small = tmp_path / "small"   # room for the vae alone: the optional dcgan is left out, a required one refused
+    monkeypatch.setattr(benchmark, "SIZE_BUDGET", benchmark.size_of(shipped, ["vae-digits"]) + 1000)
+    assert list(benchmark.ship([vae, dcgan], args, small, tmp_path / "runs")) == ["vae-digits"]
+    with pytest.raises(SystemExit, match="over the"):
+        benchmark.ship([dataclasses.replace(dcgan, optional=False)], args, small, tmp_path / "runs")
+    assert genzoo.pretrained.names() == ["dcgan-digits", "vae-digits"] and sorted(
+        path.name for path in small.iterdir()) == ["vae-digits.json", "vae-digits.safetensors"]
