@@ -325,7 +325,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
         from genzoo.evaluate.features import load_feature_network
 
         suite.check_sample_metrics(metrics or [])
-        out = check_output(args.out or Path(args.samples).with_suffix(".eval.json"))
+        out: Path | None = check_output(args.out or Path(args.samples).with_suffix(".eval.json"))
         images, labels = suite.read_samples(args.samples, load_feature_network(args.data, args.classifier).image_shape)
         with reporting(args.progress_every):
             result = {"samples_file": str(args.samples),

@@ -231,7 +231,7 @@ def _fit_on(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_
     evaluator = None
     if cfg.train.eval_every and ranks.main:
         evaluator = scheduled_evaluator(cfg.train, cfg.data, dataset, data_dir, cfg.train.eval_classifier, device)
-    trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset, init and str(init)),
+    trainer = Trainer(model, dataset, cfg.train, run_dir, run_record(cfg, dataset, str(init) if init else None),
                       dynamic_binarization=cfg.data.binarize == "dynamic", progress_bar=progress_bar,
                       evaluator=evaluator, ranks=ranks)
     if content is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 from safetensors import SafetensorError
@@ -32,17 +32,24 @@ def card_path(directory: Path, name: str) -> Path:
     return Path(directory) / f"{name}.json"
 
 
+def write_bytes(path: Path, data: bytes) -> None:
+    """``data`` written to ``path`` whole, or not at all."""
+    def write(f: IO[bytes]) -> None:
+        f.write(data)
+
+    write_atomically(path, write)
+
+
 def write_card(directory: Path, name: str, card: dict[str, Any]) -> None:
     """Write ``name``.json whole (its figures can be filled in after the weights, whose hash it keeps)."""
-    text = (json.dumps(card, indent=2) + "\n").encode()
-    write_atomically(card_path(directory, name), lambda f: f.write(text))
+    write_bytes(card_path(directory, name), (json.dumps(card, indent=2) + "\n").encode())
 
 
 def write_weights(directory: Path, name: str, tensors: dict[str, torch.Tensor], card: dict[str, Any]) -> dict[str, Any]:
     """Write ``name``.safetensors and, beside it, ``card`` with the file's name, size and SHA-256 under "weights";
     returns the card as written."""
     data = save_tensors({key: value.detach().cpu().contiguous() for key, value in tensors.items()})
-    write_atomically(weights_path(directory, name), lambda f: f.write(data))
+    write_bytes(weights_path(directory, name), data)
     dtypes = sorted({str(value.dtype).removeprefix("torch.") for value in tensors.values()})
     card = {"format": FORMAT, "name": name, **card,
             "weights": {**card.get("weights", {}), "file": weights_path(directory, name).name, "bytes": len(data),
