@@ -477,6 +477,26 @@ def defaults_rows(results: Path) -> list[str]:
     return lines
 
 
+def pretrained_rows(results: Path) -> list[str]:
+    """The shipped models: recipe, storage and size, and the figures of each shipped file, re-scored after export."""
+    from genzoo.evaluate.suite import headline_numbers  # here: the other tables need no torch
+
+    lines = ["| shipped model | recipe | file | FD | classes | label or caption accuracy | test log-likelihood | 64 "
+             "samples | commit |", "|---|---|---|---|---|---|---|---|---|"]
+    path = results / "pretrained.json"
+    if not path.exists():
+        return [*lines, row("none shipped yet: `python -m benchmarks.run pretrained`", *["—"] * 8)]
+    for name, r in json.loads(path.read_text())["models"].items():
+        m, w = headline_numbers(r["figures"]["metrics"]), r["weights"]
+        likelihood = f"{m['log_likelihood']:.2f} ± {m['stderr']:.2f}" if "log_likelihood" in m else "—"
+        size = f"{w['storage']}, {w['bytes'] / 1e6:.1f} MB" + (", networks left out" if w.get("omitted") else "")
+        lines.append(row(f"`pretrained:{name}`", r["recipe"], size, f"{m['fd']:.2f}" if "fd" in m else "—",
+                         f"{m['classes_covered']}/{m['classes']}" if "classes_covered" in m else "—",
+                         f"{100 * m['accuracy']:.1f}%" if "accuracy" in m else "—", likelihood,
+                         f"{r['sample_64_seconds']:.1f} s", f"`{r['provenance']['commit'][:10]}`"))
+    return lines
+
+
 def throughput_rows(results: Path) -> list[str]:
     """Each model's training images/s and share of the float32 matmul peak, one column pair per device measured."""
     path = results / "throughput.json"
@@ -544,7 +564,8 @@ BLOCKS = {"headline": headline_rows, "likelihoods": rows, "quality": quality_row
           "quality-seeds": lambda results: quality_rows(results, other_seeds=True), "gans": gan_rows,
           "gan-seeds": gan_seed_rows, "infogan-choice": infogan_choice_rows, "gan-modes": gan_modes_rows,
           "gan-ablation": gan_ablation_rows, "stackgan": stackgan_rows, "stackgan-seeds": stackgan_seed_rows,
-          "defaults": defaults_rows, "throughput": throughput_rows, "contention": contention_rows}
+          "defaults": defaults_rows, "throughput": throughput_rows, "contention": contention_rows,
+          "pretrained": pretrained_rows}
 DOCUMENTS = ("README.md", "docs/results.md")
 
 

@@ -262,25 +262,24 @@ def shipped_line(weights: dict) -> str:
     """A shipped weights file in a few words: its file, storage, size, and what it leaves out."""
     line = f"{weights['file']}, {weights['storage']}, {weights['bytes'] / 1e6:.1f} MB"
     if weights.get("omitted"):
-        line += f", sampling only (without {', '.join(weights['omitted'])})"
+        line += f", without {', '.join(weights['omitted'])} ({weights['note'] or 'see its card'})"
     return line
 
 
 def headline(metrics: dict) -> str:
-    """The figures of an evaluation that say most in one line: log-likelihood, FD, label or caption accuracy,
-    classes covered."""
-    parts = []
-    nll = metrics.get("log_likelihood", {})
-    if "value" in nll:
-        parts.append(f"log-likelihood {nll['value']:.2f} ± {nll.get('stderr', 0):.2f} nats")
-    if "fd" in metrics:
-        parts.append(f"FD {metrics['fd']:.2f}")
-    if "caption_match" in metrics:
-        parts.append(f"caption match {100 * metrics['caption_match']:.1f}%")
-    if "acc" in metrics:
-        parts.append(f"label accuracy {100 * metrics['acc']:.1f}%")
-    if "classes_covered" in metrics:
-        parts.append(f"{metrics['classes_covered']}/10 classes")
+    """The figures of an evaluation that say most, in one line."""
+    from genzoo.evaluate.suite import headline_numbers
+
+    numbers, parts = headline_numbers(metrics), []
+    if "log_likelihood" in numbers:
+        parts.append(f"log-likelihood {numbers['log_likelihood']:.2f} ± {numbers['stderr']:.2f} nats")
+    if "fd" in numbers:
+        parts.append(f"FD {numbers['fd']:.2f}")
+    if "accuracy" in numbers:
+        parts.append(f"{'caption match' if 'caption_match' in metrics else 'label accuracy'} "
+                     f"{100 * numbers['accuracy']:.1f}%")
+    if "classes_covered" in numbers:
+        parts.append(f"{numbers['classes_covered']}/{numbers['classes']} classes")
     return ", ".join(parts)
 
 

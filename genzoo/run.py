@@ -138,8 +138,8 @@ def initialise_from(model: GenerativeModel, source: str | Path) -> None:
                           f"{opened.config.model_name} run from it")
     omitted = opened.record.get("weights", {}).get("omitted")
     if omitted:
-        raise GenzooError(f"--init: {source} ships only what sampling needs (not {', '.join(omitted)}), so it cannot "
-                          "start a training run")
+        raise GenzooError(f"--init: {source} ships without {', '.join(omitted)} (what sampling does not need), so "
+                          "it cannot start a training run")
     try:
         model.load_state_dict(opened.model.state_dict())
     except RuntimeError as err:

@@ -78,7 +78,7 @@ def test_sampling_only_file_samples_alike_and_refuses_to_start_training(dcgan_ru
     assert torch.equal(samples(genzoo.load("pretrained:g-only")), samples(open_run(dcgan_run).model))
     err = one_line_error(capsys, ["train", "dcgan", "--data", "digits", "--init", "pretrained:g-only",
                                   "--out", str(shipped.parent / "ft"), *TINY_DCGAN])
-    assert "only what sampling needs" in err
+    assert "ships without discriminator." in err
     with pytest.raises(GenzooError, match="nothing to omit under 'critic.'"):
         export_run(dcgan_run, shipped, "bad", omit=("critic.",))
 
@@ -112,11 +112,11 @@ def test_listing_sample_info_and_eval_of_a_shipped_model(dcgan_run, shipped, cap
     assert main(["pretrained"]) == 0
     assert "no models are shipped" in capsys.readouterr().out
     card = export_run(dcgan_run, shipped, "dcgan-digits")
-    card["figures"] = {"metrics": {"fd": 12.345, "classes_covered": 7}}
+    card["figures"] = {"metrics": {"fd": 12.345, "classes_covered": 7, "classes": 10}}
     (shipped / "dcgan-digits.json").write_text(json.dumps(card))   # the card's figures are not in the hash
     assert main(["pretrained"]) == 0
     listing = capsys.readouterr().out
-    assert "dcgan-digits" in listing and "dcgan on digits" in listing and "FD 12.35" in listing
+    assert "dcgan-digits" in listing and "dcgan on digits" in listing and "FD 12.35, 7/10 classes" in listing
 
     assert main(["sample", "pretrained:dcgan-digits", "-n", "9", "--out", str(shipped.parent / "g.png")]) == 0
     assert (shipped.parent / "g.png").exists()

@@ -32,6 +32,7 @@ from genzoo.evaluate.kid import kernel_inception_distance
 from genzoo.evaluate.manifold import manifold_scores
 from genzoo.evaluate.memorisation import memorisation
 from genzoo.models.base import GenerativeModel
+from genzoo.models.stackgan import STAGES
 
 METRICS = {
     "fd": "Fréchet distance in the feature network's space (lower is better; not Inception FID)",
@@ -394,6 +395,26 @@ def scalars_of(results: dict[str, Any]) -> dict[str, float]:
         if "gap_nats" in results["log_likelihood"]["details"]:
             scalars["ais_gap"] = results["log_likelihood"]["details"]["gap_nats"]
     return scalars
+
+
+def headline_numbers(results: dict[str, Any]) -> dict[str, float]:
+    """The figures that say most of one evaluation, where it has them: fd, classes_covered (of classes), accuracy
+    (label accuracy, or a text-conditioned model's caption match), log_likelihood and its stderr; a text-conditioned
+    model's per stage figures are its final stage's (the images it draws)."""
+    final = STAGES[-1]
+    numbers: dict[str, float] = {}
+    fd = results.get("fd")
+    if fd is not None:
+        numbers["fd"] = fd[final] if isinstance(fd, dict) else fd
+    if "classes_covered" in results:
+        numbers.update(classes_covered=results["classes_covered"], classes=results["classes"])
+    if "acc" in results:
+        numbers["accuracy"] = results["acc"]
+    elif final in results.get("caption_match", {}):
+        numbers["accuracy"] = results["caption_match"][final]["caption_match"]
+    if "value" in results.get("log_likelihood", {}):
+        numbers.update(log_likelihood=results["log_likelihood"]["value"], stderr=results["log_likelihood"]["stderr"])
+    return numbers
 
 
 def grey_version(dataset: Dataset, data_cfg, data_dir: str | None = None) -> Dataset:
