@@ -9,6 +9,7 @@ import pytest
 import torch
 from conftest import TINY
 from safetensors.torch import load_file
+from test_stackgan import trained_run  # noqa: F401  (the fixture of a tiny trained stackgan)
 
 import genzoo
 import genzoo.pretrained
@@ -200,3 +201,14 @@ def test_the_pretrained_benchmark_ships_rescored_files_within_the_budget(tmp_pat
         benchmark.ship([dataclasses.replace(dcgan, optional=False)], args, small, tmp_path / "runs")
     assert genzoo.pretrained.names() == ["dcgan-digits", "vae-digits"] and sorted(
         path.name for path in small.iterdir()) == ["vae-digits.json", "vae-digits.safetensors"]
+
+
+def test_a_stackgan_round_trip_keeps_its_text_encoder(trained_run, shipped):  # noqa: F811
+    card = export_run(trained_run, shipped, "stackgan-tiny", storage="float16")
+    assert card["extra_state"]["_extra_state"]["text_encoder"]["vocabulary"]   # in the card: no pickle
+    captions = ["a 7 at the top left", "the digit two is at the bottom right"]
+    generator = torch.Generator().manual_seed(0)
+    shipped_stages = genzoo.load("pretrained:stackgan-tiny").generate_from_text(captions, generator)
+    run_stages = open_run(trained_run).model.generate_from_text(captions, torch.Generator().manual_seed(0))
+    for ours, theirs in zip(shipped_stages, run_stages):
+        assert (ours - theirs).abs().max() < 0.05
