@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from genzoo.errors import GenzooError
-from genzoo.run import open_run
+from genzoo.run import open_run, run_config_from_dict
 from genzoo.weights_file import write_weights
 
 STORAGE = {"float32": torch.float32, "float16": torch.float16}
@@ -31,12 +31,17 @@ def stored(tensors: dict[str, torch.Tensor], storage: str) -> dict[str, torch.Te
 
 
 def export_run(run_dir: str | Path, directory: Path, name: str, storage: str = "float32", omit: tuple[str, ...] = (),
-               note: str = "", provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+               note: str = "", provenance: dict[str, Any] | None = None,
+               sampling: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write the model of ``run_dir`` as ``name`` into ``directory``; ``omit``: state-dict prefixes left out (networks
-    that sampling does not need, e.g. a discriminator), which ``note`` should explain. Returns the card."""
+    that sampling does not need, e.g. a discriminator), which ``note`` should explain; ``sampling``: model options
+    that decide how the shipped model samples, not its weights (e.g. a Gibbs sampler's sample_steps), set in its
+    card. Returns the card."""
     if storage not in STORAGE:
         raise GenzooError(f"storage {storage}: choose {' or '.join(STORAGE)}")
     opened = open_run(run_dir)
+    record = {**opened.record, "model": {**opened.record["model"], **(sampling or {})}}
+    run_config_from_dict(record)   # a sampling option unknown or out of range: its one-line error, before writing
     state = opened.model.state_dict()
     unmatched = [prefix for prefix in omit if not any(key.startswith(prefix) for key in state)]
     if unmatched:
@@ -48,7 +53,8 @@ def export_run(run_dir: str | Path, directory: Path, name: str, storage: str = "
         json.dumps(extra_state)
     except TypeError:
         raise GenzooError(f"a {opened.config.model_name} keeps state that is not JSON: it cannot be exported") from None
-    card = {"model": opened.config.model_name, "dataset": opened.config.dataset, "run": opened.record,
+    card = {"model": opened.config.model_name, "dataset": opened.config.dataset, "run": record,
+            "sampling_changed": sampling or {},
             "progress": opened.progress, "scalars": opened.scalars, "extra_state": extra_state,
             "weights": {"storage": storage, "omitted": list(omit), "note": note},
             "exported_from": str(run_dir), "provenance": provenance or {}, "figures": {}}

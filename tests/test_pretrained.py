@@ -212,3 +212,15 @@ def test_a_stackgan_round_trip_keeps_its_text_encoder(trained_run, shipped):  # 
     run_stages = open_run(trained_run).model.generate_from_text(captions, torch.Generator().manual_seed(0))
     for ours, theirs in zip(shipped_stages, run_stages):
         assert (ours - theirs).abs().max() < 0.05
+
+
+def test_sampling_options_are_set_in_the_card_and_checked(tiny_config, tmp_path, shipped):
+    run_dir = tmp_path / "rbm"
+    train(tiny_config("rbm", "train.max_steps=3"), run_dir, progress_bar=False)
+    card = export_run(run_dir, shipped, "rbm-digits", sampling={"sample_steps": 3})
+    assert card["sampling_changed"] == {"sample_steps": 3} and card["run"]["model"]["sample_steps"] == 3
+    model = genzoo.load("pretrained:rbm-digits")
+    assert model.cfg.sample_steps == 3 and open_run(run_dir).model.cfg.sample_steps == 20
+    with pytest.raises(GenzooError, match="sample_steps"):
+        export_run(run_dir, shipped, "bad", sampling={"sample_steps": -1})
+    assert not (shipped / "bad.json").exists()
