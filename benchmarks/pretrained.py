@@ -32,12 +32,14 @@ import torch
 import genzoo.pretrained
 from benchmarks.common import COMMIT_AT_START, RESULTS, RUNS, command_line, train_to_the_end, write_result
 from genzoo import config as configs
+from genzoo.data.captions import CANVAS
+from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.suite import DEFAULT_METRICS, evaluate_trained
 from genzoo.export import export_run
 from genzoo.models.base import GenerativeModel
 from genzoo.provenance import stamp
 from genzoo.registry import MODELS
-from genzoo.run import CONFIG_FILE, RunConfig, make_run_config, open_run, open_shipped
+from genzoo.run import CONFIG_FILE, RunConfig, build_model, make_run_config, open_run, open_shipped
 from genzoo.train.loop import CHECKPOINT
 from genzoo.weights_file import names_in, read_card, write_card
 
@@ -232,6 +234,36 @@ def ship_one(recipe: Recipe, args: argparse.Namespace, staging: Path, runs: Path
             "provenance": {**stamp(args.seed, started, command_line(), COMMIT_AT_START), "data": provenance["data"]}}
 
 
+def planned_bytes(recipe: Recipe) -> tuple[int, int]:
+    """The bytes of a recipe's weights before any training (they depend on its sizes alone), with every float32 in
+    float16, and in the storage its model may end with (float32 for a model with a likelihood); StackGAN's text
+    encoder, built from its training captions, is not counted."""
+    cfg = make_run_config(recipe.model, recipe.dataset, overrides=list(recipe.settings), epochs=recipe.epochs)
+    captions = recipe.dataset == "mnist-captions"   # canvases of cells, each a digit or empty
+    shape = (1, CANVAS, CANVAS) if captions else load_feature_network(recipe.dataset).image_shape   # without the data
+    model = build_model(cfg, shape, 11 if captions else 10)
+    tensors = [v for k, v in model.state_dict().items()
+               if isinstance(v, torch.Tensor) and not k.startswith(recipe.omit)]
+    halves = sum(v.numel() * (2 if v.dtype == torch.float32 else v.element_size()) for v in tensors)
+    whole = sum(v.numel() * v.element_size() for v in tensors)
+    return halves, whole if defines_likelihood(recipe.model) else halves
+
+
+def check_plan(chosen: list[Recipe], already: int) -> None:
+    """Before any training: stop if the required recipes cannot fit the budget even in float16; warn if they fit
+    only where the likelihood models turn out to keep their figures in float16."""
+    required = [planned_bytes(recipe) for recipe in chosen if not recipe.optional]
+    least, most = already + sum(low for low, _ in required), already + sum(high for _, high in required)
+    print(f"planned: {least / 1e6:.1f} to {most / 1e6:.1f} MB of the {SIZE_BUDGET / 1e6:.0f} MB budget for the "
+          "required models (with what is shipped already), the optional ones where room is left")
+    if least > SIZE_BUDGET:
+        raise SystemExit("the required models cannot fit the size budget even in float16: nothing trained; leave "
+                         "more out (Recipe.omit) or narrow a model")
+    if most > SIZE_BUDGET:
+        print("warning: they fit only if enough likelihood models keep their log-likelihood in float16",
+              file=sys.stderr)
+
+
 def files_of(directory: Path, name: str) -> list[Path]:
     return [directory / f"{name}.safetensors", directory / f"{name}.json"]
 
@@ -257,6 +289,7 @@ def ship(chosen: list[Recipe], args: argparse.Namespace, output: Path, runs: Pat
     optional recipe is left out where it does not fit. Nothing is moved into ``output`` if the required ones do not
     fit. Returns the rows of the models shipped."""
     output.mkdir(parents=True, exist_ok=True)
+    check_plan(chosen, size_of(output, [name for name in names_in(output) if name not in {r.name for r in chosen}]))
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(dir=output, prefix=".staging-") as staged:
         staging = Path(staged)
