@@ -11,7 +11,8 @@ from typing import Any
 import torch
 
 from genzoo.errors import GenzooError
-from genzoo.run import open_run, run_config_from_dict
+from genzoo.models.base import GenerativeModel
+from genzoo.run import model_from_state, open_run, run_config_from_dict
 from genzoo.weights_file import write_weights
 
 STORAGE = {"float32": torch.float32, "float16": torch.float16}
@@ -28,6 +29,18 @@ def stored(tensors: dict[str, torch.Tensor], storage: str) -> dict[str, torch.Te
                 raise GenzooError(f"{key} holds values beyond {storage}'s range: export it as float32")
         converted[key] = value.clone()   # safetensors stores no tensors that share memory
     return converted
+
+
+def check_samples_unchanged(model: GenerativeModel, without: GenerativeModel, omit: tuple[str, ...]) -> None:
+    """A one-line error unless ``without`` (the model with the ``omit`` networks at their initial values) draws the
+    same samples as ``model`` for the same seed: what a shipped file leaves out must be what sampling does not use."""
+    labels = torch.arange(4) % model.num_classes if model.conditional else None
+    with torch.no_grad():
+        same = torch.equal(model.sample(4, torch.Generator().manual_seed(0), labels),
+                           without.sample(4, torch.Generator().manual_seed(0), labels))
+    if not same:
+        raise GenzooError(f"leaving out {', '.join(omit)} changes this {model.name}'s samples: sampling uses it; "
+                          "export it whole")
 
 
 def export_run(run_dir: str | Path, directory: Path, name: str, storage: str = "float32", omit: tuple[str, ...] = (),
@@ -53,6 +66,9 @@ def export_run(run_dir: str | Path, directory: Path, name: str, storage: str = "
         json.dumps(extra_state)
     except TypeError:
         raise GenzooError(f"a {opened.config.model_name} keeps state that is not JSON: it cannot be exported") from None
+    if omit:
+        without = model_from_state(opened.record, {**tensors, **extra_state}, opened.model.device, omit)
+        check_samples_unchanged(opened.model, without, omit)
     card = {"model": opened.config.model_name, "dataset": opened.config.dataset, "run": record,
             "sampling_changed": sampling or {},
             "progress": opened.progress, "scalars": opened.scalars, "extra_state": extra_state,

@@ -268,7 +268,7 @@ def open_run(source: str | Path, device: str | torch.device = "cpu") -> OpenedRu
                           "see 'genzoo pretrained')")
     content = load_checkpoint(run_dir / CHECKPOINT)
     record = content["run"]
-    model = _built(record, content["model"], device)
+    model = model_from_state(record, content["model"], device)
     evaluation = run_dir / suite.EVAL_FILE
     figures = json.loads(evaluation.read_text()) if evaluation.is_file() else {}
     return OpenedRun(model, run_config_from_dict(record), list(record["classes"]), content["progress"],
@@ -286,13 +286,14 @@ def open_shipped(directory: Path, name: str, device: torch.device) -> OpenedRun:
         raise GenzooError(f"no shipped model '{name}': {known}")
     tensors, card = read_weights(directory, name)
     record = {**card["run"], "weights": card["weights"]}
-    model = _built(record, {**tensors, **card.get("extra_state", {})}, device, tuple(card["weights"]["omitted"]))
+    model = model_from_state(record, {**tensors, **card.get("extra_state", {})}, device,
+                             tuple(card["weights"]["omitted"]))
     return OpenedRun(model, run_config_from_dict(record), list(record["classes"]), card["progress"],
                      card.get("scalars", {}), record, card.get("figures", {}), None)
 
 
-def _built(record: dict[str, Any], state: dict[str, Any], device: torch.device,
-           omitted: tuple[str, ...] = ()) -> GenerativeModel:
+def model_from_state(record: dict[str, Any], state: dict[str, Any], device: torch.device,
+                     omitted: tuple[str, ...] = ()) -> GenerativeModel:
     """The model a run record describes, with ``state`` loaded (all of it but the keys under ``omitted``), in eval
     mode on ``device``."""
     cfg = run_config_from_dict(record)

@@ -82,6 +82,9 @@ def test_sampling_only_file_samples_alike_and_refuses_to_start_training(dcgan_ru
     assert "ships without discriminator." in err
     with pytest.raises(GenzooError, match="nothing to omit under 'critic.'"):
         export_run(dcgan_run, shipped, "bad", omit=("critic.",))
+    with pytest.raises(GenzooError, match="leaving out generator.* changes this dcgan's samples"):
+        export_run(dcgan_run, shipped, "bad", omit=("generator.",))
+    assert not (shipped / "bad.json").exists()
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
