@@ -123,7 +123,9 @@ def test_listing_sample_info_and_eval_of_a_shipped_model(dcgan_run, shipped, cap
     assert "dcgan-digits" in listing and "dcgan on digits" in listing and "FD 12.35, 7/10 classes" in listing
 
     assert main(["sample", "pretrained:dcgan-digits", "-n", "9", "--out", str(shipped.parent / "g.png")]) == 0
-    assert (shipped.parent / "g.png").exists()
+    assert main(["arithmetic", "pretrained:dcgan-digits", "--candidates", "6", "--plus", "0,1", "--minus", "2",
+                 "--out", str(shipped.parent / "sum.png")]) == 0
+    assert (shipped.parent / "g.png").exists() and (shipped.parent / "sum.png").exists()
     capsys.readouterr()
     assert main(["info", "pretrained:dcgan-digits"]) == 0
     info = capsys.readouterr().out
