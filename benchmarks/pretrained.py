@@ -55,8 +55,8 @@ AIS = {"betas": 14_500, "chains": 100}
 SMOKE_BUDGET = {"k": 2, "betas": 20, "chains": 4, "samples": 2}
 SMOKE_SAMPLES, SMOKE_STEPS, SMOKE_NLL_IMAGES = 100, 3, 20
 INFOGAN_NOTE = ("only the generator is shipped, what sampling needs: D and Q (their shared body and heads) would add "
-                "about 27 MB in float16, beyond the 40 MB budget; so this file cannot start a training run (--init), "
-                "and Q's reading of the codes cannot be scored from it")
+                "about 13 MB more in float16, beyond the 40 MB budget; so this file cannot start a training run "
+                "(--init), and Q's reading of the codes cannot be scored from it")
 DBM_NOTE = ("the pretraining RBMs are left out: they are spent once the DBM is composed from them, and neither "
             "sampling, the likelihood nor fine-tuning (a dbm trains layer by layer first) uses them")
 
