@@ -102,7 +102,8 @@ def test_a_run_says_first_its_binarization_preset_and_steps_and_keeps_its_preset
                                                             f"of {per_epoch} steps, batch 128, capped by "
                                                             "train.max_steps=3)")
     assert one_line_error(capsys, ["train", "gan", "--data", "digits", "--out", str(out), "--resume", "--preset",
-                                   "paper"]).startswith("genzoo: error: --config, --set and --preset cannot change")
+                                   "paper"]).startswith("genzoo: error: --config, --set, --preset and --init "
+                                                        "cannot change")
 
 
 def test_a_gan_saved_before_its_players_became_convolutional_reopens_as_the_mlp_it_trained():
