@@ -7,7 +7,6 @@ A run directory holds ``config.yaml`` (the config used), ``checkpoint.pt``, ``me
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import tempfile
@@ -269,10 +268,8 @@ def open_run(source: str | Path, device: str | torch.device = "cpu") -> OpenedRu
     content = load_checkpoint(run_dir / CHECKPOINT)
     record = content["run"]
     model = model_from_state(record, content["model"], device)
-    evaluation = run_dir / suite.EVAL_FILE
-    figures = json.loads(evaluation.read_text()) if evaluation.is_file() else {}
     return OpenedRun(model, run_config_from_dict(record), list(record["classes"]), content["progress"],
-                     content.get("scalars", {}), record, figures, run_dir)
+                     content.get("scalars", {}), record, suite.read_evaluation(run_dir / suite.EVAL_FILE), run_dir)
 
 
 def open_shipped(directory: Path, name: str, device: torch.device) -> OpenedRun:

@@ -229,3 +229,13 @@ def test_sampling_options_are_set_in_the_card_and_checked(tiny_config, tmp_path,
     with pytest.raises(GenzooError, match="sample_steps"):
         export_run(run_dir, shipped, "bad", sampling={"sample_steps": -1})
     assert not (shipped / "bad.json").exists()
+
+
+def test_a_runs_figures_are_its_eval_json(dcgan_run, tmp_path):
+    assert open_run(dcgan_run).figures == {} and open_run(dcgan_run).run_dir == dcgan_run
+    assert main(["eval", str(dcgan_run), "--metrics", "fd", "-n", "50"]) == 0
+    assert open_run(dcgan_run).figures["metrics"]["fd"] == json.loads((dcgan_run / "eval.json").read_text())[
+        "metrics"]["fd"]
+    (dcgan_run / "eval.json").write_text("{broken")
+    assert open_run(dcgan_run).figures == {}
+    (dcgan_run / "eval.json").unlink()

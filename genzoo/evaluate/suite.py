@@ -368,6 +368,11 @@ def save_result(result: dict[str, Any], path: Path) -> dict[str, Any]:
     return merged
 
 
+def read_evaluation(path: Path) -> dict[str, Any]:
+    """The evaluation written at ``path`` ('genzoo eval' of a run), or {} where there is none or it cannot be read."""
+    return _read_json(path) or {}
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     """An earlier result at ``path``, or None where there is none (or what is there is not a result)."""
     import json
