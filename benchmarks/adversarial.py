@@ -33,7 +33,8 @@ from genzoo.evaluate.codes import infogan_codes
 from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.toy2d import grid25
 from genzoo.registry import MODELS
-from genzoo.run import build_model, evaluate_run, make_run_config, open_run
+from genzoo.run import evaluate_run, make_run_config, open_run
+from genzoo.toy import MLP_4x512, ToyGame
 from genzoo.train.metrics_log import read_metrics
 from genzoo.viz.curves import line_chart
 
@@ -202,11 +203,6 @@ def infogan_choice(seeds: list[dict]) -> dict:
             "left_out_seeds": [r["provenance"]["seed"] for r in seeds if r not in validated]}
 
 
-# the MLP of Arjovsky et al. 2017's Figure 6 on both sides: 4 layers, 3 hidden of 512 ReLU units
-MLP_4x512 = {"gan": ["model.architecture=mlp", "model.generator_hidden=[512,512,512]",
-                     "model.discriminator_hidden=[512,512,512]"],
-             "wgan": ["model.architecture=mlp", "model.hidden=[512,512,512]"],
-             "wgan-gp": ["model.architecture=mlp", "model.hidden=[512,512,512]"]}
 # the runs on 2-D points: a name, then the model and its settings beside MLP_4x512. Gulrajani et al.'s own toy code
 # (gan_toy.py) gives the WGAN-GP lambda 0.1 ("smaller lambda seems to help for toy tasks") and Adam beta1 0.5; with the
 # image settings (10, 0) the generator's samples drift as one blob. Its 1e-4 runs 100,000 updates; for a tenth of that
@@ -217,36 +213,22 @@ MLP_4x512 = {"gan": ["model.architecture=mlp", "model.generator_hidden=[512,512,
 DECAYED = ["model.lr=1e-3", "model.lr_decay=true"]
 TOY_RUNS = {"gan": ("gan", []), "gan at lr 1e-3, decayed": ("gan", DECAYED), "wgan": ("wgan", []),
             "wgan-gp at lr 1e-3, decayed": ("wgan-gp", ["model.gradient_penalty=0.1", "model.beta1=0.5", *DECAYED])}
-TOY_SCALE = 5.0   # toy points / TOY_SCALE lie in [-1, 1], the range of the generator's tanh
-
-
 def train_on_toy(model_name: str, settings: list[str], target, steps: int,
                  seed: int) -> tuple[torch.Tensor, list[dict], float]:
-    """A GAN of the MLP_4x512 networks trained on points of ``target`` as 1x1x2 'images' (coordinates mapped into
-    [0, 1]); returns 2,500 of its samples in the target's coordinates, the target's scores of such samples five times
-    along the run (a collapsing GAN hops between modes), and the training seconds."""
-    cfg = make_run_config(model_name, "digits", overrides=[*MLP_4x512[model_name], *settings, f"train.seed={seed}"])
-    model = build_model(cfg, (1, 1, 2), len(target.centres))
-    model.total_steps = steps   # the run's length, for a learning-rate decay
-    data = torch.Generator().manual_seed(seed)
-
-    def samples() -> torch.Tensor:
-        model.eval()
-        points = model.sample(2500, torch.Generator().manual_seed(seed)).reshape(-1, 2)
-        model.train()
-        return (points * 2 - 1) * TOY_SCALE
-
+    """A GAN of the MLP_4x512 networks trained on points of ``target`` (genzoo.toy.ToyGame, the game the live page of
+    'genzoo serve --toy' plays); returns 2,500 of its samples in the target's coordinates, the target's scores of such
+    samples five times along the run (a collapsing GAN hops between modes), and the training seconds."""
+    game = ToyGame(model_name, target, settings, seed, steps)
     along, seconds = [], 0.0
     for step in range(1, steps + 1):
-        points = target.sample(cfg.train.batch_size, data)
         started = time.perf_counter()
-        model.train_step((points / TOY_SCALE + 1).div(2).reshape(-1, 1, 1, 2), torch.zeros(len(points)).long())
+        game.train_step()
         seconds += time.perf_counter() - started
         if step % (steps // 5) == 0:
-            along.append({"step": step, **{k: v for k, v in target.score(samples()).items()
+            along.append({"step": step, **{k: v for k, v in target.score(game.samples()).items()
                                            if k in ("modes_covered", "high_quality_share",
                                                     "nearest_mode_kl_to_uniform")}})
-    return samples(), along, seconds
+    return game.samples(), along, seconds
 
 
 def scatter(panels: dict[str, torch.Tensor], centres: torch.Tensor, path, size: int = 300) -> None:

@@ -352,6 +352,12 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
           f"{quality['text_to_image_top1']:.3f}; text encoder written to {args.out}")
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    from genzoo.serve import serve
+
+    serve(args.sources, args.host, args.port, args.toy)
+
+
 def add_device_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="where the model runs: auto (CUDA when present, else the "
                                                          "CPU), cpu, cuda, cuda:N or mps")
@@ -480,6 +486,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="directory holding MNIST's IDX files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.set_defaults(func=cmd_text_encoder)
+
+    p = sub.add_parser("serve", help="a local web page over runs: samples, latent sliders, interpolation, codes, "
+                                     "text, Gibbs chains with clamping, drawing; --toy: a GAN training live on 2-D "
+                                     "points (needs pip install \"genzoo[serve]\")")
+    p.add_argument("sources", nargs="*", metavar="RUN_OR_PRETRAINED",
+                   help="run directories, or pretrained:NAME for a shipped model")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: this machine only)")
+    p.add_argument("--port", type=whole_number(1, 65535), default=8000)
+    p.add_argument("--toy", action="store_true", help="also serve /toy: gan, wgan and wgan-gp trained on the ring of "
+                                                      "8 or the grid of 25 Gaussians in front of you")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="train six models briefly on the bundled digits, score them; write a page")
     p.add_argument("--out", default="demo", help="directory for the runs and index.html")

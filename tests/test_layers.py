@@ -30,8 +30,10 @@ LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("models", ("genzoo.models", "genzoo.registry"), "one file per paper, and the registry of names"),
     ("evaluate", ("genzoo.evaluate",), "sample metrics (FD, KID, precision/recall, ...), feature networks, the suite"),
     ("train", ("genzoo.train",), "the loop, and the supervised training of the evaluation networks"),
-    ("run", ("genzoo.run",), "a run directory: its config, training, reopening and evaluating it"),
-    ("viz", ("genzoo.viz",), "curves, latent arithmetic, text-to-image grids, the HTML report"),
+    ("run", ("genzoo.run", "genzoo.toy"), "a run directory: its config, training, reopening and evaluating it; a GAN "
+                                          "trained on 2-D points one update at a time"),
+    ("viz", ("genzoo.viz",), "curves, interpolation, latent arithmetic, text-to-image grids, the HTML report"),
+    ("serve", ("genzoo.serve",), "the local web explorer of 'genzoo serve': its model work, its routes, its page"),
     ("entry points", ("genzoo.demo", "genzoo.cli", "genzoo.__main__", "genzoo.api", "genzoo"),
      "the demo, the command line, and the public API (`genzoo.load`, `genzoo.evaluate`) that the package exports"),
 ]

@@ -41,6 +41,8 @@ class GenerativeModel(nn.Module):
     earlier_defaults: ClassVar[dict[str, Any]] = {}
     conditional: ClassVar[bool] = False       # samples of a class label asked for (sample --label)
     text_conditioned: ClassVar[bool] = False  # samples of a caption asked for (sample --text)
+    # the budget of the quick log-likelihood estimate beside a reconstruction ('genzoo serve'): a fraction of a second
+    quick_budget: ClassVar[dict[str, int]] = {}
 
     def __init__(self, cfg: Any, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__()
@@ -112,6 +114,44 @@ class GenerativeModel(nn.Module):
         """Pictures beyond the sample grid that show how the model works, as {name: (images, columns)};
         the loop writes them beside the final grid. None by default."""
         return {}
+
+    @classmethod
+    def capabilities(cls) -> frozenset[str]:
+        """What the model can do beyond sampling, read from the members it defines, so that the explorer's panels
+        follow the model and not its name: 'latent' (it decodes a vector z alone: ``noise`` and ``generate``), 'label'
+        (``conditional``), 'text' (``text_conditioned``), 'codes' (``decode_codes``), 'gibbs' (``pixel_sweep``),
+        'reconstruct' (``reconstruct``), 'two_players' (``discriminator_step`` and ``generator_step``)."""
+        defines = {name: callable(getattr(cls, name, None)) and getattr(cls, name) is not getattr(GenerativeModel,
+                                                                                                     name, None)
+                   for name in ("noise", "generate", "decode_codes", "pixel_sweep", "reconstruct",
+                                "discriminator_step", "generator_step")}
+        found = {"label"} if cls.conditional else set()
+        if cls.text_conditioned:
+            found.add("text")
+        if defines["noise"] and defines["generate"] and not (cls.conditional or cls.text_conditioned):
+            found.add("latent")
+        for capability, member in (("codes", "decode_codes"), ("gibbs", "pixel_sweep"),
+                                   ("reconstruct", "reconstruct")):
+            if defines[member]:
+                found.add(capability)
+        if defines["discriminator_step"] and defines["generator_step"]:
+            found.add("two_players")
+        return frozenset(found)
+
+    def decode_codes(self, n: int, generator: torch.Generator, codes: dict[int, float]) -> Tensor:
+        """n images in [0, 1] of n draws of the latent with code number c (InfoGAN's c1, c2, ... counted from 0) set
+        to ``codes[c]``: a category, or a continuous value; a model with interpretable codes defines it."""
+        raise NotImplementedError
+
+    def pixel_sweep(self, v: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """One Gibbs sweep from binary pixels v (n, pixels) back to the pixels: (a binary state, its mean); a model
+        that samples by Gibbs chains defines it, and ``genzoo.nn.clamped_gibbs`` clamps pixels around it."""
+        raise NotImplementedError
+
+    def reconstruct(self, images: Tensor) -> Tensor:
+        """The model's reconstruction of images (n, C, H, W) in [0, 1], through its posterior or hidden units; a
+        model with an inference network or a tractable posterior defines it."""
+        raise NotImplementedError
 
     def phase(self) -> str | None:
         """The stage of training the next step belongs to (a DBN's layer, a DBM's pretraining), for the progress bar

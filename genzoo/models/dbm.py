@@ -198,6 +198,17 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         return torch.stack(frames)
 
     @torch.no_grad()
+    def pixel_sweep(self, v: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """The hidden layers drawn bottom-up from v, then one sweep of the current DBM: (v sampled, p(v | h_1))."""
+        dbm = self.current_dbm()
+        states = [v]
+        for layer in range(1, len(dbm.sizes)):
+            states.append(sample_bernoulli(torch.sigmoid(torch.addmm(dbm.layer_biases[layer], states[-1],
+                                                                     dbm.layer_weights[layer - 1])), generator))
+        states = dbm.gibbs_sweep(states, generator)
+        return states[0], dbm.conditional(states, 0)
+
+    @torch.no_grad()
     def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:
         """The mean-field lower bound on log p(v) per image ('mean_field_steps', default 30) minus log Z, exact or
         by AIS ('betas', 'chains'); with AIS log Z the result is an estimate of a lower bound (Salakhutdinov &

@@ -1,0 +1,255 @@
+"""genzoo serve: the explorer's model work, its API through Starlette's TestClient, and its pages in a headless
+chromium, on tiny runs of each kind of model made once for the module."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from test_cgan import TINY_CGAN
+from test_stackgan import TINY_STACKGAN, tiny_captioned
+
+from genzoo import run
+from genzoo.evaluate.toy2d import grid25
+from genzoo.nn.clamped_gibbs import clamped_gibbs
+from genzoo.run import make_run_config
+from genzoo.toy import ToyGame
+from genzoo.viz.interpolation import interpolate
+from tests.conftest import TINY
+
+starlette = pytest.importorskip("starlette", reason='genzoo serve needs its extra: pip install "genzoo[serve]"')
+with warnings.catch_warnings():   # newer Starlette would rather drive httpx2; httpx serves the same
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient  # noqa: E402
+
+from genzoo.serve.app import make_app  # noqa: E402
+from genzoo.serve.explorer import open_sources  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = os.environ.get("GENZOO_WRITE_SCREENSHOTS") == "1"
+# one run of each kind of panel: latent (gan, vae), label (cgan), codes (infogan), text (stackgan), gibbs (rbm, dbm,
+# dbn), reconstruct (vae, helmholtz, rbm)
+# a tiny infogan's images stay within a grey level of 0.5 for hundreds of steps at its paper's rates; at these its
+# codes move the pixels by tens of levels within 20 steps, so that a slider visibly changes the picture
+CODES_SHOW = ["model.generator_lr=0.02", "model.discriminator_lr=0.02", "train.max_steps=20"]
+KINDS = {"gan": TINY["gan"], "vae": TINY["vae"], "cgan": TINY_CGAN["conv"], "infogan": [*TINY["infogan"], *CODES_SHOW],
+         "rbm": TINY["rbm"], "dbm": TINY["dbm"], "dbn": TINY["dbn"], "helmholtz": TINY["helmholtz"]}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    """Each kind trained for a few steps on digits (stackgan on tiny captions), once for the module."""
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("serve")
+    made = {}
+    for model, tiny in KINDS.items():
+        cfg = make_run_config(model, "digits", overrides=["train.max_steps=4", "train.log_every=1",
+                                                          "train.sample_every=100000", *tiny])
+        run.train(cfg, root / model, progress_bar=False)
+        made[model] = root / model
+    with pytest.MonkeyPatch.context() as patch:
+        data = tiny_captioned()
+        patch.setattr(run, "load_dataset", lambda name, cfg, data_dir=None: data)
+        cfg = make_run_config("stackgan", "mnist-captions", overrides=[*TINY_STACKGAN, "train.max_steps=2"])
+        run.train(cfg, root / "stackgan", progress_bar=False)
+        made["stackgan"] = root / "stackgan"
+    (made["gan"] / "eval.json").write_text(json.dumps({"metrics": {"fd": 12.5}}))
+    return made
+
+
+@pytest.fixture(scope="module")
+def client(runs):
+    with TestClient(make_app([str(path) for path in runs.values()], toy=True)) as test_client:
+        yield test_client
+
+
+def test_interpolation_ends_at_both_latents_and_slerp_keeps_the_norm_of_orthogonal_unit_vectors():
+    a, b = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
+    for kind in ("linear", "spherical"):
+        path = interpolate(a, b, 5, kind)
+        assert torch.allclose(path[0], a) and torch.allclose(path[-1], b)
+    assert torch.allclose(interpolate(a, b, 5, "spherical").norm(dim=1), torch.ones(5), atol=1e-6)
+    assert torch.allclose(interpolate(a, b, 3, "spherical")[1], torch.tensor([1.0, 1.0]) / math.sqrt(2))
+    assert interpolate(a, b, 3, "linear")[1].norm() == pytest.approx(math.sqrt(0.5))
+
+
+def test_clamped_gibbs_holds_the_clamped_pixels_and_samples_the_rest():
+    def sweep(v):   # a sweep that turns every pixel on
+        return torch.ones_like(v), torch.full_like(v, 0.9)
+    v = torch.tensor([[0.0, 1.0, 0.0, 0.0]])
+    clamped = torch.tensor([[True, True, False, False]])
+    state, mean = clamped_gibbs(sweep, v, clamped, 3)
+    assert state.tolist() == [[0.0, 1.0, 1.0, 1.0]]
+    assert torch.allclose(mean, torch.tensor([[0.0, 1.0, 0.9, 0.9]]))
+
+
+def test_capabilities_follow_the_members_a_model_defines():
+    from genzoo.registry import MODELS
+    expected = {"gan": {"latent", "two_players"}, "dcgan": {"latent", "two_players"},
+                "wgan": {"latent", "two_players"}, "wgan-gp": {"latent", "two_players"},
+                "vae": {"latent", "reconstruct"}, "cgan": {"label", "two_players"}, "infogan": {"latent", "codes"},
+                "stackgan": {"text"}, "rbm": {"gibbs", "reconstruct"}, "dbm": {"gibbs"}, "dbn": {"gibbs"},
+                "helmholtz": {"reconstruct"}}
+    assert {name: set(cls.capabilities()) for name, cls in MODELS.items()} == expected
+
+
+def test_the_split_gan_step_composes_into_train_step():
+    """train_step is the discriminator step then the generator step on the same fakes: the same updates as calling
+    them by hand with the fakes drawn the same way."""
+    cfg = make_run_config("gan", "digits", overrides=TINY["gan"])
+    first, second = (run.build_model(cfg, (1, 8, 8), 10) for _ in range(2))
+    x, y = torch.rand(6, 1, 8, 8), torch.zeros(6, dtype=torch.long)
+    torch.manual_seed(1)
+    whole = first.train_step(x, y)
+    torch.manual_seed(1)
+    fake = second.generate(second.noise(6), y)
+    by_hand = {**second.discriminator_step(x, y, fake.detach()), **second.generator_step(x, y, fake)}
+    assert whole == pytest.approx(by_hand)
+    for a, b in zip(first.parameters(), second.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_the_toy_game_trains_and_its_coverage_is_measured_on_the_target():
+    game = ToyGame("gan", grid25(), ["model.generator_hidden=[16]", "model.discriminator_hidden=[16]",
+                                     "model.latent_dim=2"], seed=0)
+    before = [p.clone() for p in game.model.parameters()]
+    game.discriminator_step()
+    game.generator_step()
+    game.train_step()
+    assert (game.generator_updates, game.discriminator_updates) == (2, 2)
+    assert any(not torch.equal(a, b) for a, b in zip(before, game.model.parameters()))
+    assert game.score()["modes"] == 25 and game.value_map(8).shape == (8, 8)
+    assert game.warp(lines=3, points=5).shape == (6, 5, 2)
+
+
+# --- the API -------------------------------------------------------------------------------------------------------
+
+def test_the_model_list_gives_each_its_panels(client):
+    models = {m["id"]: m for m in client.get("/api/models").json()["models"]}
+    assert set(models) == {*KINDS, "stackgan"}
+    assert "codes" in models["infogan"]["capabilities"] and models["infogan"]["codes"]["continuous"] == 2
+    assert models["cgan"]["classes"][:3] == ["0", "1", "2"]
+    assert "three" in models["stackgan"]["vocabulary"]
+
+
+def test_a_run_gives_its_config_numbers_and_curves(client):
+    record = client.get("/api/models/gan/run").json()
+    assert record["config"]["model_name"] == "gan" and record["figures"] == {"metrics": {"fd": 12.5}}
+    assert "<svg" in record["curves"] and record["records"] >= 4
+
+
+def test_samples_follow_the_seed_and_a_cgan_label(client):
+    one, again = (client.get("/api/models/gan/samples?seed=3&n=4").json()["images"] for _ in range(2))
+    assert one == again and len(one) == 4 and one[0].startswith("data:image/png;base64,")
+    assert client.get("/api/models/gan/samples?seed=4&n=4").json()["images"] != one
+    assert len(client.get("/api/models/cgan/samples?label=7&n=2").json()["images"]) == 2
+
+
+def test_latent_sliders_interpolation_and_arithmetic(client):
+    base = client.get("/api/models/vae/latent?seed=1&index=2").json()["image"]
+    moved = client.get("/api/models/vae/latent?seed=1&index=2&offsets=0:3").json()["image"]
+    assert base != moved
+    path = client.get("/api/models/gan/interpolate?seed=1&a=0&b=5&steps=6&kind=spherical").json()["images"]
+    sheet = client.get("/api/models/gan/latent?seed=1").json()["sheet"]
+    assert len(path) == 6 and path[0] == sheet[0] and path[-1] == sheet[5]
+    result = client.get("/api/models/gan/arithmetic?seed=1&plus=1,2&minus=3").json()
+    assert len(result["neighbours"]) == 8 and len(result["means"]) == 2
+
+
+def test_codes_text_gibbs_and_reconstruction(client):
+    one = client.get("/api/models/infogan/codes?seed=0&n=2&codes=0:3,1:-2").json()["images"]
+    assert one != client.get("/api/models/infogan/codes?seed=0&n=2&codes=0:3,1:2").json()["images"]
+    answer = client.get("/api/models/stackgan/text", params={"text": "a 7 at the top left zebra"}).json()
+    assert answer["unknown"] == ["zebra"] and len(answer["stage1"]) == len(answer["stage2"]) == 4
+    pixels, clamped = [1.0] * 32 + [0.0] * 32, [1.0] * 8 + [0.0] * 56
+    for model in ("rbm", "dbm", "dbn"):
+        state = client.post(f"/api/models/{model}/gibbs", json={"pixels": pixels, "clamped": clamped,
+                                                                "sweeps": 3, "seed": 1}).json()
+        assert state["pixels"][:8] == [1.0] * 8 and len(state["mean"]) == 64
+    for model in ("vae", "helmholtz", "rbm"):
+        answer = client.post(f"/api/models/{model}/reconstruct", json={"pixels": pixels}).json()
+        assert math.isfinite(answer["log_likelihood"]) and answer["log_likelihood"] < 0 and len(answer["pixels"]) == 64
+
+
+@pytest.mark.parametrize("request_, status, message", [
+    (("get", "/api/models/nothing/samples"), 404, "no model 'nothing'"),
+    (("get", "/api/models/gan/samples?n=0"), 400, "'n'=0 is out of range"),
+    (("get", "/api/models/gan/samples?seed=x"), 400, "must be a whole number"),
+    (("get", "/api/models/gan/latent?offsets=99:1"), 400, "INDEX 0 to 3"),
+    (("get", "/api/models/gan/latent?offsets=0:nan"), 400, "out of range"),
+    (("get", "/api/models/gan/interpolate?kind=cubic"), 400, "choose linear, spherical"),
+    (("get", "/api/models/gan/codes"), 400, "no 'codes' panel"),
+    (("get", "/api/models/gan/arithmetic?plus="), 400, "at least one sample"),
+    (("get", "/api/models/infogan/codes?codes=0:1.5"), 400, "categorical"),
+    (("get", "/api/models/stackgan/text?text=%20%20"), 400, "has no words"),
+    (("post", "/api/models/rbm/gibbs", {"pixels": [0.0] * 10, "clamped": [0.0] * 10}), 400, "image's 64 pixels, got 10"),
+    (("post", "/api/models/vae/reconstruct", {"pixels": [2.0] * 64}), 400, "a number in [0, 1]"),
+    (("get", "/api/models/gan/nothing"), 404, "no action"),
+    (("get", "/static/../../../etc/passwd"), 404, ""),
+    (("get", "/static/%2e%2e/explorer.py"), 404, ""),
+    (("post", "/api/toy", {"model": "vae"}), 400, "choose gan, wgan, wgan-gp"),
+    (("post", "/api/toy", {"target": "points", "points": [[99, 0]]}), 400, "within"),
+    (("post", "/api/toy/999"), 404, "no toy game"),
+])
+def test_bad_requests_get_a_4xx_with_one_line(client, request_, status, message):
+    method, url, *body = request_
+    response = client.request(method.upper(), url, json=body[0] if body else None)
+    assert response.status_code == status
+    if message:
+        assert message in response.json()["error"] and "\n" not in response.json()["error"]
+
+
+def test_the_server_reads_nothing_but_its_static_files(client, runs):
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get(f"/static/{runs['gan']}/config.yaml").status_code == 404
+
+
+def test_a_slow_request_holds_only_its_own_model(client, runs):
+    """While one thread holds the rbm's lock, a request on the gan is answered."""
+    app_models = open_sources([str(runs["rbm"]), str(runs["gan"])])
+    with TestClient(make_app(served=app_models)) as own:
+        app_models["rbm"].lock.acquire()
+        try:
+            started = time.perf_counter()
+            waiting = threading.Thread(target=own.get, args=("/api/models/rbm/samples?n=1",), daemon=True)
+            waiting.start()
+            assert own.get("/api/models/gan/samples?n=1").status_code == 200
+            assert time.perf_counter() - started < 5 and waiting.is_alive()
+        finally:
+            app_models["rbm"].lock.release()
+        waiting.join(10)
+
+
+def test_toy_games_step_each_player_and_track_coverage(client):
+    state = client.post("/api/toy", json={"model": "wgan-gp", "target": "ring8", "seed": 0}).json()
+    assert state["generator_updates"] == 0 and state["score"]["modes"] == 8
+    state = client.post(f"/api/toy/{state['id']}", json={"kind": "discriminator", "steps": 2}).json()
+    assert (state["generator_updates"], state["discriminator_updates"]) == (0, 2)
+    state = client.post(f"/api/toy/{state['id']}", json={"kind": "train", "steps": 1}).json()
+    assert state["generator_updates"] == 1 and len(state["history"]) == 3
+    assert len(state["value_map"]["values"]) == 32 * 32 and len(state["fake"]) == 500
+    clicked = client.post("/api/toy", json={"model": "gan", "target": "points", "points": [[1, 1], [-2, 0]]}).json()
+    assert clicked["score"]["modes"] == 2
+
+
+def test_without_the_extra_the_command_says_how_to_install_it(monkeypatch, capsys):
+    import builtins
+
+    from genzoo.cli import main
+    real_import = builtins.__import__
+
+    def no_uvicorn(name, *args, **kwargs):
+        if name == "uvicorn":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_uvicorn)
+    assert main(["serve", "--toy"]) == 2
+    assert 'pip install "genzoo[serve]"' in capsys.readouterr().err
