@@ -253,3 +253,123 @@ def test_without_the_extra_the_command_says_how_to_install_it(monkeypatch, capsy
     monkeypatch.setattr(builtins, "__import__", no_uvicorn)
     assert main(["serve", "--toy"]) == 2
     assert 'pip install "genzoo[serve]"' in capsys.readouterr().err
+
+
+# --- the pages in a headless chromium ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def live(runs):
+    """The explorer served by uvicorn on a free loopback port, in a thread, for the module's page tests."""
+    import socket
+
+    import uvicorn
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(make_app([str(path) for path in runs.values()], toy=True),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page whose console errors and uncaught exceptions are collected in page.errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.errors = []
+    opened.on("console", lambda message: message.type == "error" and opened.errors.append(message.text))
+    opened.on("pageerror", lambda error: opened.errors.append(str(error)))
+    yield opened
+    context.close()
+
+
+def screenshot(page, name: str, selector: str = "main") -> None:
+    """docs/img/serve-NAME.png of the element, written only when GENZOO_WRITE_SCREENSHOTS=1."""
+    if SCREENSHOTS:
+        page.locator(selector).screenshot(path=str(ROOT / "docs" / "img" / f"serve-{name}.png"))
+
+
+def ready(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+
+
+PANELS = {"gan": "#latent-panel", "cgan": "#label-panel", "infogan": "#codes-panel", "stackgan": "#text-panel",
+          "rbm": "#gibbs-panel", "dbm": "#gibbs-panel", "dbn": "#gibbs-panel", "vae": "#reconstruct-panel",
+          "helmholtz": "#reconstruct-panel"}
+
+
+def test_the_page_loads_for_every_kind_with_its_panel_and_no_console_error(live, page):
+    for model, panel in PANELS.items():
+        ready(page, f"{live}/?model={model}")
+        assert page.is_visible(panel), model
+        assert page.is_visible("#curves svg"), model
+    ready(page, f"{live}/?model=gan&seed=2&offsets=0:1.5")
+    assert page.input_value("#seed") == "2" and page.input_value("#sliders input[data-dim='0']") == "1.5"
+    if SCREENSHOTS:
+        for model in ("gan", "cgan", "stackgan", "vae"):
+            ready(page, f"{live}/?model={model}")
+            screenshot(page, model)
+    assert page.errors == []
+
+
+def test_moving_an_infogan_slider_changes_the_image_and_the_url(live, page):
+    ready(page, f"{live}/?model=infogan")
+    before = page.get_attribute("#codes-images img", "src")
+    page.eval_on_selector("#code-1", "s => { s.value = '2.5'; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("before => document.querySelector('#codes-images img').src !== before", arg=before)
+    assert "codes=1%3A2.5" in page.url
+    page.click("#code-0-3")
+    page.wait_for_selector("#code-0-3.on")
+    screenshot(page, "infogan")
+    assert page.errors == []
+
+
+def test_clamped_pixels_stay_fixed_while_the_rbm_chain_runs(live, page):
+    ready(page, f"{live}/?model=rbm")
+    page.click("#gibbs-paint")
+    box = page.locator("#gibbs-canvas").bounding_box()
+    cell = box["width"] / 8
+    page.mouse.move(box["x"] + cell / 2, box["y"] + cell / 2)   # paint the top row, pixels 0 to 7
+    page.mouse.down()
+    page.mouse.move(box["x"] + 7.5 * cell, box["y"] + cell / 2, steps=8)
+    page.mouse.up()
+    page.click("#gibbs-erase")
+    page.mouse.click(box["x"] + cell / 2, box["y"] + 7.5 * cell)   # erase pixel 56
+    for _ in range(5):
+        page.click("#gibbs-step")
+    page.wait_for_function("window.genzoo.chain.sweeps === 5")
+    chain = page.evaluate("window.genzoo.chain")
+    assert chain["clamped"][:8] == [1] * 8 and chain["pixels"][:8] == [1] * 8 and chain["mean"][:8] == [1] * 8
+    assert chain["clamped"][56] == 1 and chain["pixels"][56] == 0 and sum(chain["clamped"]) == 9
+    screenshot(page, "rbm", "#gibbs-panel")
+    assert page.errors == []
+
+
+def test_the_toy_page_trains_in_front_of_the_user_and_its_coverage_moves(live, page):
+    ready(page, f"{live}/toy?model=gan&target=ring8&seed=0")
+    before = page.text_content("#spread")
+    page.fill("#per-frame", "10")
+    page.click("#play")
+    page.wait_for_function("Number(document.querySelector('#steps').textContent) >= 30", timeout=30_000)
+    page.click("#play")
+    assert page.text_content("#spread") != before
+    assert "model=gan" in page.url and "target=ring8" in page.url
+    screenshot(page, "toy")
+    assert page.errors == []
+
+
+def test_the_page_answers_bad_requests_with_a_4xx(live, page):
+    ready(page, f"{live}/?model=gan")
+    assert page.request.get(f"{live}/api/models/nowhere/samples").status == 404
+    assert page.request.get(f"{live}/api/models/gan/samples?n=1000").status == 400
+    page.fill("#dims", "0,9")   # a direction the 4-dimensional latent has not is left out, not sent
+    page.dispatch_event("#dims", "change")
+    page.wait_for_function("document.querySelectorAll('#sliders input').length === 1")
