@@ -16,6 +16,7 @@
     python -m benchmarks.run stackgan_captions  # StackGAN on mnist-captions, with and without CA: match and FD
     python -m benchmarks.run throughput --device cuda   # matmul peak; each model's images/s and share of it; AIS
     python -m benchmarks.run defaults       # every model as 'genzoo train NAME --data mnist' gives it, by 'genzoo eval'
+    python -m benchmarks.run serve --run RUN  # 200 concurrent sample requests to 'genzoo serve': median and p99 latency
     python -m benchmarks.run all
 
 Run them from the repository root; ``python benchmarks/run.py NAME``, the command older results record, does the
@@ -47,6 +48,7 @@ from torch import Tensor
 from benchmarks.adversarial import gan_ablation, gan_convergence, gan_family, gan_modes
 from benchmarks.common import RESULTS, ROOT, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
 from benchmarks.defaults import defaults
+from benchmarks.serve import serve
 from benchmarks.stackgan import stackgan_captions
 from benchmarks.throughput import throughput
 from genzoo.data import binarize, load_dataset
@@ -403,7 +405,8 @@ BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": r
               "eval_floors": eval_floors, "eval_runs": eval_runs,
               "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes,
               "gan_ablation": gan_ablation, "gan_convergence": gan_convergence,
-              "stackgan_captions": stackgan_captions, "throughput": throughput, "defaults": defaults}
+              "stackgan_captions": stackgan_captions, "throughput": throughput, "defaults": defaults,
+              "serve": serve}
 
 
 def epochs_per_layer(text: str) -> tuple[int, int]:
@@ -470,6 +473,11 @@ def main() -> None:
                         "their rows are merged into defaults.json")
     parser.add_argument("--smoke", action="store_true", help="defaults: 3 steps and a tiny evaluation of each model, "
                         "to check the code path; written to benchmarks/runs/defaults_smoke.json, never as a result")
+    parser.add_argument("--run", help="serve: the run directory or pretrained:NAME to load-test")
+    parser.add_argument("--serve-requests", type=int, default=200, help="serve: requests sent at once")
+    parser.add_argument("--serve-samples", type=int, default=16, help="serve: samples each request asks for")
+    parser.add_argument("--serve-out", help="serve: write the result to this file instead of benchmarks/results "
+                        "(a smoke run)")
     parser.add_argument("--data-dir")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()

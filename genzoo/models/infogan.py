@@ -172,9 +172,10 @@ class InfoGAN(AdversarialModel):
         prior's [-1, 1] too), decoded; a one-line error for a code or category the model has not."""
         noise, categories, continuous = self.draw(n, generator)
         kinds = len(self.cfg.categorical_codes)
+        total = kinds + self.cfg.continuous_codes
         for code, value in codes.items():
-            if not 0 <= code < kinds + self.cfg.continuous_codes:
-                raise GenzooError(f"code c{code + 1}: this infogan has codes c1 to c{kinds + self.cfg.continuous_codes}")
+            if not 0 <= code < total:
+                raise GenzooError(f"code c{code + 1}: this infogan has codes c1 to c{total}")
             if code < kinds:
                 k = self.cfg.categorical_codes[code]
                 if value != int(value) or not 0 <= value < k:
