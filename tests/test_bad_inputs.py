@@ -66,7 +66,7 @@ CASES = [
     # --- arithmetic
     ("arithmetic missing run", "arithmetic {w}/absent --out {w}/a.png", ["absent"]),
     ("arithmetic wrong suffix", "arithmetic {w}/gan --out {w}/a.npz", ["a.npz", ".png"]),
-    ("arithmetic model without z", "arithmetic {w}/run --out {w}/a.png", ["vae"]),
+    ("arithmetic model without z", "arithmetic {w}/rbm --out {w}/a.png", ["rbm"]),
     ("arithmetic indices not numbers", "arithmetic {w}/gan --candidates 4 --plus a,b --out {w}/a.png", ["a,b"]),
     ("arithmetic index out of range", "arithmetic {w}/gan --candidates 4 --plus 9 --out {w}/a.png", ["9"]),
     ("arithmetic zero candidates", "arithmetic {w}/gan --candidates 0 --out {w}/a.png", ["--candidates"]),
@@ -124,6 +124,8 @@ def world(tmp_path_factory) -> Path:
     train(make_run_config("vae", "digits", overrides=[*TINY["vae"], "train.max_steps=2"]), w / "run",
           progress_bar=False)
     train(make_run_config("dcgan", "digits", overrides=[*TINY["dcgan"], "train.max_steps=1"]), w / "gan",
+          progress_bar=False)
+    train(make_run_config("rbm", "digits", overrides=[*TINY["rbm"], "train.max_steps=1"]), w / "rbm",
           progress_bar=False)
     (w / "empty_dir").mkdir()
     (w / "folder.npz").mkdir()

@@ -315,9 +315,18 @@ def test_the_page_loads_for_every_kind_with_its_panel_and_no_console_error(live,
     ready(page, f"{live}/?model=gan&seed=2&offsets=0:1.5")
     assert page.input_value("#seed") == "2" and page.input_value("#sliders input[data-dim='0']") == "1.5"
     if SCREENSHOTS:
-        for model in ("gan", "cgan", "stackgan", "vae"):
-            ready(page, f"{live}/?model={model}")
+        for model, view in {"gan": "plus=1,2&minus=3&offsets=0:2,1:-1.5", "cgan": "label=3",
+                            "stackgan": "text=a 7 at the top left and a zebra"}.items():
+            ready(page, f"{live}/?model={model}&{view}")
             screenshot(page, model)
+        ready(page, f"{live}/?model=vae")
+        box = page.locator("#draw-canvas").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 20)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 20, steps=10)
+        page.mouse.up()
+        page.wait_for_function("document.querySelector('#likelihood').textContent !== ''")
+        screenshot(page, "vae")
     assert page.errors == []
 
 

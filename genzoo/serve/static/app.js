@@ -230,7 +230,7 @@
     const context = canvas.getContext("2d");
     const cell = canvas.width / current.image_shape[2];
     for (let i = 0; i < values.length; i++) {
-      const level = Math.round(255 * (1 - values[i]));
+      const level = Math.round(255 * values[i]);   // 1 white on 0 black, as the model's images
       context.fillStyle = `rgb(${level},${level},${level})`;
       const x = (i % current.image_shape[2]) * cell, y = Math.floor(i / current.image_shape[2]) * cell;
       context.fillRect(x, y, cell, cell);
