@@ -116,6 +116,21 @@ def test_the_split_gan_step_composes_into_train_step():
         assert torch.equal(a, b)
 
 
+def test_the_split_wgan_step_is_n_critic_critic_steps_then_a_generator_step():
+    cfg = make_run_config("wgan", "digits", overrides=[*TINY["wgan"], "model.critic_steps=3"])
+    first, second = (run.build_model(cfg, (1, 8, 8), 10) for _ in range(2))
+    x, y = torch.rand(9, 1, 8, 8), torch.zeros(9, dtype=torch.long)
+    torch.manual_seed(2)
+    whole = first.train_step(x, y)
+    torch.manual_seed(2)
+    critic = [second.discriminator_step(part, y) for part in x.tensor_split(3)]
+    generator = second.generator_step(x[:3], y)
+    assert whole == pytest.approx({**critic[-1], **generator})
+    for a, b in zip(first.parameters(), second.parameters()):
+        assert torch.equal(a, b)
+    assert max(p.abs().max().item() for p in second.critic.parameters()) <= cfg.model.clip
+
+
 def test_the_toy_game_trains_and_its_coverage_is_measured_on_the_target():
     game = ToyGame("gan", grid25(), ["model.generator_hidden=[16]", "model.discriminator_hidden=[16]",
                                      "model.latent_dim=2"], seed=0)
