@@ -195,6 +195,7 @@ def test_codes_text_gibbs_and_reconstruction(client):
 
 @pytest.mark.parametrize("request_, status, message", [
     (("get", "/api/models/nothing/samples"), 404, "no model 'nothing'"),
+    (("get", "/api/models/..%2F..%2Fetc%2Fpasswd/samples"), 404, "Not Found"),
     (("get", "/api/models/gan/samples?n=0"), 400, "'n'=0 is out of range"),
     (("get", "/api/models/gan/samples?seed=x"), 400, "must be a whole number"),
     (("get", "/api/models/gan/latent?offsets=99:1"), 400, "INDEX 0 to 3"),
