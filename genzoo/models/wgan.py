@@ -130,7 +130,7 @@ class WGAN(AdversarialModel):
             fake = self.generate(self.noise(len(real)))
         estimate = wasserstein_estimate(self.critic(real), self.critic(fake))
         penalty = (gradient_penalty(self.critic, real, fake, self.cfg.gradient_penalty) if self.cfg.gradient_penalty
-                   else torch.zeros(()))
+                   else estimate.new_zeros(()))
         critic_loss = penalty - estimate
         self._update("critic", critic_loss)
         if self.cfg.clip is not None:

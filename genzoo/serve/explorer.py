@@ -287,8 +287,7 @@ def gibbs(served: Served, p: Params) -> dict[str, Any]:
     clamped = image_of(served, p, "clamped").flatten(1) > 0.5
     sweeps, seed = p.integer("sweeps", 1, 1, MAX_SWEEPS), p.integer("seed", 0, 0, configs.MAX_SEED)
     draws = generator(seed)
-    with torch.no_grad():
-        state, mean = clamped_gibbs(lambda v: served.model.pixel_sweep(v, draws), state, clamped, sweeps)
+    state, mean = clamped_gibbs(lambda v: served.model.pixel_sweep(v, draws), state, clamped, sweeps)
     return {"pixels": state[0].tolist(), "mean": mean[0].tolist()}
 
 
@@ -299,9 +298,8 @@ def reconstruct(served: Served, p: Params) -> dict[str, Any]:
     if served.opened.config.data.binarize != "none":
         image = image.round()
     model = served.model
-    with torch.no_grad():
-        estimate = model.log_likelihood(image, dict(model.quick_budget), 0)
-        reconstruction = model.reconstruct(image)
+    estimate = model.log_likelihood(image, dict(model.quick_budget), 0)
+    reconstruction = model.reconstruct(image)
     return {"reconstruction": png(reconstruction), "pixels": reconstruction.flatten().tolist(),
             "log_likelihood": estimate.value, "method": estimate.method, "budget": estimate.budget}
 
@@ -319,5 +317,5 @@ def answer(served: dict[str, Served], model_id: str, action: str, values: Mappin
     if action not in HANDLERS:
         raise NotFound(f"no action '{action[:40]}': choose {', '.join(HANDLERS)}")
     chosen = served[model_id]
-    with chosen.lock:
+    with chosen.lock, torch.no_grad():
         return HANDLERS[action](chosen, Params(values))
