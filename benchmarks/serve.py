@@ -9,19 +9,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
-import threading
 import time
 from pathlib import Path
 
 from benchmarks.common import provenance_of_machine, write_result
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def requests_at_once(url: str, count: int, samples: int) -> list[tuple[int, float]]:
@@ -46,8 +38,7 @@ def serve(args: argparse.Namespace) -> None:
     """--serve-requests concurrent requests for --serve-samples samples each from the one model of --run, served
     by uvicorn on loopback as 'genzoo serve' serves it; the median and 99th-percentile latency. Written to
     benchmarks/results/serve.json, or to --serve-out (a smoke run)."""
-    import uvicorn
-
+    from genzoo.serve import in_background
     from genzoo.serve.app import make_app
     from genzoo.serve.explorer import open_sources
 
@@ -59,23 +50,11 @@ def serve(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     served = open_sources([args.run])
     model_id = next(iter(served))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(make_app(served=served), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise SystemExit("serve: the server did not start")
-        time.sleep(0.05)
-    try:
-        url = f"http://127.0.0.1:{port}/api/models/{model_id}/samples"
+    with in_background(make_app(served=served)) as base:
         burst_started = time.perf_counter()
-        answers = asyncio.run(requests_at_once(url, args.serve_requests, args.serve_samples))
+        answers = asyncio.run(requests_at_once(f"{base}/api/models/{model_id}/samples", args.serve_requests,
+                                               args.serve_samples))
         wall = time.perf_counter() - burst_started
-    finally:
-        server.should_exit = True
-        thread.join(30)
     failed = sum(status != 200 for status, _ in answers)
     latencies = sorted(seconds for _, seconds in answers)
     model = served[model_id].model

@@ -29,6 +29,7 @@ with warnings.catch_warnings():   # newer Starlette would rather drive httpx2; h
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
 
+from genzoo.serve import in_background  # noqa: E402
 from genzoo.serve.app import make_app  # noqa: E402
 from genzoo.serve.explorer import open_sources  # noqa: E402
 
@@ -256,6 +257,19 @@ def test_toy_games_step_each_player_and_track_coverage(client):
     assert clicked["score"]["modes"] == 2
 
 
+def test_a_host_other_than_loopback_is_said_in_one_line(monkeypatch, capsys):
+    import uvicorn
+
+    from genzoo.cli import main
+    listened = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, log_level: listened.append((host, port)))
+    assert main(["serve", "--toy", "--host", "0.0.0.0", "--port", "8123"]) == 0
+    assert listened == [("0.0.0.0", 8123)]
+    assert "reachable from other machines" in capsys.readouterr().out.splitlines()[0]
+    assert main(["serve", "--toy"]) == 0
+    assert "reachable" not in capsys.readouterr().out
+
+
 def test_without_the_extra_the_command_says_how_to_install_it(monkeypatch, capsys):
     import builtins
 
@@ -277,22 +291,8 @@ def test_without_the_extra_the_command_says_how_to_install_it(monkeypatch, capsy
 @pytest.fixture(scope="module")
 def live(runs):
     """The explorer served by uvicorn on a free loopback port, in a thread, for the module's page tests."""
-    import socket
-
-    import uvicorn
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(make_app([str(path) for path in runs.values()], toy=True),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with in_background(make_app([str(path) for path in runs.values()], toy=True)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -334,7 +334,7 @@ def test_the_page_loads_for_every_kind_with_its_panel_and_no_console_error(live,
         for model, view in {"gan": "plus=1,2&minus=3&offsets=0:2,1:-1.5", "cgan": "label=3",
                             "stackgan": "text=a 7 at the top left and a zebra"}.items():
             ready(page, f"{live}/?model={model}&{view}")
-            screenshot(page, model)
+            screenshot(page, model, "main" if model == "gan" else PANELS[model])
         ready(page, f"{live}/?model=vae")
         box = page.locator("#draw-canvas").bounding_box()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 20)
@@ -342,7 +342,7 @@ def test_the_page_loads_for_every_kind_with_its_panel_and_no_console_error(live,
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 20, steps=10)
         page.mouse.up()
         page.wait_for_function("document.querySelector('#likelihood').textContent !== ''")
-        screenshot(page, "vae")
+        screenshot(page, "vae", PANELS["vae"])
     assert page.errors == []
 
 
@@ -354,7 +354,7 @@ def test_moving_an_infogan_slider_changes_the_image_and_the_url(live, page):
     assert "codes=1%3A2.5" in page.url
     page.click("#code-0-3")
     page.wait_for_selector("#code-0-3.on")
-    screenshot(page, "infogan")
+    screenshot(page, "infogan", PANELS["infogan"])
     assert page.errors == []
 
 

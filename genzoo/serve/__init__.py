@@ -4,11 +4,39 @@ Starlette and uvicorn are the optional extra ``genzoo[serve]``; without them the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from genzoo.errors import GenzooError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@contextmanager
+def in_background(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port in a thread while the block runs; yields its base URL. What
+    the load benchmark and the page tests talk to: the same server the command runs."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise GenzooError(f"the server did not start on 127.0.0.1:{port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 
 def serve(sources: Sequence[str], host: str = "127.0.0.1", port: int = 8000, toy: bool = False) -> None:

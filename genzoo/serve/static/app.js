@@ -199,8 +199,17 @@
     state.text = $("text").value;
     save();
     const answer = await g.api(path("text"), {seed: state.seed, text: state.text, n: 4});
-    g.images($("stage1"), answer.stage1);
-    g.images($("stage2"), answer.stage2);
+    $("stages").tBodies[0].replaceChildren(...answer.stage1.map((sketch, i) => {
+      const row = document.createElement("tr");
+      for (const src of [sketch, answer.stage2[i]]) {
+        const cell = document.createElement("td"), img = document.createElement("img");
+        img.src = src;
+        img.className = "px stage";
+        cell.append(img);
+        row.append(cell);
+      }
+      return row;
+    }));
     $("unknown").replaceChildren(...(answer.unknown.length ? ["words it does not know: ", ...answer.unknown.map((w) => {
       const span = document.createElement("span");
       span.className = "unknown";
