@@ -16,6 +16,7 @@ from genzoo import config as configs
 from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
 from genzoo.outputs import check_output, write_atomically
+from genzoo.precision import PRECISIONS
 
 
 def whole_number(low: int, high: int | None = None):
@@ -76,15 +77,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     if args.resume:
-        if args.config or args.set or args.preset:
-            raise GenzooError("--config, --set and --preset cannot change a run being resumed: only --epochs and "
-                              "--max-steps can")
+        if args.config or args.set or args.preset or args.precision:
+            raise GenzooError("--config, --set, --preset and --precision cannot change a run being resumed: only "
+                              "--epochs and --max-steps can")
         outcome, trainer = run.resume(out, expect=(args.model, args.data), epochs=args.epochs,
                                       max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet,
                                       device=args.device, announce=announce)
     else:
         values = configs.read_yaml(args.config) if args.config else {}
-        overrides = list(args.set) + ([f"train.max_steps={args.max_steps}"] if args.max_steps else [])
+        overrides = [*args.set, *([f"train.max_steps={args.max_steps}"] if args.max_steps else []),
+                     *([f"train.precision={args.precision}"] if args.precision else [])]
         cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs, preset=args.preset)
         outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet, device=args.device,
                                      announce=announce)
@@ -266,7 +268,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from genzoo.evaluate import suite
     from genzoo.progress import reporting
     from genzoo.provenance import git_commit, stamp
-    from genzoo.run import evaluate_run
+    from genzoo.run import evaluate_on_ranks
 
     started, commit = time.perf_counter(), git_commit()
     metrics = suite.parse_metrics(args.metrics) if args.metrics else None
@@ -295,8 +297,12 @@ def cmd_eval(args: argparse.Namespace) -> None:
         if args.out or Path(args.run).is_dir():   # else the run's own one-line error comes first
             check_output(out)
         with reporting(args.progress_every):
-            result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                                  args.data_dir, floor=True, device=args.device)
+            on_rank_0 = evaluate_on_ranks(args.run, metrics, n=args.n, seed=args.seed, budget=budget,
+                                          nll_images=args.nll_images, classifier=args.classifier,
+                                          data_dir=args.data_dir, floor=True, device=args.device)
+        if on_rank_0 is None:   # under torchrun rank 0 alone reports and writes
+            return
+        result = on_rank_0
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"], result.get("floor")))
     merged = suite.save_result(result, out)
@@ -385,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--precision", choices=PRECISIONS, help="32 (float32, the default), bf16, or 16-mixed (CUDA): "
+                                                          "autocast over the forward passes of the models trained by "
+                                                          f"autograd ({names(lambda cls: cls.mixed_precision)})")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     add_device_option(p)
     p.set_defaults(func=cmd_train)
