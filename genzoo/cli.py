@@ -258,7 +258,8 @@ def cmd_info(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from genzoo.demo import run_demo
 
-    page = run_demo(check_output(args.out, folder=True), progress_bar=not args.quiet)
+    device = resolve_device(args.device)
+    page = run_demo(check_output(args.out, folder=True), progress_bar=not args.quiet, device=device)
     print(f"demo page written to {page}")
 
 
@@ -314,18 +315,21 @@ def cmd_classifier(args: argparse.Namespace) -> None:
     from genzoo.data.config import DataConfig
     from genzoo.train.classifier_training import train_classifier
 
+    device = resolve_device(args.device)
     data_cfg = configs.build(DataConfig, configs.parse_overrides(args.set, {"data": DataConfig})["data"], "data")
     out = check_output(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
     check_output(out.with_suffix(".json"))
     if args.data == "mnist-captions":   # its evaluation network names the digit in each cell of a canvas
         from genzoo.train.caption_checker_training import train_region_checker
         card = train_region_checker(out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
-                                    command=args.command_line, log=print if not args.quiet else lambda _: None)
+                                    command=args.command_line, log=print if not args.quiet else lambda _: None,
+                                    device=device)
         print(f"test cell accuracy {card['test_cell_accuracy']:.4f}, caption match of test canvases "
               f"{card['test_caption_match']:.4f}; region checker written to {out} (card: {out.with_suffix('.json')})")
         return
     card = train_classifier(args.data, out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
-                            command=args.command_line, log=print if not args.quiet else lambda _: None)
+                            command=args.command_line, log=print if not args.quiet else lambda _: None,
+                            device=device)
     print(f"test accuracy {card['test_accuracy']:.4f}; feature network written to {out} "
           f"(card: {out.with_suffix('.json')})")
 
@@ -348,9 +352,11 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
 
     cfg = configs.build(TextEncoderConfig, configs.parse_overrides(args.set, {"text": TextEncoderConfig})["text"],
                         "text")
+    device = resolve_device(args.device)
     check_output(args.out)
     dataset = load_dataset("mnist-captions", DataConfig(seed=args.data_seed), args.data_dir)
-    encoder, report = train_text_encoder(dataset, cfg, args.seed, log=print if not args.quiet else lambda _: None)
+    encoder, report = train_text_encoder(dataset, cfg, args.seed, log=print if not args.quiet else lambda _: None,
+                                         device=device)
     report["command"] = args.command_line
     save_text_encoder(Path(args.out), encoder, report)
     quality = report["validation"]
@@ -469,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a data setting, e.g. --set image_size=64 --set channels=3 for a folder: dataset")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    add_device_option(p)
     p.set_defaults(func=cmd_classifier)
 
     p = sub.add_parser("captions", help="write mnist-captions canvases as PNGs with captions.txt and captions.jsonl")
@@ -488,11 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a text encoder setting, e.g. --set epochs=5 --set embedding_dim=64")
     p.add_argument("--data-dir", help="directory holding MNIST's IDX files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    add_device_option(p)
     p.set_defaults(func=cmd_text_encoder)
 
     p = sub.add_parser("demo", help="train six models briefly on the bundled digits, score them; write a page")
     p.add_argument("--out", default="demo", help="directory for the runs and index.html")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device_option(p)
     p.set_defaults(func=cmd_demo)
     return parser
 

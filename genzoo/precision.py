@@ -41,8 +41,8 @@ def autocast(precision: str, device: torch.device) -> AbstractContextManager:
 
 def outside_autocast(device: torch.device) -> AbstractContextManager:
     """Autocast switched off: the backward pass and the optimizer step run as the forward pass left them, as
-    torch's AMP recipe asks."""
-    return torch.autocast(device.type, enabled=False)
+    torch's AMP recipe asks (nothing to switch off on a device without autocast)."""
+    return torch.autocast(device.type, enabled=False) if torch.amp.is_autocast_available(device.type) else nullcontext()
 
 
 def gradient_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | None:
