@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from genzoo import run
+from genzoo.checkpoint import load_checkpoint
 from genzoo.cli import main
 from genzoo.errors import GenzooError
 from genzoo.precision import autocast
@@ -85,3 +86,29 @@ def test_precision_32_given_with_set_is_read_as_text():
 def test_precision_cannot_change_a_run_being_resumed(tmp_path, capsys):
     code = main(["train", "vae", "--data", "digits", "--resume", "--precision", "bf16", "--out", str(tmp_path)])
     assert code == 2 and "--precision cannot change a run being resumed" in capsys.readouterr().err
+
+
+def test_the_shared_step_goes_through_the_scaler_and_skips_a_step_whose_gradients_overflowed(tiny_config):
+    model = run.build_model(tiny_config("vae"), (1, 8, 8), 10)
+    model.grad_scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+    before = [p.detach().clone() for p in model.parameters()]
+    model._update("adam", sum(p.sum() for p in model.parameters()) * float("inf"))
+    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before))   # skipped
+    assert model.grad_scaler.get_scale() == 2.0**9                               # and the scale backed off
+    plain = run.build_model(tiny_config("vae"), (1, 8, 8), 10)
+    model._update("adam", sum(p.square().sum() for p in model.parameters()))
+    plain._update("adam", sum(p.square().sum() for p in plain.parameters()))
+    for scaled, unscaled in zip(model.parameters(), plain.parameters()):   # the step of the unscaled gradient
+        torch.testing.assert_close(scaled, unscaled)
+
+
+def test_16_mixed_keeps_its_scaler_in_the_checkpoint_and_resumes_with_it(tiny_config, tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "check_precision", lambda precision, device: None)   # float16 autocast on the CPU here
+    monkeypatch.setattr(run, "gradient_scaler", lambda precision, device: torch.amp.GradScaler("cpu", init_scale=3.0))
+    cfg = tiny_config("dcgan", "train.precision=16-mixed", "train.max_steps=3")
+    _, trainer = run.train(cfg, tmp_path / "run", progress_bar=False, device="cpu")
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["grad_scaler"]["scale"] == 3.0
+    monkeypatch.setattr(run, "gradient_scaler", lambda precision, device: torch.amp.GradScaler("cpu"))
+    _, resumed = run.resume(tmp_path / "run", max_steps=4, progress_bar=False, device="cpu")
+    assert resumed.progress.step == 4 and resumed.model.grad_scaler.get_scale() == 3.0   # the saved scale, restored
+    assert all(p.dtype == torch.float32 for p in resumed.model.parameters())
