@@ -7,12 +7,16 @@ import math
 
 import pytest
 import torch
+from conftest import TINY
+from test_cgan import TINY_CGAN
+from test_stackgan import TINY_STACKGAN, captioned  # noqa: F401  (the tiny mnist-captions fixture)
 
 from genzoo import run
 from genzoo.checkpoint import load_checkpoint
 from genzoo.cli import main
 from genzoo.errors import GenzooError
 from genzoo.precision import autocast
+from genzoo.registry import model_class
 
 STEPS = 4
 
@@ -42,6 +46,24 @@ def test_bf16_trains_a_tiny_model_on_the_cpu_with_float32_weights(model, tiny_co
                    if torch.is_tensor(v) and v.is_floating_point()]
         assert moments and all(m.dtype == torch.float32 for m in moments)
     assert run.open_run(tmp_path / "run").model.sample(4).dtype == torch.float32   # sampling stays float32
+
+
+IMPROVED_GAN = ["model.feature_matching=true", "model.minibatch_kernels=4", "model.minibatch_kernel_dims=3",
+                "model.historical_averaging=0.1", "model.virtual_batch_norm=true", "model.reference_batch_size=8"]
+EVERY_MODEL = {**TINY, "cgan": TINY_CGAN["conv"], "stackgan": TINY_STACKGAN,
+               "dcgan with the Improved-GAN techniques": [*TINY["dcgan"], *IMPROVED_GAN]}
+
+
+@pytest.mark.parametrize("name", [name for name in EVERY_MODEL if model_class(name.split()[0]).mixed_precision])
+def test_every_model_that_takes_mixed_precision_trains_under_bf16(name, request, tmp_path):
+    model = name.split()[0]
+    data = "mnist-captions" if model == "stackgan" else "digits"
+    if model == "stackgan":
+        request.getfixturevalue("captioned")
+    cfg = run.make_run_config(model, data, overrides=[*EVERY_MODEL[name], "train.precision=bf16",
+                                                      "train.max_steps=2"])
+    _, trainer = run.train(cfg, tmp_path / "run", progress_bar=False, device="cpu")
+    assert trainer.progress.step == 2 and all(math.isfinite(v) for v in trainer.last_scalars.values())
 
 
 def test_the_forward_pass_runs_in_bfloat16_under_the_run_precision():
