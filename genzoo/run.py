@@ -7,11 +7,12 @@ A run directory holds ``config.yaml`` (the config used), ``checkpoint.pt``, ``me
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
-from genzoo.evaluate.suite import evaluate_trained, scheduled_evaluator
+from genzoo.evaluate.suite import EVAL_FILE, evaluate_trained, scheduled_evaluator
 from genzoo.models.base import GenerativeModel
 from genzoo.provenance import machine
 from genzoo.registry import model_class
@@ -213,6 +214,8 @@ class OpenedRun:
     progress: dict[str, Any]
     scalars: dict[str, float]
     record: dict[str, Any]
+    figures: dict[str, Any] = field(default_factory=dict)
+    run_dir: Path | None = None
 
 
 def open_run(run_dir: str | Path, device: str | torch.device = "cpu") -> OpenedRun:
@@ -227,7 +230,10 @@ def open_run(run_dir: str | Path, device: str | torch.device = "cpu") -> OpenedR
     model = model_class(cfg.model_name)(cfg.model, tuple(record["image_shape"]), len(record["classes"]))
     model.load_state_dict(content["model"])
     model.to(device).eval()
-    return OpenedRun(model, cfg, list(record["classes"]), content["progress"], content.get("scalars", {}), record)
+    evaluation = run_dir / EVAL_FILE
+    figures = json.loads(evaluation.read_text()) if evaluation.is_file() else {}
+    return OpenedRun(model, cfg, list(record["classes"]), content["progress"], content.get("scalars", {}), record,
+                     figures, run_dir)
 
 
 def num_parameters(model: torch.nn.Module) -> int:

@@ -1,0 +1,112 @@
+"""The report's plots, drawn by matplotlib and written as SVG text that an HTML page holds inline.
+
+matplotlib is what the field plots with, it is well kept, and its SVG output is vector text that a page can carry
+with no file beside it. Each plot is its own ``Figure`` drawn by the Agg canvas: no pyplot, so no global state is
+touched and plots can be drawn from any thread.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+PANEL = (3.0, 2.1)   # inches of one small plot
+STYLE = {"svg.fonttype": "none",      # text stays text: small, searchable, drawn in the reader's sans-serif
+         "svg.hashsalt": "genzoo",    # the same figure gives the same SVG, byte for byte
+         "font.size": 8, "font.family": "sans-serif", "axes.titlesize": 8, "axes.spines.top": False,
+         "axes.spines.right": False, "axes.grid": True, "grid.color": "#eeeeee", "legend.frameon": False}
+NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
+# what a standalone SVG file declares and a page's inline <svg> needs not (the HTML parser knows SVG's namespaces)
+DOCUMENT_ONLY = re.compile(r'<\?xml[^>]*>\s*|<!DOCTYPE[^>]*>\s*|\s+xmlns(:\w+)?="[^"]*"')
+
+
+def figure(panels: int = 1, columns: int = 3) -> tuple[Figure, list]:
+    """A Figure of ``panels`` small plots, ``columns`` to a row, and its axes in reading order."""
+    rows, columns = math.ceil(panels / columns), min(panels, columns)
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(PANEL[0] * columns, PANEL[1] * rows), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = [fig.add_subplot(rows, columns, i + 1) for i in range(panels)]
+    return fig, axes
+
+
+def svg_document(fig: Figure) -> str:
+    """The figure as a standalone SVG file's text."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context(STYLE):
+        fig.savefig(buffer, format="svg", metadata=NO_METADATA)
+    return buffer.getvalue()
+
+
+def inline_svg(fig: Figure) -> str:
+    """The figure as an ``<svg>`` element for an HTML page: no XML prolog, no namespace URLs."""
+    return DOCUMENT_ONLY.sub("", svg_document(fig)).strip()
+
+
+def finite(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    return [(x, y) for x, y in points if math.isfinite(x) and math.isfinite(y)]
+
+
+def training_curves(records: list[dict]) -> Figure | None:
+    """A panel per scalar a run logged (metrics.jsonl records), by step: training in blue, the same scalar on
+    held-out data in red, scheduled evaluations in green; None when the run logged nothing."""
+    series: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for record in records:
+        split = record.get("split", "train")
+        for key, value in record.items():
+            if key not in ("step", "epoch", "time", "split") and isinstance(value, (int, float)):
+                series.setdefault(key, {}).setdefault(split, []).append((record["step"], float(value)))
+    if not series:
+        return None
+    colors = {"train": "#1f77b4", "validation": "#d62728", "eval": "#2ca02c"}
+    fig, axes = figure(len(series), columns=4)
+    with matplotlib.rc_context(STYLE):
+        for ax, (key, splits) in zip(axes, series.items()):
+            for split, points in splits.items():
+                kept = finite(points)
+                ax.plot([x for x, _ in kept], [y for _, y in kept], color=colors.get(split, "#555555"),
+                        linewidth=1, marker="o" if split != "train" else None, markersize=2.5, label=split)
+            ax.set_title(key)
+            ax.set_xlabel("step")
+            if len(splits) > 1:
+                ax.legend()
+    return fig
+
+
+def loss_against_fd(points: Sequence[tuple[float, float, float]], watched: str) -> Figure:
+    """The loss a user watches while a GAN trains (mean since the previous scheduled evaluation) against that
+    evaluation's FD, a point per evaluation, coloured by step: whether the loss says how good the samples are
+    (Arjovsky et al. 2017, Figure 3 and 4: a WGAN's critic estimate does, a GAN's generator loss does not)."""
+    fig, (ax,) = figure(1)
+    with matplotlib.rc_context(STYLE):
+        steps, losses, fds = zip(*points)
+        dots = ax.scatter(losses, fds, c=steps, cmap="viridis", s=14)
+        fig.colorbar(dots, ax=ax, label="step")
+        ax.set_xlabel(watched)
+        ax.set_ylabel("FD of the scheduled evaluation")
+        ax.set_title(f"{watched} against FD")
+    return fig
+
+
+def class_histogram(samples: Sequence[float], classes: Sequence[str], real: Sequence[float] | None = None) -> Figure:
+    """The share of samples the feature network puts in each class, beside real images' where given: a model that
+    drops modes leaves bars empty (Metz et al. 2017, Section 3.3)."""
+    fig, (ax,) = figure(1)
+    with matplotlib.rc_context(STYLE):
+        positions = range(len(samples))
+        width = 0.4 if real is not None else 0.8
+        ax.bar([p - width / 2 if real is not None else p for p in positions], samples, width, label="samples",
+               color="#1f77b4")
+        if real is not None:
+            ax.bar([p + width / 2 for p in positions], real, width, label="real images", color="#aaaaaa")
+            ax.legend()
+        ax.set_xticks(list(positions), [str(name)[:6] for name in classes])
+        ax.set_ylabel("share")
+        ax.set_title("classes of the samples")
+    return fig
