@@ -11,6 +11,7 @@ import io
 import math
 import re
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -26,10 +27,15 @@ NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
 DOCUMENT_ONLY = re.compile(r'<\?xml[^>]*>\s*|<!DOCTYPE[^>]*>\s*|\s+xmlns(:\w+)?="[^"]*"')
 
 
+def styled() -> AbstractContextManager:
+    """matplotlib's settings for the report's plots, for the drawing and the writing of a figure."""
+    return matplotlib.rc_context(STYLE)  # type: ignore[arg-type]   # its stubs list every key as a Literal
+
+
 def figure(panels: int = 1, columns: int = 3) -> tuple[Figure, list]:
     """A Figure of ``panels`` small plots, ``columns`` to a row, and its axes in reading order."""
     rows, columns = math.ceil(panels / columns), min(panels, columns)
-    with matplotlib.rc_context(STYLE):
+    with styled():
         fig = Figure(figsize=(PANEL[0] * columns, PANEL[1] * rows), layout="constrained")
         FigureCanvasAgg(fig)
         axes = [fig.add_subplot(rows, columns, i + 1) for i in range(panels)]
@@ -39,7 +45,7 @@ def figure(panels: int = 1, columns: int = 3) -> tuple[Figure, list]:
 def svg_document(fig: Figure) -> str:
     """The figure as a standalone SVG file's text."""
     buffer = io.StringIO()
-    with matplotlib.rc_context(STYLE):
+    with styled():
         fig.savefig(buffer, format="svg", metadata=NO_METADATA)
     return buffer.getvalue()
 
@@ -66,7 +72,7 @@ def training_curves(records: list[dict]) -> Figure | None:
         return None
     colors = {"train": "#1f77b4", "validation": "#d62728", "eval": "#2ca02c"}
     fig, axes = figure(len(series), columns=4)
-    with matplotlib.rc_context(STYLE):
+    with styled():
         for ax, (key, splits) in zip(axes, series.items()):
             for split, points in splits.items():
                 kept = finite(points)
@@ -79,12 +85,12 @@ def training_curves(records: list[dict]) -> Figure | None:
     return fig
 
 
-def loss_against_fd(points: Sequence[tuple[float, float, float]], watched: str) -> Figure:
+def loss_against_fd(points: Sequence[Sequence[float]], watched: str) -> Figure:
     """The loss a user watches while a GAN trains (mean since the previous scheduled evaluation) against that
     evaluation's FD, a point per evaluation, coloured by step: whether the loss says how good the samples are
     (Arjovsky et al. 2017, Figure 3 and 4: a WGAN's critic estimate does, a GAN's generator loss does not)."""
     fig, (ax,) = figure(1)
-    with matplotlib.rc_context(STYLE):
+    with styled():
         steps, losses, fds = zip(*points)
         dots = ax.scatter(losses, fds, c=steps, cmap="viridis", s=14)
         fig.colorbar(dots, ax=ax, label="step")
@@ -98,7 +104,7 @@ def class_histogram(samples: Sequence[float], classes: Sequence[str], real: Sequ
     """The share of samples the feature network puts in each class, beside real images' where given: a model that
     drops modes leaves bars empty (Metz et al. 2017, Section 3.3)."""
     fig, (ax,) = figure(1)
-    with matplotlib.rc_context(STYLE):
+    with styled():
         positions = range(len(samples))
         width = 0.4 if real is not None else 0.8
         ax.bar([p - width / 2 if real is not None else p for p in positions], samples, width, label="samples",

@@ -14,7 +14,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 from PIL import Image
@@ -235,10 +235,10 @@ def plot_tags(s: Source) -> list[str]:
         real = (s.floor or {}).get("histogram")
         caption = "the feature network's classes of the samples" + (", beside real images'" if real else "")
         tags.append(plot_tag(plots.class_histogram(histogram, s.opened.classes, real), caption))
-    watched = next((key for key in WATCHED if any(key in r for r in s.records)), None)
+    watched = next((key for key in WATCHED if any(key in r for r in s.records)), "")
     points = watched_at_evaluations(s.records, watched) if watched else []
     if len(points) > 1:
-        tags.append(plot_tag(plots.loss_against_fd([tuple(p) for p in points], watched),
+        tags.append(plot_tag(plots.loss_against_fd(points, watched),
                              f"{watched} (mean since the previous evaluation) against the scheduled evaluation's FD"))
     curves = plots.training_curves(s.records)
     if curves is not None:
@@ -282,9 +282,13 @@ def report_page(sources: Sequence[Source], title: str, intro: str = "", real: to
             f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n")
 
 
-def write_report(sources: Sequence[Source], path: Path, title: str = "genzoo report", intro: str = "",
+def write_report(sources: Sequence[Source], path: str | Path, title: str = "genzoo report", intro: str = "",
                  real: torch.Tensor | None = None) -> Path:
     """Write the page to ``path`` whole (see :func:`report_page`)."""
     page = report_page(sources, title, intro, real).encode()
-    write_atomically(Path(path), lambda f: f.write(page))
+
+    def write(f: IO[bytes]) -> None:
+        f.write(page)
+
+    write_atomically(Path(path), write)
     return Path(path)
