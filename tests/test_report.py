@@ -24,6 +24,7 @@ from genzoo.train.metrics_log import watched_at_evaluations
 from genzoo.viz import plots
 from genzoo.viz.report import metrics_table, report_page, scale_for, source, summary_table
 from tests.conftest import TINY
+from tests.test_stackgan import trained_run  # noqa: F401  (a tiny StackGAN run on tiny captions)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "img" / "report.png"
@@ -243,3 +244,9 @@ def test_the_report_opens_in_a_browser_without_errors(browser, runs, tmp_path):
     if os.environ.get("GENZOO_WRITE_SCREENSHOTS") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         SCREENSHOT.write_bytes(picture)
+
+
+def test_stackgan_shows_stage_one_beside_stage_two(trained_run):
+    page = report_page([source(trained_run)], "stackgan")
+    found = sections(page)["run"]
+    assert "stages: Stage-I (enlarged) beside Stage-II" in found and "latent arithmetic" not in found
