@@ -181,6 +181,12 @@ def test_plots_are_inline_svg_the_same_each_time_and_never_touch_pyplot():
     subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+def test_a_long_log_is_drawn_through_the_means_of_runs_of_points():
+    assert plots.thinned([(0, 1.0), (1, float("nan")), (2, 3.0)]) == [(0, 1.0), (2, 3.0)]
+    long = [(float(i), float(i % 2)) for i in range(2 * plots.MAX_POINTS)]
+    assert plots.thinned(long) == [(2 * i + 0.5, 0.5) for i in range(plots.MAX_POINTS)]
+
+
 def test_small_images_are_enlarged_to_about_48_pixels():
     assert (scale_for(8), scale_for(28), scale_for(32), scale_for(64)) == (6, 2, 2, 1)
 
@@ -246,7 +252,7 @@ def test_the_report_opens_in_a_browser_without_errors(browser, runs, tmp_path):
         SCREENSHOT.write_bytes(picture)
 
 
-def test_stackgan_shows_stage_one_beside_stage_two(trained_run):
-    page = report_page([source(trained_run)], "stackgan")
+def test_stackgan_shows_stage_one_beside_stage_two(request):
+    page = report_page([source(request.getfixturevalue("trained_run"))], "stackgan")
     found = sections(page)["run"]
     assert "stages: Stage-I (enlarged) beside Stage-II" in found and "latent arithmetic" not in found

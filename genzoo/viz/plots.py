@@ -55,13 +55,23 @@ def inline_svg(fig: Figure) -> str:
     return DOCUMENT_ONLY.sub("", svg_document(fig)).strip()
 
 
-def finite(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    return [(x, y) for x, y in points if math.isfinite(x) and math.isfinite(y)]
+MAX_POINTS = 500   # a curve longer than this is drawn through the means of runs of consecutive points
+
+
+def thinned(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The finite points, or, past MAX_POINTS of them, the means of equal runs of consecutive points: the trend of
+    a long noisy log, in a page of a sensible size."""
+    kept = [(x, y) for x, y in points if math.isfinite(x) and math.isfinite(y)]
+    run = math.ceil(len(kept) / MAX_POINTS)
+    if run <= 1:
+        return kept
+    chunks = [kept[i:i + run] for i in range(0, len(kept), run)]
+    return [(sum(x for x, _ in c) / len(c), sum(y for _, y in c) / len(c)) for c in chunks]
 
 
 def training_curves(records: list[dict]) -> Figure | None:
     """A panel per scalar a run logged (metrics.jsonl records), by step: training in blue, the same scalar on
-    held-out data in red, scheduled evaluations in green; None when the run logged nothing."""
+    held-out data in red, scheduled evaluations in green (each :func:`thinned`); None when the run logged nothing."""
     series: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for record in records:
         split = record.get("split", "train")
@@ -75,7 +85,7 @@ def training_curves(records: list[dict]) -> Figure | None:
     with styled():
         for ax, (key, splits) in zip(axes, series.items()):
             for split, points in splits.items():
-                kept = finite(points)
+                kept = thinned(points)
                 ax.plot([x for x, _ in kept], [y for _, y in kept], color=colors.get(split, "#555555"),
                         linewidth=1, marker="o" if split != "train" else None, markersize=2.5, label=split)
             ax.set_title(key)
