@@ -8,6 +8,7 @@ import dataclasses
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -126,6 +127,14 @@ def test_a_report_source_is_a_run_directory_or_an_opened_run(runs):
     assert source(opened).name == "rbm" and source(opened, name="my rbm").name == "my rbm"
     shipped = dataclasses.replace(opened, run_dir=None)              # a shipped model: no curves, named by its model
     assert source(shipped).records == [] and source(shipped).name == "rbm"
+
+
+def test_an_unreadable_evaluation_is_no_evaluation(runs, tmp_path):
+    shutil.copytree(runs / "rbm", tmp_path / "rbm")
+    (tmp_path / "rbm" / EVAL_FILE).write_text('{"metrics": {"fd": 1')
+    assert open_run(tmp_path / "rbm").figures == {}
+    row = re.findall(r"<tr>(.*?)</tr>", summary_table([source(tmp_path / "rbm")]))[1]
+    assert row.startswith("<td>rbm</td><td>digits</td><td>—</td>")   # no metric columns: only the estimator's
 
 
 def test_the_demo_page_is_written_by_the_same_builder(runs, tmp_path):
