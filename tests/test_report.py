@@ -182,7 +182,10 @@ def test_plots_are_inline_svg_the_same_each_time_and_never_touch_pyplot():
                                                                                      "fd": 2.0}]
     first, second = (plots.inline_svg(plots.training_curves(records)) for _ in range(2))
     assert first == second and first.startswith("<svg") and "http" not in first and "<?xml" not in first
-    assert len(plots.training_curves(records).axes) == 3 and plots.training_curves([]) is None
+    curves = plots.training_curves(records)
+    assert len(curves.axes) == 3 and plots.training_curves([]) is None
+    assert [t.get_text() for t in curves.legends[0].get_texts()] == ["train", "eval"]   # once, below the panels
+    assert not plots.training_curves(records[:5]).legends                               # one series: no legend
     script = ("import sys; from genzoo.viz import plots; "
               "plots.inline_svg(plots.class_histogram([0.5, 0.5], ['a', 'b'], [0.4, 0.6])); "
               "plots.inline_svg(plots.loss_against_fd([(1, 0.1, 3.0), (2, 0.2, 2.0)], 'g_loss')); "

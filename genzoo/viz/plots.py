@@ -69,6 +69,16 @@ def thinned(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     return [(sum(x for x, _ in c) / len(c), sum(y for _, y in c) / len(c)) for c in chunks]
 
 
+def legend_below(fig: Figure) -> None:
+    """One legend for the figure, below its plots (never over a curve), naming each label once; none for one."""
+    handles = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    if len(handles) > 1:
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=len(handles))
+
+
 def training_curves(records: list[dict]) -> Figure | None:
     """A panel per scalar a run logged (metrics.jsonl records), by step: training in blue, the same scalar on
     held-out data in red, scheduled evaluations in green (each :func:`thinned`); None when the run logged nothing."""
@@ -90,8 +100,7 @@ def training_curves(records: list[dict]) -> Figure | None:
                         linewidth=1, marker="o" if split != "train" else None, markersize=2.5, label=split)
             ax.set_title(key)
             ax.set_xlabel("step")
-            if len(splits) > 1:
-                ax.legend()
+        legend_below(fig)
     return fig
 
 
@@ -121,7 +130,7 @@ def class_histogram(samples: Sequence[float], classes: Sequence[str], real: Sequ
                color="#1f77b4")
         if real is not None:
             ax.bar([p + width / 2 for p in positions], real, width, label="real images", color="#aaaaaa")
-            ax.legend()
+            legend_below(fig)
         ax.set_xticks(list(positions), [str(name)[:6] for name in classes])
         ax.set_ylabel("share")
         ax.set_title("classes of the samples")

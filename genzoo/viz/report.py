@@ -38,7 +38,7 @@ section{border-top:1px solid #ccc;padding-top:1em;margin-top:1.5em}
 img{image-rendering:pixelated;border:1px solid #ddd}figure{margin:0}figcaption{font-size:12px;max-width:420px}
 svg{max-width:100%;height:auto}
 table{border-collapse:collapse;font-size:12px}td,th{padding:1px 8px;border-bottom:1px solid #eee;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .notes{font-size:12px;color:#555;overflow-wrap:anywhere}pre{white-space:pre-wrap;overflow-wrap:anywhere}"""
 PIXELS_PER_IMAGE = 48   # small images are enlarged, nearest-neighbour, to about this side on the page
 SAMPLES = 64
