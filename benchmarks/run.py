@@ -15,6 +15,7 @@
     python -m benchmarks.run gan_ablation   # the dcgan with each Improved-GAN technique switched on alone
     python -m benchmarks.run stackgan_captions  # StackGAN on mnist-captions, with and without CA: match and FD
     python -m benchmarks.run throughput --device cuda   # matmul peak; each model's images/s and share of it; AIS
+    python -m benchmarks.run throughput --ranks 1,2     # and each model's images/s on 1 and 2 data-parallel ranks
     python -m benchmarks.run defaults       # every model as 'genzoo train NAME --data mnist' gives it, by 'genzoo eval'
     python -m benchmarks.run all
 
@@ -417,6 +418,17 @@ def epochs_per_layer(text: str) -> tuple[int, int]:
     return bottom, top
 
 
+def rank_counts(text: str) -> list[int]:
+    """'1,2' -> [1, 2]: the numbers of ranks the scaling is measured on."""
+    try:
+        counts = [int(value) for value in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers of ranks such as 1,2, got {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"each number of ranks must be at least 1, got {text!r}")
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="+", choices=[*BENCHMARKS, "all"], metavar="NAME",
@@ -466,6 +478,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="throughput: a smoke run of seconds, written to "
                                                              "throughput_quick.json")
     parser.add_argument("--throughput-models", help="throughput: only these models (comma-separated)")
+    parser.add_argument("--ranks", type=rank_counts, help="throughput: also the data-parallel training images/s on "
+                        "each of these numbers of ranks, e.g. 1,2 (benchmarks/scaling.py)")
     parser.add_argument("--models", help="comma-separated models for defaults (default: every registered model); "
                         "their rows are merged into defaults.json")
     parser.add_argument("--smoke", action="store_true", help="defaults: 3 steps and a tiny evaluation of each model, "

@@ -16,6 +16,7 @@ from genzoo import config as configs
 from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
 from genzoo.outputs import check_output, write_atomically
+from genzoo.precision import PRECISIONS
 
 
 def whole_number(low: int, high: int | None = None):
@@ -76,15 +77,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     if args.resume:
-        if args.config or args.set or args.preset:
-            raise GenzooError("--config, --set and --preset cannot change a run being resumed: only --epochs and "
-                              "--max-steps can")
+        if args.config or args.set or args.preset or args.precision:
+            raise GenzooError("--config, --set, --preset and --precision cannot change a run being resumed: only "
+                              "--epochs and --max-steps can")
         outcome, trainer = run.resume(out, expect=(args.model, args.data), epochs=args.epochs,
                                       max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet,
                                       device=args.device, announce=announce)
     else:
         values = configs.read_yaml(args.config) if args.config else {}
-        overrides = list(args.set) + ([f"train.max_steps={args.max_steps}"] if args.max_steps else [])
+        overrides = [*args.set, *([f"train.max_steps={args.max_steps}"] if args.max_steps else []),
+                     *([f"train.precision={args.precision}"] if args.precision else [])]
         cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs, preset=args.preset)
         outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet, device=args.device,
                                      announce=announce)
@@ -256,15 +258,17 @@ def cmd_info(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from genzoo.demo import run_demo
 
-    page = run_demo(check_output(args.out, folder=True), progress_bar=not args.quiet)
+    device = resolve_device(args.device)
+    page = run_demo(check_output(args.out, folder=True), progress_bar=not args.quiet, device=device)
     print(f"demo page written to {page}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
     from genzoo.viz.report import runs_named, source, write_report
 
+    device = resolve_device(args.device)
     out = check_output(args.out)
-    sources = [source(run) for run in runs_named(args.runs, args.pretrained)]
+    sources = [source(run, device=device) for run in runs_named(args.runs, args.pretrained)]
     write_report(sources, out, args.title)
     print(f"report of {len(sources)} model{'s' if len(sources) != 1 else ''} written to {out}")
 
@@ -275,7 +279,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from genzoo.evaluate import suite
     from genzoo.progress import reporting
     from genzoo.provenance import git_commit, stamp
-    from genzoo.run import evaluate_run
+    from genzoo.run import evaluate_on_ranks
 
     started, commit = time.perf_counter(), git_commit()
     metrics = suite.parse_metrics(args.metrics) if args.metrics else None
@@ -304,8 +308,12 @@ def cmd_eval(args: argparse.Namespace) -> None:
         if args.out or Path(args.run).is_dir():   # else the run's own one-line error comes first
             check_output(out)
         with reporting(args.progress_every):
-            result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                                  args.data_dir, floor=True, device=args.device)
+            on_rank_0 = evaluate_on_ranks(args.run, metrics, n=args.n, seed=args.seed, budget=budget,
+                                          nll_images=args.nll_images, classifier=args.classifier,
+                                          data_dir=args.data_dir, floor=True, device=args.device)
+        if on_rank_0 is None:   # under torchrun rank 0 alone reports and writes
+            return
+        result = on_rank_0
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"], result.get("floor")))
     merged = suite.save_result(result, out)
@@ -317,18 +325,21 @@ def cmd_classifier(args: argparse.Namespace) -> None:
     from genzoo.data.config import DataConfig
     from genzoo.train.classifier_training import train_classifier
 
+    device = resolve_device(args.device)
     data_cfg = configs.build(DataConfig, configs.parse_overrides(args.set, {"data": DataConfig})["data"], "data")
     out = check_output(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
     check_output(out.with_suffix(".json"))
     if args.data == "mnist-captions":   # its evaluation network names the digit in each cell of a canvas
         from genzoo.train.caption_checker_training import train_region_checker
         card = train_region_checker(out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
-                                    command=args.command_line, log=print if not args.quiet else lambda _: None)
+                                    command=args.command_line, log=print if not args.quiet else lambda _: None,
+                                    device=device)
         print(f"test cell accuracy {card['test_cell_accuracy']:.4f}, caption match of test canvases "
               f"{card['test_caption_match']:.4f}; region checker written to {out} (card: {out.with_suffix('.json')})")
         return
     card = train_classifier(args.data, out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
-                            command=args.command_line, log=print if not args.quiet else lambda _: None)
+                            command=args.command_line, log=print if not args.quiet else lambda _: None,
+                            device=device)
     print(f"test accuracy {card['test_accuracy']:.4f}; feature network written to {out} "
           f"(card: {out.with_suffix('.json')})")
 
@@ -351,9 +362,11 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
 
     cfg = configs.build(TextEncoderConfig, configs.parse_overrides(args.set, {"text": TextEncoderConfig})["text"],
                         "text")
+    device = resolve_device(args.device)
     check_output(args.out)
     dataset = load_dataset("mnist-captions", DataConfig(seed=args.data_seed), args.data_dir)
-    encoder, report = train_text_encoder(dataset, cfg, args.seed, log=print if not args.quiet else lambda _: None)
+    encoder, report = train_text_encoder(dataset, cfg, args.seed, log=print if not args.quiet else lambda _: None,
+                                         device=device)
     report["command"] = args.command_line
     save_text_encoder(Path(args.out), encoder, report)
     quality = report["validation"]
@@ -394,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--precision", choices=PRECISIONS, help="32 (float32, the default), bf16, or 16-mixed (CUDA): "
+                                                          "autocast over the forward passes of the models trained by "
+                                                          f"autograd ({names(lambda cls: cls.mixed_precision)})")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     add_device_option(p)
     p.set_defaults(func=cmd_train)
@@ -468,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="report.html", help="the page to write (default report.html)")
     p.add_argument("--title", default="genzoo report", help="the page's heading")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    add_device_option(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("classifier", help="train the feature network that 'genzoo eval' uses for a dataset")
@@ -479,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a data setting, e.g. --set image_size=64 --set channels=3 for a folder: dataset")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    add_device_option(p)
     p.set_defaults(func=cmd_classifier)
 
     p = sub.add_parser("captions", help="write mnist-captions canvases as PNGs with captions.txt and captions.jsonl")
@@ -498,11 +516,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a text encoder setting, e.g. --set epochs=5 --set embedding_dim=64")
     p.add_argument("--data-dir", help="directory holding MNIST's IDX files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    add_device_option(p)
     p.set_defaults(func=cmd_text_encoder)
 
     p = sub.add_parser("demo", help="train six models briefly on the bundled digits, score them; write a page")
     p.add_argument("--out", default="demo", help="directory for the runs and index.html")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device_option(p)
     p.set_defaults(func=cmd_demo)
     return parser
 

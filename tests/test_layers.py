@@ -18,10 +18,10 @@ BEGIN, END = "<!-- layers: begin (tests/test_layers.py) -->", "<!-- layers: end 
 LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("foundation", ("genzoo.version", "genzoo.errors", "genzoo.config", "genzoo.provenance", "genzoo.seeding",
                     "genzoo.checkpoint", "genzoo.grid", "genzoo.progress", "genzoo.samples_file", "genzoo.outputs",
-                    "genzoo.devices", "genzoo.parallel", "genzoo.pretrained"),
+                    "genzoo.devices", "genzoo.parallel", "genzoo.precision", "genzoo.pretrained"),
      "the version, errors, options and YAML configs, provenance stamps, seeds, atomic checkpoints, PNG grids, "
      "progress lines, samples files written in chunks, output files checked first and written whole, devices, "
-     "the collectives of data-parallel training, and the folder of shipped models"),
+     "the collectives of data-parallel training, mixed precision, and the folder of shipped models"),
     ("data", ("genzoo.data",), "IDX files with checksums, the dataset catalogue, captions, binarization"),
     ("nn", ("genzoo.nn",), "pieces several models share: conv stacks, RBM and DBM energies, contrastive "
                            "divergence, the text encoder and its joint embedding, ..."),

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.likelihood.estimate import Estimate
+from genzoo.precision import outside_autocast
 
 if TYPE_CHECKING:
     from genzoo.data import Dataset, ImageSet
@@ -128,6 +129,24 @@ class GenerativeModel(nn.Module):
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """Scalars worth tracking on held-out data, averaged over the batch; none by default."""
         return {}
+
+    # trained by autograd: train.precision may run its forward passes under autocast (genzoo.precision)
+    mixed_precision: ClassVar[bool] = False
+    grad_scaler: torch.amp.GradScaler | None = None   # set for train.precision=16-mixed
+
+    def _update(self, name: str, loss: Tensor) -> None:
+        """One step of the optimizer ``name`` down the gradient of ``loss``, the backward pass outside autocast; under
+        16-mixed through the gradient scaler (the loss scaled, the step skipped where the gradients overflowed)."""
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        with outside_autocast(self.device):
+            if self.grad_scaler is None:
+                loss.backward()
+                opt.step()
+            else:
+                self.grad_scaler.scale(loss).backward()
+                self.grad_scaler.step(opt)
+                self.grad_scaler.update()
 
 
 class GibbsChainModel(GenerativeModel):

@@ -53,6 +53,7 @@ class VAE(GenerativeModel):
     train_defaults = {"batch_size": 100, "epochs": 30}
     binarization = "dynamic"   # the Bernoulli likelihood of binary pixels, resampled every batch, as the benchmark
     presets = {"paper": {"model": {"hidden": [200, 200]}}}
+    mixed_precision = True
 
     def __init__(self, cfg: VAEConfig, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__(cfg, image_shape, num_classes)
@@ -75,7 +76,7 @@ class VAE(GenerativeModel):
 
     def posterior(self, x: Tensor) -> D.Normal:
         """q(z|x): a diagonal Gaussian whose mean and log-variance the encoder outputs."""
-        mean, log_var = self.encoder(x).chunk(2, dim=-1)
+        mean, log_var = self.encoder(x).float().chunk(2, dim=-1)   # float32 under autocast too
         return D.Normal(mean, torch.exp(0.5 * log_var))
 
     def prior(self, shape: tuple[int, ...]) -> D.Normal:
@@ -85,7 +86,7 @@ class VAE(GenerativeModel):
     def likelihood(self, z: Tensor) -> D.Distribution:
         """p(x|z) over flattened pixels, for z of shape (..., latent_dim)."""
         lead = z.shape[:-1]
-        out = self.decoder(z.reshape(-1, self.cfg.latent_dim)).reshape(*lead, -1)
+        out = self.decoder(z.reshape(-1, self.cfg.latent_dim)).float().reshape(*lead, -1)
         if self.cfg.likelihood == "bernoulli":
             return D.Bernoulli(logits=out)
         if self.cfg.likelihood == "continuous_bernoulli":
@@ -111,10 +112,7 @@ class VAE(GenerativeModel):
     def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
         elbo, reconstruction, kl = self.elbo(x)
         loss = -elbo.mean()
-        opt = self.optimizers["adam"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        self._update("adam", loss)
         return {"loss": loss.item(), "reconstruction": reconstruction.mean().item(), "kl": kl.mean().item()}
 
     @torch.no_grad()

@@ -70,15 +70,16 @@ class Source:
         return self.opened.figures.get("floor")
 
 
-def source(run: str | Path | OpenedRun, name: str | None = None) -> Source:
-    """A run directory or ``pretrained:NAME`` opened, or an ``open_run`` result, as a model on the page, named
-    ``name`` (default: the run directory's name, or the shipped model's)."""
+def source(run: str | Path | OpenedRun, name: str | None = None, device: str | torch.device = "cpu") -> Source:
+    """A run directory or ``pretrained:NAME`` opened on ``device``, or an ``open_run`` result, as a model on the
+    page, named ``name`` (default: the run directory's name, or the shipped model's). Its pictures are drawn from
+    seeds on the CPU: the same on every device."""
     if isinstance(run, str) and run.startswith(PRETRAINED):
         shipped = run[len(PRETRAINED):]
         if shipped not in pretrained_names():
             raise GenzooError(f"unknown pretrained model '{shipped}': {shipped_list()}")
         name = name or run
-    opened = run if isinstance(run, OpenedRun) else open_run(run)
+    opened = run if isinstance(run, OpenedRun) else open_run(run, device)
     run_dir = opened.run_dir
     records = read_metrics(run_dir / METRICS) if run_dir is not None else []
     return Source(name or (run_dir.name if run_dir is not None else opened.config.model_name), opened, records)
