@@ -35,8 +35,8 @@ from genzoo.evaluate.toy2d import grid25
 from genzoo.registry import MODELS
 from genzoo.run import evaluate_run, make_run_config, open_run
 from genzoo.toy import MLP_4x512, ToyGame
-from genzoo.train.metrics_log import read_metrics
-from genzoo.viz.curves import line_chart
+from genzoo.train.metrics_log import read_metrics, watched_at_evaluations
+from genzoo.viz import plots
 
 # every GAN at its paper's settings, the convolutional ones at half DCGAN's width so that the family trains on
 # 2 CPU cores in about an hour; gan is the MLP of Arjovsky et al. 2017's Figure 6 (4 layers of 512 units), the
@@ -70,14 +70,7 @@ def watched_against_quality(records: list[dict], watched: str) -> dict:
     FD, and their Spearman rank correlation over the run (a loss that tracks quality falls as FD falls: rho > 0),
     and over the run after its first WARM_UP share: a WGAN's estimate is meaningful only once the critic is near
     its optimum (Arjovsky et al. 2017, Section 4), and a freshly initialised critic is far from it."""
-    train = [r for r in records if r.get("split", "train") == "train" and watched in r]
-    evaluations = [r for r in records if r.get("split") == "eval"]
-    points, previous = [], 0
-    for e in evaluations:
-        window = [r[watched] for r in train if previous < r["step"] <= e["step"]]
-        if window:
-            points.append([e["step"], sum(window) / len(window), e["fd"]])
-        previous = e["step"]
+    points = watched_at_evaluations(records, watched)
     if len(points) < 3:
         raise SystemExit(f"{len(points)} scheduled evaluations are too few for a rank correlation: train longer")
     rho, p_value = spearmanr([p[1] for p in points], [p[2] for p in points])
@@ -90,15 +83,17 @@ def watched_against_quality(records: list[dict], watched: str) -> dict:
 
 
 def curves_svg(title: str, convergence: dict) -> str:
-    """The watched loss and FD along a run, one chart each, side by side in one SVG."""
+    """The watched loss and FD along a run, one plot each, side by side in one SVG file."""
     points = next(v for k, v in convergence.items() if k.startswith("points"))
-    charts = [line_chart({convergence["watched"]: [(s, loss) for s, loss, _ in points]},
-                         f"{title}: {convergence['watched']}"),
-              line_chart({"FD": [(s, fd) for s, _, fd in points]},
-                         f"{title}: validation FD (Spearman rho {convergence['spearman_rho']:.2f})")]
-    return ('<svg xmlns="http://www.w3.org/2000/svg" width="840" height="240">'
-            + "".join(f'<g transform="translate({420 * i},0)">{chart}</g>' for i, chart in enumerate(charts))
-            + "</svg>\n")
+    fig, (loss_axes, fd_axes) = plots.figure(2, columns=2)
+    steps = [s for s, _, _ in points]
+    loss_axes.plot(steps, [loss for _, loss, _ in points], linewidth=1)
+    loss_axes.set_title(f"{title}: {convergence['watched']}")
+    fd_axes.plot(steps, [fd for _, _, fd in points], linewidth=1, color="#d62728")
+    fd_axes.set_title(f"{title}: validation FD (Spearman rho {convergence['spearman_rho']:.2f})")
+    for axes in (loss_axes, fd_axes):
+        axes.set_xlabel("step")
+    return plots.svg_document(fig)
 
 
 def gan_convergence(args: argparse.Namespace) -> None:

@@ -263,6 +263,16 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"demo page written to {page}")
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    from genzoo.viz.report import runs_named, source, write_report
+
+    device = resolve_device(args.device)
+    out = check_output(args.out)
+    sources = [source(run, device=device) for run in runs_named(args.runs, args.pretrained)]
+    write_report(sources, out, args.title)
+    print(f"report of {len(sources)} model{'s' if len(sources) != 1 else ''} written to {out}")
+
+
 def cmd_eval(args: argparse.Namespace) -> None:
     import time
 
@@ -471,6 +481,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     add_device_option(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("report", help="one self-contained HTML page of runs or shipped models: a table across them, "
+                                      "samples, curves and the lecture's figures")
+    p.add_argument("runs", nargs="*", metavar="RUN_OR_PRETRAINED",
+                   help="run directories, folders of run directories, or pretrained:NAME")
+    p.add_argument("--pretrained", action="store_true", help="every model genzoo ships")
+    p.add_argument("--out", default="report.html", help="the page to write (default report.html)")
+    p.add_argument("--title", default="genzoo report", help="the page's heading")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    add_device_option(p)
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("classifier", help="train the feature network that 'genzoo eval' uses for a dataset")
     p.add_argument("--data", required=True, help="mnist, fashion-mnist, digits or folder:PATH")

@@ -17,7 +17,7 @@ from genzoo.data import load_dataset
 from genzoo.evaluate.suite import EVAL_FILE, save_result
 from genzoo.progress import reporting, say
 from genzoo.run import CONFIG_FILE, evaluate_run, make_run_config, train
-from genzoo.viz.report import write_report
+from genzoo.viz.report import source, write_report
 
 DEMO_RUNS = {
     "vae": ("vae", ["train.epochs=100", "train.batch_size=50", "data.binarize=none", "model.hidden=[128,128]",
@@ -72,5 +72,5 @@ def run_demo(out: Path, progress_bar: bool = True, device: str | torch.device = 
 def write_demo_page(out: Path, run_dirs: list[Path]) -> Path:
     """``out/index.html`` from the demo's trained and evaluated runs."""
     dataset = load_dataset("digits", make_run_config("vae", "digits").data)
-    return write_report(run_dirs, out / "index.html", "genzoo demo: six generative models on 8x8 digits", INTRO,
-                        dataset.train.images[:64])
+    return write_report([source(run_dir) for run_dir in run_dirs], out / "index.html",
+                        "genzoo demo: six generative models on 8x8 digits", INTRO, dataset.train.images[:64])

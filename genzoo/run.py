@@ -24,7 +24,7 @@ from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
-from genzoo.evaluate.suite import evaluate_trained, scheduled_evaluator
+from genzoo.evaluate.suite import EVAL_FILE, evaluate_trained, scheduled_evaluator
 from genzoo.models.base import GenerativeModel
 from genzoo.precision import check_precision, gradient_scaler
 from genzoo.provenance import machine
@@ -245,13 +245,17 @@ def open_run(run_dir: str | Path, device: str | torch.device = "cpu") -> OpenedR
     model = model_class(cfg.model_name)(cfg.model, tuple(record["image_shape"]), len(record["classes"]))
     model.load_state_dict(content["model"])
     model.to(device).eval()
-    evaluation = run_dir / "eval.json"
-    try:
-        figures = json.loads(evaluation.read_text()) if evaluation.is_file() else {}
-    except (OSError, ValueError):   # an unreadable eval.json leaves the run without figures, not unopenable
-        figures = {}
     return OpenedRun(model, cfg, list(record["classes"]), content["progress"], content.get("scalars", {}), record,
-                     figures, run_dir)
+                     evaluation_of(run_dir), run_dir)
+
+
+def evaluation_of(run_dir: Path) -> dict[str, Any]:
+    """The run's eval.json; empty where there is none, or where it cannot be read ('genzoo eval' writes it anew)."""
+    try:
+        figures = json.loads((run_dir / EVAL_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return figures if isinstance(figures, dict) else {}
 
 
 def num_parameters(model: torch.nn.Module) -> int:

@@ -112,6 +112,14 @@ CASES = [
     # --- text-encoder
     ("text-encoder unknown key", "text-encoder --set bogus=1 --out {w}/t.pt", ["bogus"]),
     ("text-encoder missing data", "text-encoder --data-dir {w}/absent --out {w}/t.pt", ["absent"]),
+    # --- report
+    ("report empty folder", "report {w}/empty_dir --out {w}/r.html", ["empty_dir", "not a run directory"]),
+    ("report missing run", "report {w}/absent --out {w}/r.html", ["absent", "genzoo train"]),
+    ("report run is a file", "report {w}/text.txt --out {w}/r.html", ["text.txt"]),
+    ("report folder with a damaged run", "report {w} --out {w}/r.html", ["junk_run", "damaged"]),
+    ("report unknown pretrained", "report pretrained:nope --out {w}/r.html", ["nope", "pretrained"]),
+    ("report unwritable out", "report {w}/run --out {w}/text.txt/r.html", ["text.txt", "--out"]),
+    ("report out is a folder", "report {w}/run --out {w}/empty_dir", ["empty_dir", "--out"]),
     # --- demo
     ("demo unwritable out", "demo --out {w}/text.txt/demo", ["text.txt"]),
 ]

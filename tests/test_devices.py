@@ -35,7 +35,8 @@ def test_asking_for_cuda_without_it_is_one_line_naming_the_devices_there(capsys,
 MODEL_COMMANDS = {   # every command that runs a model, with what it needs besides --device
     "train": ["train", "vae", "--data", "digits"], "sample": ["sample", "RUN", "--out", "OUT.png"],
     "eval": ["eval", "RUN"], "arithmetic": ["arithmetic", "RUN", "--out", "OUT.png"],
-    "classifier": ["classifier", "--data", "digits"], "text-encoder": ["text-encoder"], "demo": ["demo"]}
+    "classifier": ["classifier", "--data", "digits"], "text-encoder": ["text-encoder"], "demo": ["demo"],
+    "report": ["report", "RUN"]}
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")

@@ -18,10 +18,10 @@ BEGIN, END = "<!-- layers: begin (tests/test_layers.py) -->", "<!-- layers: end 
 LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("foundation", ("genzoo.version", "genzoo.errors", "genzoo.config", "genzoo.provenance", "genzoo.seeding",
                     "genzoo.checkpoint", "genzoo.grid", "genzoo.progress", "genzoo.samples_file", "genzoo.outputs",
-                    "genzoo.devices", "genzoo.parallel", "genzoo.precision"),
+                    "genzoo.devices", "genzoo.parallel", "genzoo.precision", "genzoo.pretrained"),
      "the version, errors, options and YAML configs, provenance stamps, seeds, atomic checkpoints, PNG grids, "
      "progress lines, samples files written in chunks, output files checked first and written whole, devices, "
-     "the collectives of data-parallel training and mixed precision"),
+     "the collectives of data-parallel training, mixed precision, and the folder of shipped models"),
     ("data", ("genzoo.data",), "IDX files with checksums, the dataset catalogue, captions, binarization"),
     ("nn", ("genzoo.nn",), "pieces several models share: conv stacks, RBM and DBM energies, contrastive "
                            "divergence, the text encoder and its joint embedding, ..."),
@@ -32,7 +32,8 @@ LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("train", ("genzoo.train",), "the loop, and the supervised training of the evaluation networks"),
     ("run", ("genzoo.run", "genzoo.toy"), "a run directory: its config, training, reopening and evaluating it; a GAN "
                                           "trained on 2-D points one update at a time"),
-    ("viz", ("genzoo.viz",), "curves, interpolation, latent arithmetic, text-to-image grids, the HTML report"),
+    ("viz", ("genzoo.viz",), "plots (matplotlib, inline SVG), interpolation, latent arithmetic, text-to-image grids, "
+                             "the HTML report"),
     ("serve", ("genzoo.serve",), "the local web explorer of 'genzoo serve': its model work, its routes, its page"),
     ("entry points", ("genzoo.demo", "genzoo.cli", "genzoo.__main__", "genzoo.api", "genzoo"),
      "the demo, the command line, and the public API (`genzoo.load`, `genzoo.evaluate`) that the package exports"),

@@ -27,9 +27,9 @@ from genzoo.grid import grid_image
 from genzoo.nn.clamped_gibbs import clamped_gibbs
 from genzoo.run import OpenedRun, open_run
 from genzoo.train.metrics_log import read_metrics
+from genzoo.viz import plots
 from genzoo.viz.interpolation import KINDS, interpolate
 from genzoo.viz.latent_arithmetic import latent_arithmetic
-from genzoo.viz.report import curves
 
 CANDIDATES = 16            # the sheet of samples the latent panels choose from, drawn with the page's seed
 MAX_SAMPLES = 64
@@ -199,8 +199,9 @@ def run_record(served: Served) -> dict[str, Any]:
     """The run's config, its numbers (eval.json, or a shipped model's card) and its curves (metrics.jsonl) as SVG."""
     opened = served.opened
     records = read_metrics(opened.run_dir / "metrics.jsonl") if opened.run_dir is not None else []
+    drawn = plots.training_curves(records)
     return {"config": opened.config.to_dict(), "figures": opened.figures, "progress": opened.progress,
-            "curves": curves(records), "records": len(records)}
+            "curves": plots.inline_svg(drawn) if drawn is not None else "", "records": len(records)}
 
 
 def samples(served: Served, p: Params) -> dict[str, Any]:
