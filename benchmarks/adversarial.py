@@ -33,9 +33,10 @@ from genzoo.evaluate.codes import infogan_codes
 from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.toy2d import grid25
 from genzoo.registry import MODELS
-from genzoo.run import build_model, evaluate_run, make_run_config, open_run
-from genzoo.train.metrics_log import read_metrics
-from genzoo.viz.curves import line_chart
+from genzoo.run import evaluate_run, make_run_config, open_run
+from genzoo.toy import MLP_4x512, ToyGame
+from genzoo.train.metrics_log import read_metrics, watched_at_evaluations
+from genzoo.viz import plots
 
 # every GAN at its paper's settings, the convolutional ones at half DCGAN's width so that the family trains on
 # 2 CPU cores in about an hour; gan is the MLP of Arjovsky et al. 2017's Figure 6 (4 layers of 512 units), the
@@ -69,14 +70,7 @@ def watched_against_quality(records: list[dict], watched: str) -> dict:
     FD, and their Spearman rank correlation over the run (a loss that tracks quality falls as FD falls: rho > 0),
     and over the run after its first WARM_UP share: a WGAN's estimate is meaningful only once the critic is near
     its optimum (Arjovsky et al. 2017, Section 4), and a freshly initialised critic is far from it."""
-    train = [r for r in records if r.get("split", "train") == "train" and watched in r]
-    evaluations = [r for r in records if r.get("split") == "eval"]
-    points, previous = [], 0
-    for e in evaluations:
-        window = [r[watched] for r in train if previous < r["step"] <= e["step"]]
-        if window:
-            points.append([e["step"], sum(window) / len(window), e["fd"]])
-        previous = e["step"]
+    points = watched_at_evaluations(records, watched)
     if len(points) < 3:
         raise SystemExit(f"{len(points)} scheduled evaluations are too few for a rank correlation: train longer")
     rho, p_value = spearmanr([p[1] for p in points], [p[2] for p in points])
@@ -89,15 +83,17 @@ def watched_against_quality(records: list[dict], watched: str) -> dict:
 
 
 def curves_svg(title: str, convergence: dict) -> str:
-    """The watched loss and FD along a run, one chart each, side by side in one SVG."""
+    """The watched loss and FD along a run, one plot each, side by side in one SVG file."""
     points = next(v for k, v in convergence.items() if k.startswith("points"))
-    charts = [line_chart({convergence["watched"]: [(s, loss) for s, loss, _ in points]},
-                         f"{title}: {convergence['watched']}"),
-              line_chart({"FD": [(s, fd) for s, _, fd in points]},
-                         f"{title}: validation FD (Spearman rho {convergence['spearman_rho']:.2f})")]
-    return ('<svg xmlns="http://www.w3.org/2000/svg" width="840" height="240">'
-            + "".join(f'<g transform="translate({420 * i},0)">{chart}</g>' for i, chart in enumerate(charts))
-            + "</svg>\n")
+    fig, (loss_axes, fd_axes) = plots.figure(2, columns=2)
+    steps = [s for s, _, _ in points]
+    loss_axes.plot(steps, [loss for _, loss, _ in points], linewidth=1)
+    loss_axes.set_title(f"{title}: {convergence['watched']}")
+    fd_axes.plot(steps, [fd for _, _, fd in points], linewidth=1, color="#d62728")
+    fd_axes.set_title(f"{title}: validation FD (Spearman rho {convergence['spearman_rho']:.2f})")
+    for axes in (loss_axes, fd_axes):
+        axes.set_xlabel("step")
+    return plots.svg_document(fig)
 
 
 def gan_convergence(args: argparse.Namespace) -> None:
@@ -202,11 +198,6 @@ def infogan_choice(seeds: list[dict]) -> dict:
             "left_out_seeds": [r["provenance"]["seed"] for r in seeds if r not in validated]}
 
 
-# the MLP of Arjovsky et al. 2017's Figure 6 on both sides: 4 layers, 3 hidden of 512 ReLU units
-MLP_4x512 = {"gan": ["model.architecture=mlp", "model.generator_hidden=[512,512,512]",
-                     "model.discriminator_hidden=[512,512,512]"],
-             "wgan": ["model.architecture=mlp", "model.hidden=[512,512,512]"],
-             "wgan-gp": ["model.architecture=mlp", "model.hidden=[512,512,512]"]}
 # the runs on 2-D points: a name, then the model and its settings beside MLP_4x512. Gulrajani et al.'s own toy code
 # (gan_toy.py) gives the WGAN-GP lambda 0.1 ("smaller lambda seems to help for toy tasks") and Adam beta1 0.5; with the
 # image settings (10, 0) the generator's samples drift as one blob. Its 1e-4 runs 100,000 updates; for a tenth of that
@@ -217,36 +208,22 @@ MLP_4x512 = {"gan": ["model.architecture=mlp", "model.generator_hidden=[512,512,
 DECAYED = ["model.lr=1e-3", "model.lr_decay=true"]
 TOY_RUNS = {"gan": ("gan", []), "gan at lr 1e-3, decayed": ("gan", DECAYED), "wgan": ("wgan", []),
             "wgan-gp at lr 1e-3, decayed": ("wgan-gp", ["model.gradient_penalty=0.1", "model.beta1=0.5", *DECAYED])}
-TOY_SCALE = 5.0   # toy points / TOY_SCALE lie in [-1, 1], the range of the generator's tanh
-
-
 def train_on_toy(model_name: str, settings: list[str], target, steps: int,
                  seed: int) -> tuple[torch.Tensor, list[dict], float]:
-    """A GAN of the MLP_4x512 networks trained on points of ``target`` as 1x1x2 'images' (coordinates mapped into
-    [0, 1]); returns 2,500 of its samples in the target's coordinates, the target's scores of such samples five times
-    along the run (a collapsing GAN hops between modes), and the training seconds."""
-    cfg = make_run_config(model_name, "digits", overrides=[*MLP_4x512[model_name], *settings, f"train.seed={seed}"])
-    model = build_model(cfg, (1, 1, 2), len(target.centres))
-    model.total_steps = steps   # the run's length, for a learning-rate decay
-    data = torch.Generator().manual_seed(seed)
-
-    def samples() -> torch.Tensor:
-        model.eval()
-        points = model.sample(2500, torch.Generator().manual_seed(seed)).reshape(-1, 2)
-        model.train()
-        return (points * 2 - 1) * TOY_SCALE
-
+    """A GAN of the MLP_4x512 networks trained on points of ``target`` (genzoo.toy.ToyGame, the game the live page of
+    'genzoo serve --toy' plays); returns 2,500 of its samples in the target's coordinates, the target's scores of such
+    samples five times along the run (a collapsing GAN hops between modes), and the training seconds."""
+    game = ToyGame(model_name, target, settings, seed, steps)
     along, seconds = [], 0.0
     for step in range(1, steps + 1):
-        points = target.sample(cfg.train.batch_size, data)
         started = time.perf_counter()
-        model.train_step((points / TOY_SCALE + 1).div(2).reshape(-1, 1, 1, 2), torch.zeros(len(points)).long())
+        game.train_step()
         seconds += time.perf_counter() - started
         if step % (steps // 5) == 0:
-            along.append({"step": step, **{k: v for k, v in target.score(samples()).items()
+            along.append({"step": step, **{k: v for k, v in target.score(game.samples()).items()
                                            if k in ("modes_covered", "high_quality_share",
                                                     "nearest_mode_kl_to_uniform")}})
-    return samples(), along, seconds
+    return game.samples(), along, seconds
 
 
 def scatter(panels: dict[str, torch.Tensor], centres: torch.Tensor, path, size: int = 300) -> None:

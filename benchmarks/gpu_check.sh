@@ -11,7 +11,9 @@
 # 2. python benchmarks/run.py throughput --device cuda: the float32 matmul peak, every model's training images/s and
 #    share of that peak, AIS on a 784-500 RBM -> benchmarks/results/throughput.json, copied to $OUT;
 # 3. a torchrun smoke: a VAE and a DCGAN trained data-parallel (NCCL) on one GPU and, where there are two, on two,
-#    on synthetic images in an image folder; each checkpoint sampled on the CPU in one process -> $OUT/torchrun/.
+#    on synthetic images in an image folder; each checkpoint sampled on the CPU in one process -> $OUT/torchrun/;
+# 4. mixed precision: a VAE, a DCGAN and a WGAN-GP trained at --precision 32, bf16 and 16-mixed (CUDA only) on the
+#    same images in one process, each sampled on the CPU -> $OUT/torchrun/.
 # Everything it prints is also in $OUT/gpu_check.log.
 set -uo pipefail
 
@@ -93,6 +95,21 @@ for MODEL in vae dcgan; do
                  "training alone), its checkpoint sampled on the CPU in one process"
         else
             echo "torchrun $MODEL on $N rank(s), $DEVICE: FAILED"; STATUS=1
+        fi
+    done
+done
+echo "== mixed precision smoke"
+PRECISIONS=$([ "$DEVICE" = cuda ] && echo "32 bf16 16-mixed" || echo "32 bf16")   # 16-mixed needs CUDA
+for MODEL in vae dcgan wgan-gp; do
+    for P in $PRECISIONS; do
+        RUN="$SMOKE/$MODEL-precision-$P"
+        if "$PYTHON" -m genzoo train "$MODEL" --data "folder:$SMOKE/images" --max-steps "$STEPS" --out "$RUN" --quiet \
+                --device "$DEVICE" --precision "$P" --set data.image_size=28 --set data.channels=1 \
+                --set train.batch_size=64 \
+            && "$PYTHON" -m genzoo sample "$RUN" -n 16 --out "$RUN-samples.png" --device cpu; then
+            echo "$MODEL at precision $P on $DEVICE: trained (the time above: $STEPS steps of a batch of 64) and sampled"
+        else
+            echo "$MODEL at precision $P on $DEVICE: FAILED"; STATUS=1
         fi
     done
 done

@@ -15,8 +15,10 @@
     python -m benchmarks.run gan_ablation   # the dcgan with each Improved-GAN technique switched on alone
     python -m benchmarks.run stackgan_captions  # StackGAN on mnist-captions, with and without CA: match and FD
     python -m benchmarks.run throughput --device cuda   # matmul peak; each model's images/s and share of it; AIS
+    python -m benchmarks.run throughput --ranks 1,2     # and each model's images/s on 1 and 2 data-parallel ranks
     python -m benchmarks.run defaults       # every model as 'genzoo train NAME --data mnist' gives it, by 'genzoo eval'
     python -m benchmarks.run pretrained     # the shipped models: trained, exported to genzoo/pretrained/, re-scored
+    python -m benchmarks.run serve --run RUN  # 200 concurrent sample requests to 'genzoo serve': median and p99 latency
     python -m benchmarks.run all
 
 Run them from the repository root; ``python benchmarks/run.py NAME``, the command older results record, does the
@@ -49,6 +51,7 @@ from benchmarks.adversarial import gan_ablation, gan_convergence, gan_family, ga
 from benchmarks.common import RESULTS, ROOT, RUNS, fresh_run_dir, provenance, train_to_the_end, write_result
 from benchmarks.defaults import defaults
 from benchmarks.pretrained import pretrained
+from benchmarks.serve import serve
 from benchmarks.stackgan import stackgan_captions
 from benchmarks.throughput import throughput
 from genzoo.data import binarize, load_dataset
@@ -406,7 +409,7 @@ BENCHMARKS = {"vae_mnist": vae_mnist, "dcgan_mnist": dcgan_mnist, "rbm_mnist": r
               "eval_speed": eval_speed, "gan_family": gan_family, "gan_modes": gan_modes,
               "gan_ablation": gan_ablation, "gan_convergence": gan_convergence,
               "stackgan_captions": stackgan_captions, "throughput": throughput, "defaults": defaults,
-              "pretrained": pretrained}
+              "pretrained": pretrained, "serve": serve}
 
 
 def epochs_per_layer(text: str) -> tuple[int, int]:
@@ -418,6 +421,17 @@ def epochs_per_layer(text: str) -> tuple[int, int]:
     if min(bottom, top) < 1:
         raise argparse.ArgumentTypeError(f"each layer needs at least one epoch, got {text!r}")
     return bottom, top
+
+
+def rank_counts(text: str) -> list[int]:
+    """'1,2' -> [1, 2]: the numbers of ranks the scaling is measured on."""
+    try:
+        counts = [int(value) for value in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers of ranks such as 1,2, got {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"each number of ranks must be at least 1, got {text!r}")
+    return counts
 
 
 def main() -> None:
@@ -469,6 +483,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="throughput: a smoke run of seconds, written to "
                                                              "throughput_quick.json")
     parser.add_argument("--throughput-models", help="throughput: only these models (comma-separated)")
+    parser.add_argument("--ranks", type=rank_counts, help="throughput: also the data-parallel training images/s on "
+                        "each of these numbers of ranks, e.g. 1,2 (benchmarks/scaling.py)")
     parser.add_argument("--models", help="comma-separated models for defaults (default: every registered model), or "
                         "shipped names for pretrained (default: all, e.g. dcgan-mnist,rbm-mnist); their rows are "
                         "merged into defaults.json or pretrained.json")
@@ -477,6 +493,11 @@ def main() -> None:
                         "temporary folder for pretrained, never as a result")
     parser.add_argument("--from-runs", metavar="DIR", help="pretrained: reuse the finished runs in DIR (e.g. "
                         "benchmarks/runs) whose config equals a recipe's, instead of training them again")
+    parser.add_argument("--run", help="serve: the run directory or pretrained:NAME to load-test")
+    parser.add_argument("--serve-requests", type=int, default=200, help="serve: requests sent at once")
+    parser.add_argument("--serve-samples", type=int, default=16, help="serve: samples each request asks for")
+    parser.add_argument("--serve-out", help="serve: write the result to this file instead of benchmarks/results "
+                        "(a smoke run)")
     parser.add_argument("--data-dir")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()

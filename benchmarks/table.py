@@ -520,9 +520,33 @@ def throughput_rows(results: Path) -> list[str]:
     lines += [row(name, *[speed(d, name) for d in devices.values()]) for name in names]
     lines.append(row("AIS, 784-500 RBM, 14,500 betas x 100 chains", *[f"{d['ais_784_500']['median_s']:.1f} s"
                                                                       for d in devices.values()]))
+    scaled = [label for d in devices.values() for label in d.get("scaling", {}).get("models", {})]
+    lines += [row(f"{label}: images/s on 1, 2, ... data-parallel ranks", *[ranks_speeds(d, label)
+                                                                            for d in devices.values()])
+              for label in dict.fromkeys(scaled)]
     lines.append(row("commit, wall time", *[f"`{d['provenance']['commit'][:10]}`, "
                                             f"{d['provenance']['wall_time_s']:.0f} s" for d in devices.values()]))
     return lines
+
+
+def ranks_speeds(measured: dict, label: str) -> str:
+    """A configuration's images/s on each number of ranks (benchmarks/scaling.py), with what limited each."""
+    figures = measured.get("scaling", {}).get("models", {}).get(label)
+    if not figures:
+        return "—"
+
+    def one(ranks: str, f: dict) -> str:
+        if "skipped" in f:
+            return f"{ranks}: —"
+        if "gpus" in f:
+            limit = f"{f['gpus']} GPU{'s' if f['gpus'] > 1 else ''}"
+        else:
+            plural = "s" if f["threads_per_rank"] > 1 else ""
+            limit = f"{f['threads_per_rank']} thread{plural} per rank, {f['cores']} cores"
+        return f"{ranks}: {f['images_per_s']:,.0f}" + (f" (x{f['speed_up']:.2f}, {limit})" if "speed_up" in f
+                                                         else f" ({limit})")
+
+    return "; ".join(one(ranks, f) for ranks, f in figures.items())
 
 
 def contention_rows(results: Path) -> list[str]:

@@ -29,6 +29,7 @@ from genzoo.likelihood.ais import annealing_schedule, log_partition_ais
 from genzoo.models.base import LayerwiseModel
 from genzoo.nn.rbm import RBM
 from genzoo.run import build_model, make_run_config
+from genzoo.train.distributed import Ranks
 
 MNIST_SHAPE = (1, 28, 28)
 IMAGES_HELD = 10_000   # images in memory to draw batches from
@@ -135,27 +136,43 @@ def prepared_model(model_name: str, overrides: list[str], phase: int | None, dev
     return model, cfg
 
 
-def step_throughput(label: str, model_name: str, overrides: list[str], device: torch.device, peak_gflops: float,
-                    window_s: float, windows: int, warm_up_s: float, seed: int) -> dict:
-    """Images/s of the training step (median over timed windows after a warm-up) and the share of peak it reaches."""
+def training_steps(label: str, model_name: str, overrides: list[str], device: torch.device, seed: int,
+                   ranks: Ranks | None = None) -> tuple[Callable[[int], None], int]:
+    """A function that takes n training steps of a configuration's model on synthetic images, as the loop takes them
+    (with ``ranks``: this rank's share of each global batch, the ranks' scalars agreed and batch-norm statistics
+    averaged after each step), and the global batch size."""
+    ranks = ranks or Ranks()
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model, cfg = prepared_model(model_name, overrides, phase_of(label), device)
+    ranks.attach(model, seed)
     batch_size, dynamic = cfg.train.batch_size, cfg.data.binarize == "dynamic"
+    ranks.check_batch(batch_size)
+    share = batch_size // ranks.size
     images = synthetic_images(cfg.data.binarize, device, generator)
     labels = torch.randint(10, (IMAGES_HELD,), generator=generator).to(device)
     model.train()
-    batches = [(images[i:i + batch_size], labels[i:i + batch_size])
-               for i in range(0, IMAGES_HELD - batch_size + 1, batch_size)]
+    mine = [slice(i + ranks.rank * share, i + (ranks.rank + 1) * share)
+            for i in range(0, IMAGES_HELD - batch_size + 1, batch_size)]
+    batches = [(images[part], labels[part]) for part in mine]
     cursor = 0
 
     def steps(n: int) -> None:
         nonlocal cursor
         for _ in range(n):
             x, y = batches[cursor % len(batches)]
-            model.train_step(binarize(x) if dynamic else x, y)
+            scalars = model.train_step(binarize(x) if dynamic else x, y)
+            ranks.agree(scalars, False, False)
+            ranks.after_step(model)
             cursor += 1
 
+    return steps, batch_size
+
+
+def step_throughput(label: str, model_name: str, overrides: list[str], device: torch.device, peak_gflops: float,
+                    window_s: float, windows: int, warm_up_s: float, seed: int) -> dict:
+    """Images/s of the training step (median over timed windows after a warm-up) and the share of peak it reaches."""
+    steps, batch_size = training_steps(label, model_name, overrides, device, seed)
     seconds, warmed = 0.0, 0
     while seconds < warm_up_s or warmed < 2:
         seconds += timed(lambda: steps(1), device)
@@ -223,12 +240,21 @@ def throughput(args: argparse.Namespace) -> None:
     name = "throughput" if not quick else "throughput_quick"
     path = RESULTS / f"{name}.json"
     by_device = json.loads(path.read_text()).get("by_device", {}) if path.exists() else {}
+    scaled = by_device.get(device.type, {}).get("scaling")   # kept from an earlier run unless measured again
+    if args.ranks:
+        from benchmarks import scaling  # it imports this module's harness
+
+        measured = {label: c for label, c in benchmark_configurations().items() if not chosen or c[0] in chosen}
+        scaled = {"what": " ".join((scaling.__doc__ or "").split()), "ranks": args.ranks, "budget": budget,
+                  "models": scaling.scaling(measured, args.ranks, device, budget, args.seed),
+                  "provenance": provenance_of_machine(args.seed, started)}
     by_device[device.type] = {   # the latest run on each kind of device: the CPU's and a GPU's side by side
         "device": device_description(device),
         "matmul_peak": peak, "models": models, "ais_784_500": ais,
         "budget": budget, "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "provenance": provenance_of_machine(args.seed, started),
+        **({"scaling": scaled} if scaled else {}),
     }
     write_result(name, {"benchmark": "throughput", "quick": quick, "what": " ".join(__doc__.split()),
                         "by_device": by_device, "provenance": by_device[device.type]["provenance"]})

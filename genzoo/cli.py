@@ -16,6 +16,7 @@ from genzoo import config as configs
 from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
 from genzoo.outputs import check_output, write_atomically
+from genzoo.precision import PRECISIONS
 
 
 def whole_number(low: int, high: int | None = None):
@@ -77,15 +78,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     if args.resume:
-        if args.config or args.set or args.preset or args.init:
-            raise GenzooError("--config, --set, --preset and --init cannot change a run being resumed: only --epochs "
-                              "and --max-steps can")
+        if args.config or args.set or args.preset or args.precision or args.init:
+            raise GenzooError("--config, --set, --preset, --init and --precision cannot change a run being resumed: "
+                              "only --epochs and --max-steps can")
         outcome, trainer = run.resume(out, expect=(args.model, args.data), epochs=args.epochs,
                                       max_steps=args.max_steps, data_dir=args.data_dir, progress_bar=not args.quiet,
                                       device=args.device, announce=announce)
     else:
         values = configs.read_yaml(args.config) if args.config else {}
-        overrides = list(args.set) + ([f"train.max_steps={args.max_steps}"] if args.max_steps else [])
+        overrides = [*args.set, *([f"train.max_steps={args.max_steps}"] if args.max_steps else []),
+                     *([f"train.precision={args.precision}"] if args.precision else [])]
         cfg = run.make_run_config(args.model, args.data, values, overrides, epochs=args.epochs, preset=args.preset)
         outcome, trainer = run.train(cfg, out, data_dir=args.data_dir, progress_bar=not args.quiet, device=args.device,
                                      announce=announce, init=args.init)
@@ -302,8 +304,19 @@ def cmd_pretrained(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from genzoo.demo import run_demo
 
-    page = run_demo(check_output(args.out, folder=True), progress_bar=not args.quiet)
+    device = resolve_device(args.device)
+    page = run_demo(check_output(args.out, folder=True), progress_bar=not args.quiet, device=device)
     print(f"demo page written to {page}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from genzoo.viz.report import runs_named, source, write_report
+
+    device = resolve_device(args.device)
+    out = check_output(args.out)
+    sources = [source(run, device=device) for run in runs_named(args.runs, args.pretrained)]
+    write_report(sources, out, args.title)
+    print(f"report of {len(sources)} model{'s' if len(sources) != 1 else ''} written to {out}")
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
@@ -312,7 +325,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from genzoo.evaluate import suite
     from genzoo.progress import reporting
     from genzoo.provenance import git_commit, stamp
-    from genzoo.run import PRETRAINED, evaluate_run
+    from genzoo.run import PRETRAINED, evaluate_on_ranks
 
     started, commit = time.perf_counter(), git_commit()
     metrics = suite.parse_metrics(args.metrics) if args.metrics else None
@@ -342,8 +355,12 @@ def cmd_eval(args: argparse.Namespace) -> None:
         if out is not None and (args.out or Path(args.run).is_dir()):   # else the run's own one-line error first
             check_output(out)
         with reporting(args.progress_every):
-            result = evaluate_run(args.run, metrics, args.n, args.seed, budget, args.nll_images, args.classifier,
-                                  args.data_dir, floor=True, device=args.device)
+            on_rank_0 = evaluate_on_ranks(args.run, metrics, n=args.n, seed=args.seed, budget=budget,
+                                          nll_images=args.nll_images, classifier=args.classifier,
+                                          data_dir=args.data_dir, floor=True, device=args.device)
+        if on_rank_0 is None:   # under torchrun rank 0 alone reports and writes
+            return
+        result = on_rank_0
     result["provenance"] = stamp(args.seed, started, [args.command_line], commit)
     print(suite.format_table(result["metrics"], result.get("floor")))
     if out is None:
@@ -357,18 +374,21 @@ def cmd_classifier(args: argparse.Namespace) -> None:
     from genzoo.data.config import DataConfig
     from genzoo.train.classifier_training import train_classifier
 
+    device = resolve_device(args.device)
     data_cfg = configs.build(DataConfig, configs.parse_overrides(args.set, {"data": DataConfig})["data"], "data")
     out = check_output(args.out or f"classifier-{args.data.replace(':', '-').replace('/', '_')}.pt")
     check_output(out.with_suffix(".json"))
     if args.data == "mnist-captions":   # its evaluation network names the digit in each cell of a canvas
         from genzoo.train.caption_checker_training import train_region_checker
         card = train_region_checker(out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
-                                    command=args.command_line, log=print if not args.quiet else lambda _: None)
+                                    command=args.command_line, log=print if not args.quiet else lambda _: None,
+                                    device=device)
         print(f"test cell accuracy {card['test_cell_accuracy']:.4f}, caption match of test canvases "
               f"{card['test_caption_match']:.4f}; region checker written to {out} (card: {out.with_suffix('.json')})")
         return
     card = train_classifier(args.data, out, data_cfg, epochs=args.epochs, seed=args.seed, data_dir=args.data_dir,
-                            command=args.command_line, log=print if not args.quiet else lambda _: None)
+                            command=args.command_line, log=print if not args.quiet else lambda _: None,
+                            device=device)
     print(f"test accuracy {card['test_accuracy']:.4f}; feature network written to {out} "
           f"(card: {out.with_suffix('.json')})")
 
@@ -391,14 +411,22 @@ def cmd_text_encoder(args: argparse.Namespace) -> None:
 
     cfg = configs.build(TextEncoderConfig, configs.parse_overrides(args.set, {"text": TextEncoderConfig})["text"],
                         "text")
+    device = resolve_device(args.device)
     check_output(args.out)
     dataset = load_dataset("mnist-captions", DataConfig(seed=args.data_seed), args.data_dir)
-    encoder, report = train_text_encoder(dataset, cfg, args.seed, log=print if not args.quiet else lambda _: None)
+    encoder, report = train_text_encoder(dataset, cfg, args.seed, log=print if not args.quiet else lambda _: None,
+                                         device=device)
     report["command"] = args.command_line
     save_text_encoder(Path(args.out), encoder, report)
     quality = report["validation"]
     print(f"trained in {report['wall_time_s']:.0f} s; validation text-to-image top-1 among {quality['candidates']} "
           f"{quality['text_to_image_top1']:.3f}; text encoder written to {args.out}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from genzoo.serve import serve
+
+    serve(args.sources, args.host, args.port, args.toy)
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:
@@ -437,6 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "start afresh)")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--precision", choices=PRECISIONS, help="32 (float32, the default), bf16, or 16-mixed (CUDA): "
+                                                          "autocast over the forward passes of the models trained by "
+                                                          f"autograd ({names(lambda cls: cls.mixed_precision)})")
     p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
     add_device_option(p)
     p.set_defaults(func=cmd_train)
@@ -508,6 +539,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_device_option(p)
     p.set_defaults(func=cmd_eval)
 
+    p = sub.add_parser("report", help="one self-contained HTML page of runs or shipped models: a table across them, "
+                                      "samples, curves and the lecture's figures")
+    p.add_argument("runs", nargs="*", metavar="RUN_OR_PRETRAINED",
+                   help="run directories, folders of run directories, or pretrained:NAME")
+    p.add_argument("--pretrained", action="store_true", help="every model genzoo ships")
+    p.add_argument("--out", default="report.html", help="the page to write (default report.html)")
+    p.add_argument("--title", default="genzoo report", help="the page's heading")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    add_device_option(p)
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("classifier", help="train the feature network that 'genzoo eval' uses for a dataset")
     p.add_argument("--data", required=True, help="mnist, fashion-mnist, digits or folder:PATH")
     p.add_argument("--out", help="weights file (default classifier-DATA.pt; its card is written beside it as .json)")
@@ -517,6 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a data setting, e.g. --set image_size=64 --set channels=3 for a folder: dataset")
     p.add_argument("--data-dir", help="directory holding the datasets' IDX files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    add_device_option(p)
     p.set_defaults(func=cmd_classifier)
 
     p = sub.add_parser("captions", help="write mnist-captions canvases as PNGs with captions.txt and captions.jsonl")
@@ -536,11 +579,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a text encoder setting, e.g. --set epochs=5 --set embedding_dim=64")
     p.add_argument("--data-dir", help="directory holding MNIST's IDX files")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    add_device_option(p)
     p.set_defaults(func=cmd_text_encoder)
+
+    p = sub.add_parser("serve", help="a local web page over runs: samples, latent sliders, interpolation, codes, "
+                                     "text, Gibbs chains with clamping, drawing; --toy: a GAN training live on 2-D "
+                                     "points (needs pip install \"genzoo[serve]\")")
+    p.add_argument("sources", nargs="*", metavar="RUN_OR_PRETRAINED",
+                   help="run directories, or pretrained:NAME for a shipped model")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: this machine only)")
+    p.add_argument("--port", type=whole_number(1, 65535), default=8000)
+    p.add_argument("--toy", action="store_true", help="also serve /toy: gan, wgan and wgan-gp trained on the ring of "
+                                                      "8 or the grid of 25 Gaussians in front of you")
+    p.add_argument("--threads", type=positive_int, help=THREADS_HELP)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="train six models briefly on the bundled digits, score them; write a page")
     p.add_argument("--out", default="demo", help="directory for the runs and index.html")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device_option(p)
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -57,6 +57,8 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             return float(value)
         except ValueError:
             pass
+    if tp is str and type(value) is int:   # YAML reads --set train.precision=32 as a number
+        return str(value)
     if tp in (int, float, str, bool) and type(value) is tp:
         return value
     raise GenzooError(f"{key}={value!r} has the wrong type: expected {_type_name(tp)}")

@@ -11,11 +11,13 @@ import shutil
 from contextlib import nullcontext
 from pathlib import Path
 
+import torch
+
 from genzoo.data import load_dataset
 from genzoo.evaluate.suite import EVAL_FILE, save_result
 from genzoo.progress import reporting, say
 from genzoo.run import CONFIG_FILE, evaluate_run, make_run_config, train
-from genzoo.viz.report import write_report
+from genzoo.viz.report import source, write_report
 
 DEMO_RUNS = {
     "vae": ("vae", ["train.epochs=100", "train.batch_size=50", "data.binarize=none", "model.hidden=[128,128]",
@@ -46,8 +48,9 @@ INTRO = ("<p>Six models trained through the same loop on scikit-learn's 1,797 8x
          "the floor (or ceiling) each metric can reach at this sample size.</p>")
 
 
-def run_demo(out: Path, progress_bar: bool = True) -> Path:
-    """Train the demo runs afresh into ``out`` and write ``out/index.html``."""
+def run_demo(out: Path, progress_bar: bool = True, device: str | torch.device = "cpu") -> Path:
+    """Train the demo runs afresh into ``out`` on ``device`` (where they are scored too) and write
+    ``out/index.html``."""
     out.mkdir(parents=True, exist_ok=True)
     run_dirs = []
     for index, (name, (model, overrides)) in enumerate(DEMO_RUNS.items(), 1):
@@ -56,9 +59,11 @@ def run_demo(out: Path, progress_bar: bool = True) -> Path:
             shutil.rmtree(run_dir)
         with reporting() if progress_bar else nullcontext():
             say(f"demo {index}/{len(DEMO_RUNS)}: training the {name} into {run_dir}")
-            train(make_run_config(model, "digits", overrides=overrides), run_dir, progress_bar=progress_bar)
+            train(make_run_config(model, "digits", overrides=overrides), run_dir, progress_bar=progress_bar,
+                  device=device)
             say(f"demo {index}/{len(DEMO_RUNS)}: scoring the {name} ({', '.join(DEMO_METRICS)})")
-            result = evaluate_run(run_dir, DEMO_METRICS, n=DEMO_SAMPLES, budget={"k": 100}, floor=True)
+            result = evaluate_run(run_dir, DEMO_METRICS, n=DEMO_SAMPLES, budget={"k": 100}, floor=True,
+                                  device=device)
         run_dirs.append(run_dir)
         save_result(result, run_dir / EVAL_FILE)
     return write_demo_page(out, run_dirs)
@@ -67,5 +72,5 @@ def run_demo(out: Path, progress_bar: bool = True) -> Path:
 def write_demo_page(out: Path, run_dirs: list[Path]) -> Path:
     """``out/index.html`` from the demo's trained and evaluated runs."""
     dataset = load_dataset("digits", make_run_config("vae", "digits").data)
-    return write_report(run_dirs, out / "index.html", "genzoo demo: six generative models on 8x8 digits", INTRO,
-                        dataset.train.images[:64])
+    return write_report([source(run_dir) for run_dir in run_dirs], out / "index.html",
+                        "genzoo demo: six generative models on 8x8 digits", INTRO, dataset.train.images[:64])

@@ -7,6 +7,7 @@ A run directory holds ``config.yaml`` (the config used), ``checkpoint.pt``, ``me
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import tempfile
@@ -24,11 +25,11 @@ from genzoo.data import Dataset, load_dataset
 from genzoo.data.config import DataConfig
 from genzoo.devices import resolve_device
 from genzoo.errors import GenzooError
-from genzoo.evaluate import suite
-from genzoo.evaluate.suite import evaluate_trained, scheduled_evaluator
+from genzoo.evaluate.suite import EVAL_FILE, evaluate_trained, scheduled_evaluator
 from genzoo.models.base import GenerativeModel
+from genzoo.precision import check_precision, gradient_scaler
 from genzoo.provenance import machine
-from genzoo.registry import model_class
+from genzoo.registry import model_class, names
 from genzoo.seeding import seed_everything
 from genzoo.train.config import TrainConfig
 from genzoo.train.distributed import Ranks, ranks_from_environment
@@ -82,6 +83,10 @@ def make_run_config(model_name: str, dataset: str, file_values: dict[str, Any] |
     built["data"] = configs.build(DataConfig, values["data"], "data")
     binarized = built["data"].binarize != "none"
     model_cfg = model.resolve(built["model"], binarized)
+    if built["train"].precision != "32" and not model.mixed_precision:
+        raise GenzooError(f"train.precision={built['train'].precision}: {model_name} trains in float32 (its updates "
+                          "and likelihoods are not autograd's forward passes); mixed precision is for "
+                          f"{names(lambda cls: cls.mixed_precision)}")
     return RunConfig(model_name, dataset, model_cfg, built["train"], built["data"], preset or "default")
 
 
@@ -161,6 +166,7 @@ def train(cfg: RunConfig, run_dir: Path, *, data_dir: str | None = None, progres
     ``announce`` is given one line, before the first step, saying what the run will do (:func:`start_line`)."""
     run_dir = Path(run_dir)
     device = resolve_device(device)
+    check_precision(cfg.train.precision, device)
     created = next((d for d in reversed([run_dir, *run_dir.parents]) if not d.exists()), None)
     prepare_run_dir(run_dir, resume=False)
     try:
@@ -185,12 +191,17 @@ def resume(run_dir: Path, *, expect: tuple[str, str] | None = None, epochs: int 
                           f"{expect[1]}: resume it with the same model and --data")
     length = {k: v for k, v in {"epochs": epochs, "max_steps": max_steps}.items() if v is not None}
     cfg = dataclasses.replace(cfg, train=configs.build(TrainConfig, {**configs.to_dict(cfg.train), **length}, "train"))
+    check_precision(cfg.train.precision, device)
     return _fit(cfg, run_dir, content, data_dir, progress_bar, device, announce)
 
 
 BINARIZATIONS = {"none": "grey images (data.binarize=none)",
                  "fixed": "images binarized once (data.binarize=fixed, with data.seed {seed})",
                  "dynamic": "images binarized afresh in every batch (data.binarize=dynamic)"}
+
+
+PRECISION_WORDS = {"32": "precision 32 (float32)", "bf16": "precision bf16 (autocast, float32 weights)",
+                   "16-mixed": "precision 16-mixed (float16 autocast, gradient scaling, float32 weights)"}
 
 
 def start_line(cfg: RunConfig, trainer: Trainer) -> str:
@@ -201,7 +212,7 @@ def start_line(cfg: RunConfig, trainer: Trainer) -> str:
     if trainer.progress.step:
         length = f"resuming at step {trainer.progress.step:,} of {length}"
     return (f"{cfg.model_name} on {cfg.dataset}, {BINARIZATIONS[cfg.data.binarize].format(seed=cfg.data.seed)}, "
-            f"preset {cfg.preset}: {length}")
+            f"preset {cfg.preset}, {PRECISION_WORDS[t.precision]}: {length}")
 
 
 def _fit(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_dir: str | None,
@@ -220,10 +231,14 @@ def _fit_on(cfg: RunConfig, run_dir: Path, content: dict[str, Any] | None, data_
             init: str | Path | None) -> tuple[str, Trainer]:
     dataset = load_dataset(cfg.dataset, cfg.data, data_dir)
     model_class(cfg.model_name).check_data(dataset)
+    if cfg.train.precision == "16-mixed" and ranks.size > 1:
+        raise GenzooError("train.precision=16-mixed under torchrun: each rank's gradient scaler would skip its own "
+                          "overflowing steps and the ranks would part; use --precision bf16")
     model = build_model(cfg, dataset.image_shape, len(dataset.classes))
     if init is not None:
         initialise_from(model, init)
     model.to(device)
+    model.grad_scaler = gradient_scaler(cfg.train.precision, device)
     ranks.attach(model, cfg.train.seed)
     if ranks.main:
         configs.write_yaml(run_dir / CONFIG_FILE, cfg.to_dict())
@@ -251,8 +266,8 @@ class OpenedRun:
     progress: dict[str, Any]
     scalars: dict[str, float]
     record: dict[str, Any]
-    figures: dict[str, Any] = field(default_factory=dict)   # the run's eval.json, or a shipped model's card figures
-    run_dir: Path | None = None                             # None for a shipped model: no curves, no metrics.jsonl
+    figures: dict[str, Any] = field(default_factory=dict)   # the run's eval.json results, or a shipped card's figures
+    run_dir: Path | None = None   # None for a shipped model: no curves, no metrics.jsonl
 
 
 def open_run(source: str | Path, device: str | torch.device = "cpu") -> OpenedRun:
@@ -269,7 +284,7 @@ def open_run(source: str | Path, device: str | torch.device = "cpu") -> OpenedRu
     record = content["run"]
     model = model_from_state(record, content["model"], device)
     return OpenedRun(model, run_config_from_dict(record), list(record["classes"]), content["progress"],
-                     content.get("scalars", {}), record, suite.read_evaluation(run_dir / suite.EVAL_FILE), run_dir)
+                     content.get("scalars", {}), record, evaluation_of(run_dir), run_dir)
 
 
 def open_shipped(directory: Path, name: str, device: torch.device) -> OpenedRun:
@@ -306,6 +321,15 @@ def model_from_state(record: dict[str, Any], state: dict[str, Any], device: torc
     return model.to(device).eval()
 
 
+def evaluation_of(run_dir: Path) -> dict[str, Any]:
+    """The run's eval.json; empty where there is none, or where it cannot be read ('genzoo eval' writes it anew)."""
+    try:
+        figures = json.loads((run_dir / EVAL_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return figures if isinstance(figures, dict) else {}
+
+
 def num_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -313,11 +337,26 @@ def num_parameters(model: torch.nn.Module) -> int:
 def evaluate_run(run_dir: str | Path, metrics: list[str] | None, n: int = 10_000, seed: int = 0,
                  budget: dict[str, int] | None = None, nll_images: int | None = None,
                  classifier: str | Path | None = None, data_dir: str | None = None,
-                 floor: bool = False, device: str | torch.device = "cpu") -> dict[str, Any]:
+                 floor: bool = False, device: str | torch.device = "cpu", ranks: Ranks | None = None) -> dict[str, Any]:
     """Reopen a trained run on ``device`` (the CPU by default) and evaluate its model on its dataset as it trained on
     it (``metrics`` None: all that apply), the feature network on the same device; with ``floor``, real training
-    images scored the same way beside it."""
+    images scored the same way beside it. With ``ranks`` of a torchrun (:func:`evaluate_on_ranks`), the ranks draw
+    and embed the samples together and rank 0 alone measures the rest; the other ranks' metrics are {}."""
     opened = open_run(run_dir, device)
+    spread = ranks is not None and ranks.size > 1
     result = evaluate_trained(opened.model, opened.config, metrics, n, seed, budget, nll_images, classifier, data_dir,
-                              floor)
-    return {"run": str(run_dir), "model": opened.config.model_name, "step": opened.progress["step"], **result}
+                              floor, spread)
+    return {"run": str(run_dir), "model": opened.config.model_name, "step": opened.progress["step"],
+            **({"ranks": ranks.size} if spread and ranks is not None else {}), **result}
+
+
+def evaluate_on_ranks(run_dir: str | Path, metrics: list[str] | None, *, device: str | torch.device = "cpu",
+                      **options: Any) -> dict[str, Any] | None:
+    """:func:`evaluate_run` (its other ``options`` by name) in this process, or as one rank of a torchrun (the ranks'
+    samples drawn and embedded together); the result on rank 0, None on the others."""
+    ranks, chosen = ranks_from_environment(resolve_device(device))
+    try:
+        result = evaluate_run(run_dir, metrics, device=chosen, ranks=ranks, **options)
+    finally:
+        ranks.close()
+    return result if ranks.main else None

@@ -66,7 +66,7 @@ CASES = [
     # --- arithmetic
     ("arithmetic missing run", "arithmetic {w}/absent --out {w}/a.png", ["absent"]),
     ("arithmetic wrong suffix", "arithmetic {w}/gan --out {w}/a.npz", ["a.npz", ".png"]),
-    ("arithmetic model without z", "arithmetic {w}/run --out {w}/a.png", ["vae"]),
+    ("arithmetic model without z", "arithmetic {w}/rbm --out {w}/a.png", ["rbm"]),
     ("arithmetic indices not numbers", "arithmetic {w}/gan --candidates 4 --plus a,b --out {w}/a.png", ["a,b"]),
     ("arithmetic index out of range", "arithmetic {w}/gan --candidates 4 --plus 9 --out {w}/a.png", ["9"]),
     ("arithmetic zero candidates", "arithmetic {w}/gan --candidates 0 --out {w}/a.png", ["--candidates"]),
@@ -112,6 +112,14 @@ CASES = [
     # --- text-encoder
     ("text-encoder unknown key", "text-encoder --set bogus=1 --out {w}/t.pt", ["bogus"]),
     ("text-encoder missing data", "text-encoder --data-dir {w}/absent --out {w}/t.pt", ["absent"]),
+    # --- report
+    ("report empty folder", "report {w}/empty_dir --out {w}/r.html", ["empty_dir", "not a run directory"]),
+    ("report missing run", "report {w}/absent --out {w}/r.html", ["absent", "genzoo train"]),
+    ("report run is a file", "report {w}/text.txt --out {w}/r.html", ["text.txt"]),
+    ("report folder with a damaged run", "report {w} --out {w}/r.html", ["junk_run", "damaged"]),
+    ("report unknown pretrained", "report pretrained:nope --out {w}/r.html", ["nope", "pretrained"]),
+    ("report unwritable out", "report {w}/run --out {w}/text.txt/r.html", ["text.txt", "--out"]),
+    ("report out is a folder", "report {w}/run --out {w}/empty_dir", ["empty_dir", "--out"]),
     # --- demo
     ("demo unwritable out", "demo --out {w}/text.txt/demo", ["text.txt"]),
 ]
@@ -124,6 +132,8 @@ def world(tmp_path_factory) -> Path:
     train(make_run_config("vae", "digits", overrides=[*TINY["vae"], "train.max_steps=2"]), w / "run",
           progress_bar=False)
     train(make_run_config("dcgan", "digits", overrides=[*TINY["dcgan"], "train.max_steps=1"]), w / "gan",
+          progress_bar=False)
+    train(make_run_config("rbm", "digits", overrides=[*TINY["rbm"], "train.max_steps=1"]), w / "rbm",
           progress_bar=False)
     (w / "empty_dir").mkdir()
     (w / "folder.npz").mkdir()

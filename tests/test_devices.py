@@ -32,6 +32,24 @@ def test_asking_for_cuda_without_it_is_one_line_naming_the_devices_there(capsys,
                                                           "--device", "gpu0"])
 
 
+MODEL_COMMANDS = {   # every command that runs a model, with what it needs besides --device
+    "train": ["train", "vae", "--data", "digits"], "sample": ["sample", "RUN", "--out", "OUT.png"],
+    "eval": ["eval", "RUN"], "arithmetic": ["arithmetic", "RUN", "--out", "OUT.png"],
+    "classifier": ["classifier", "--data", "digits"], "text-encoder": ["text-encoder"], "demo": ["demo"],
+    "report": ["report", "RUN"]}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+@pytest.mark.parametrize("command", MODEL_COMMANDS)
+def test_every_command_that_runs_a_model_refuses_an_absent_device_in_one_line(command, capsys, tmp_path):
+    argv = [arg.replace("RUN", str(tmp_path / "run")).replace("OUT", str(tmp_path / "out"))
+            for arg in MODEL_COMMANDS[command]]
+    out = [] if "--out" in argv else ["--out", str(tmp_path / "out")]
+    err = one_line_error(capsys, [*argv, *out, "--device", "cuda:3"])
+    assert "no such device on this machine; it has: cpu" in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "run").exists()
+
+
 def test_auto_is_cuda_when_present_else_the_cpu():
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert resolve_device("CPU") == torch.device("cpu") and "cpu" in available_devices()

@@ -18,10 +18,12 @@ BEGIN, END = "<!-- layers: begin (tests/test_layers.py) -->", "<!-- layers: end 
 LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("foundation", ("genzoo.version", "genzoo.errors", "genzoo.config", "genzoo.provenance", "genzoo.seeding",
                     "genzoo.checkpoint", "genzoo.grid", "genzoo.progress", "genzoo.samples_file", "genzoo.outputs",
-                    "genzoo.devices", "genzoo.parallel", "genzoo.weights_file", "genzoo.pretrained"),
+                    "genzoo.devices", "genzoo.parallel", "genzoo.precision", "genzoo.weights_file",
+                    "genzoo.pretrained"),
      "the version, errors, options and YAML configs, provenance stamps, seeds, atomic checkpoints, PNG grids, "
-     "progress lines, samples files written in chunks, output files checked first and written whole, devices and "
-     "the collectives of data-parallel training, weights files with their cards and the folder of shipped ones"),
+     "progress lines, samples files written in chunks, output files checked first and written whole, devices, "
+     "the collectives of data-parallel training, mixed precision, weights files with their cards, and the folder of "
+     "shipped models"),
     ("data", ("genzoo.data",), "IDX files with checksums, the dataset catalogue, captions, binarization"),
     ("nn", ("genzoo.nn",), "pieces several models share: conv stacks, RBM and DBM energies, contrastive "
                            "divergence, the text encoder and its joint embedding, ..."),
@@ -30,9 +32,13 @@ LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("models", ("genzoo.models", "genzoo.registry"), "one file per paper, and the registry of names"),
     ("evaluate", ("genzoo.evaluate",), "sample metrics (FD, KID, precision/recall, ...), feature networks, the suite"),
     ("train", ("genzoo.train",), "the loop, and the supervised training of the evaluation networks"),
-    ("run", ("genzoo.run", "genzoo.export"), "a run directory: its config, training, reopening and evaluating it; "
-                                             "a shipped model opened as a run, and a run exported as one"),
-    ("viz", ("genzoo.viz",), "curves, latent arithmetic, text-to-image grids, the HTML report"),
+    ("run", ("genzoo.run", "genzoo.export", "genzoo.toy"), "a run directory: its config, training, reopening and "
+                                                           "evaluating it; a shipped model opened as a run, and a run "
+                                                           "exported as one; a GAN trained on 2-D points one update "
+                                                           "at a time"),
+    ("viz", ("genzoo.viz",), "plots (matplotlib, inline SVG), interpolation, latent arithmetic, text-to-image grids, "
+                             "the HTML report"),
+    ("serve", ("genzoo.serve",), "the local web explorer of 'genzoo serve': its model work, its routes, its page"),
     ("entry points", ("genzoo.demo", "genzoo.cli", "genzoo.__main__", "genzoo.api", "genzoo"),
      "the demo, the command line, and the public API (`genzoo.load`, `genzoo.evaluate`) that the package exports"),
 ]

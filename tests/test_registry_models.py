@@ -92,18 +92,18 @@ def test_a_run_says_first_its_binarization_preset_and_steps_and_keeps_its_preset
                  "--quiet"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     per_epoch = len(load_dataset("digits", DataConfig()).train) // 128
-    assert first == (f"gan on digits, grey images (data.binarize=none), preset paper: 2 steps (8 epochs of {per_epoch} "
-                     "steps, batch 128, capped by train.max_steps=2)")
+    assert first == (f"gan on digits, grey images (data.binarize=none), preset paper, precision 32 (float32): 2 steps "
+                     f"(8 epochs of {per_epoch} steps, batch 128, capped by train.max_steps=2)")
     opened = run.open_run(out)
     assert opened.config.preset == "paper" and opened.config.model.architecture == "mlp"
     assert main(["train", "gan", "--data", "digits", "--max-steps", "3", "--out", str(out), "--quiet",
                  "--resume"]) == 0
-    assert capsys.readouterr().out.splitlines()[0].endswith("preset paper: resuming at step 2 of 3 steps (8 epochs "
-                                                            f"of {per_epoch} steps, batch 128, capped by "
-                                                            "train.max_steps=3)")
+    assert capsys.readouterr().out.splitlines()[0].endswith(
+        f"precision 32 (float32): resuming at step 2 of 3 steps (8 epochs of {per_epoch} steps, batch 128, capped by "
+        "train.max_steps=3)")
     assert one_line_error(capsys, ["train", "gan", "--data", "digits", "--out", str(out), "--resume", "--preset",
-                                   "paper"]).startswith("genzoo: error: --config, --set, --preset and --init "
-                                                        "cannot change")
+                                   "paper"]).startswith("genzoo: error: --config, --set, --preset, --init and "
+                                                        "--precision cannot change")
 
 
 def test_a_gan_saved_before_its_players_became_convolutional_reopens_as_the_mlp_it_trained():

@@ -33,6 +33,7 @@ from genzoo.evaluate.manifold import manifold_scores
 from genzoo.evaluate.memorisation import memorisation
 from genzoo.models.base import GenerativeModel
 from genzoo.models.stackgan import STAGES
+from genzoo.parallel import concatenate_over_ranks, rank, rank_seed, share
 
 METRICS = {
     "fd": "Fréchet distance in the feature network's space (lower is better; not Inception FID)",
@@ -139,15 +140,22 @@ def sample_metrics(features: Tensor, probs: Tensor, real: RealFeatures, metrics:
 
 
 def evaluate_samples(samples: Tensor, real: RealFeatures, metrics: list[str], labels: Tensor | None = None,
-                     seed: int = 0) -> dict[str, Any]:
-    """Score ``samples`` (N, C, H, W) in [0, 1] against the test split of ``real``'s dataset."""
+                     seed: int = 0, spread: bool = False) -> dict[str, Any]:
+    """Score ``samples`` (N, C, H, W) in [0, 1] against the test split of ``real``'s dataset. With ``spread`` (under
+    torchrun) ``samples`` and ``labels`` are this rank's share: each rank embeds its own, the features of all are
+    gathered, and rank 0 alone scores them (the others get {})."""
     started = time.perf_counter()
     features, probs = real.network.embed(samples)
+    if spread:
+        features, probs = concatenate_over_ranks(features), concatenate_over_ranks(probs)
+        labels = None if labels is None else concatenate_over_ranks(labels)
+        if rank() > 0:
+            return {}
     embedded = time.perf_counter() - started
     results = sample_metrics(features, probs, real, [m for m in metrics if m in SAMPLE_METRICS], labels, seed)
     results["seconds"]["features"] = round(embedded, 3)
     reference = f"{real.dataset.name} {real.reference} split ({len(getattr(real.dataset, real.reference))} images)"
-    return {"samples": len(samples), "reference": reference,
+    return {"samples": len(features), "reference": reference,
             **results}
 
 
@@ -221,33 +229,42 @@ def read_samples(path: str | Path, expected_shape: tuple[int, int, int]) -> tupl
 
 
 @torch.no_grad()
-def draw_samples(model, n: int, num_classes: int, seed: int, batch_size: int = 500) -> tuple[Tensor, Tensor | None]:
+def draw_samples(model, n: int, num_classes: int, seed: int, batch_size: int = 500,
+                 spread: bool = False) -> tuple[Tensor, Tensor | None]:
     """n samples in [0, 1] from a model with a seeded generator; a conditional model is asked for every class in
-    turn."""
-    generator = torch.Generator().manual_seed(seed)
-    labels = torch.arange(n) % num_classes if model.conditional else None
-    progress.say(f"drawing {n:,} samples from the {model.name}")
-    batches = []
-    for start in range(0, n, batch_size):
-        progress.tick("samples drawn", start, n)
-        batches.append(model.sample(min(batch_size, n - start), generator,
+    turn. With ``spread`` (under torchrun), this rank's share of them (:func:`genzoo.parallel.share`), drawn from
+    its own seed (:func:`genzoo.parallel.rank_seed`; rank 0's is ``seed``)."""
+    first, last = share(n) if spread else (0, n)
+    generator = torch.Generator().manual_seed(rank_seed(seed, rank()) if spread else seed)
+    count = last - first
+    labels = torch.arange(first, last) % num_classes if model.conditional else None
+    progress.say(f"drawing {count:,} samples from the {model.name}")
+    batches = [torch.empty(0, *model.image_shape)]
+    for start in range(0, count, batch_size):
+        progress.tick("samples drawn", start, count)
+        batches.append(model.sample(min(batch_size, count - start), generator,
                                     None if labels is None else labels[start:start + batch_size]).cpu())
     return torch.cat(batches).clamp(0, 1), labels
 
 
 def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tuple[Tensor, str], n: int = 10_000,
                    seed: int = 0, budget: dict[str, int] | None = None,
-                   nll_images: int | None = None) -> dict[str, Any]:
+                   nll_images: int | None = None, spread: bool = False) -> dict[str, Any]:
     """Sample-quality metrics of ``n`` samples and, with 'nll', the model's log-likelihood of ``held_out``:
-    (images as the model's data settings load them, their binarization)."""
+    (images as the model's data settings load them, their binarization). With ``spread`` (under torchrun) the ranks
+    draw and embed the samples together and rank 0 alone measures the rest; the others get {}."""
     results: dict[str, Any] = {}
     sample_names = [m for m in metrics if m in SAMPLE_METRICS]
     if sample_names:
         started = time.perf_counter()
-        samples, labels = draw_samples(model, n, len(real.dataset.classes), seed)
+        samples, labels = draw_samples(model, n, len(real.dataset.classes), seed, spread=spread)
         drawn = round(time.perf_counter() - started, 3)
-        results = evaluate_samples(samples, real, sample_names, labels, seed)
+        results = evaluate_samples(samples, real, sample_names, labels, seed, spread)
+        if not results:
+            return results
         results["seconds"]["sampling"] = drawn
+    if spread and rank() > 0:
+        return {}
     if "nll" in metrics:
         images, how = likelihood_images(*held_out, seed, nll_images)
         progress.say(f"computing the log-likelihood of {len(images):,} held-out images")
@@ -265,10 +282,13 @@ def evaluate_model(model, real: RealFeatures, metrics: list[str], held_out: tupl
 def evaluate_trained(model, cfg, metrics: list[str] | None, n: int = 10_000, seed: int = 0,
                      budget: dict[str, int] | None = None, nll_images: int | None = None,
                      classifier: str | Path | None = None, data_dir: str | None = None,
-                     floor: bool = False) -> dict[str, Any]:
+                     floor: bool = False, spread: bool = False) -> dict[str, Any]:
     """Evaluate a trained model on the dataset of its run config ``cfg``; with ``floor``, real training images scored
     the same way beside it (for mnist-captions: the real canvases' caption match and FD). ``metrics`` None: all
-    that apply to the model."""
+    that apply to the model. With ``spread`` (under torchrun) the ranks draw and embed the samples together, and
+    rank 0 alone measures the rest (a text-conditioned model: all of it); the others' metrics are {}."""
+    if spread and rank() > 0 and model.text_conditioned:
+        return {"metrics_asked": metrics, "metrics": {}}
     if model.text_conditioned:
         return _evaluate_text_conditioned(model, cfg, metrics, n, seed, classifier, data_dir, floor)
     metrics = metrics or DEFAULT_METRICS
@@ -279,7 +299,9 @@ def evaluate_trained(model, cfg, metrics: list[str] | None, n: int = 10_000, see
     real = RealFeatures.of(load_feature_network(cfg.dataset, classifier, model.device),
                            grey_version(dataset, cfg.data, data_dir))
     results = evaluate_model(model, real, metrics, (dataset.test.images, cfg.data.binarize), n, seed, budget,
-                             nll_images)
+                             nll_images, spread)
+    if spread and rank() > 0:
+        return {"metrics_asked": metrics, "metrics": {}}
     return {"dataset": cfg.dataset, "metrics_asked": metrics, "metrics": results,
             "feature_network": feature_network_summary(real.network),
             **({"floor": real_floor(real, n, seed, metrics)} if floor else {})}
@@ -366,11 +388,6 @@ def save_result(result: dict[str, Any], path: Path) -> dict[str, Any]:
 
     write_atomically(Path(path), write)
     return merged
-
-
-def read_evaluation(path: Path) -> dict[str, Any]:
-    """The evaluation written at ``path`` ('genzoo eval' of a run), or {} where there is none or it cannot be read."""
-    return _read_json(path) or {}
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

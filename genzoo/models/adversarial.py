@@ -22,6 +22,7 @@ class AdversarialModel(GenerativeModel):
     """A generator G(z) with images tanh(G(z)) in [-1, 1]; a subclass builds it and its opponent, names their
     optimizers and plays the game in ``train_step``. Its config has ``latent_dim`` and ``noise``."""
 
+    mixed_precision = True
     generator: nn.Module
     updates: Tensor   # a buffer each game registers: its updates so far
 
@@ -38,13 +39,6 @@ class AdversarialModel(GenerativeModel):
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """Images in [-1, 1], the range the networks see real images in."""
         return torch.tanh(self.generator(self.generator_input(z, labels)))
-
-    def _update(self, name: str, loss: Tensor) -> None:
-        """One step of the optimizer ``name`` down the gradient of ``loss``."""
-        opt = self.optimizers[name]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
 
     def decay_learning_rates(self, names: tuple[str, ...], done: int, length: int) -> None:
         """Sets each named optimizer's learning rate to (1 - done / length) of its initial one before update ``done``

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from genzoo.config import option
 from genzoo.errors import GenzooError
 from genzoo.likelihood.estimate import Estimate
+from genzoo.precision import outside_autocast
 
 if TYPE_CHECKING:
     from genzoo.data import Dataset, ImageSet
@@ -42,6 +43,8 @@ class GenerativeModel(nn.Module):
     conditional: ClassVar[bool] = False       # samples of a class label asked for (sample --label)
     text_conditioned: ClassVar[bool] = False  # samples of a caption asked for (sample --text)
     fine_tunable: ClassVar[bool] = True       # a new run can start from its trained weights (train --init)
+    # the budget of the quick log-likelihood estimate beside a reconstruction ('genzoo serve'): a fraction of a second
+    quick_budget: ClassVar[dict[str, int]] = {}
 
     def __init__(self, cfg: Any, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__()
@@ -114,6 +117,44 @@ class GenerativeModel(nn.Module):
         the loop writes them beside the final grid. None by default."""
         return {}
 
+    @classmethod
+    def capabilities(cls) -> frozenset[str]:
+        """What the model can do beyond sampling, read from the members it defines, so that the explorer's panels
+        follow the model and not its name: 'latent' (it decodes a vector z alone: ``noise`` and ``generate``), 'label'
+        (``conditional``), 'text' (``text_conditioned``), 'codes' (``decode_codes``), 'gibbs' (``pixel_sweep``),
+        'reconstruct' (``reconstruct``), 'two_players' (``discriminator_step`` and ``generator_step``)."""
+        defines = {name: callable(getattr(cls, name, None)) and getattr(cls, name) is not getattr(GenerativeModel,
+                                                                                                     name, None)
+                   for name in ("noise", "generate", "decode_codes", "pixel_sweep", "reconstruct",
+                                "discriminator_step", "generator_step")}
+        found = {"label"} if cls.conditional else set()
+        if cls.text_conditioned:
+            found.add("text")
+        if defines["noise"] and defines["generate"] and not (cls.conditional or cls.text_conditioned):
+            found.add("latent")
+        for capability, member in (("codes", "decode_codes"), ("gibbs", "pixel_sweep"),
+                                   ("reconstruct", "reconstruct")):
+            if defines[member]:
+                found.add(capability)
+        if defines["discriminator_step"] and defines["generator_step"]:
+            found.add("two_players")
+        return frozenset(found)
+
+    def decode_codes(self, n: int, generator: torch.Generator, codes: dict[int, float]) -> Tensor:
+        """n images in [0, 1] of n draws of the latent with code number c (InfoGAN's c1, c2, ... counted from 0) set
+        to ``codes[c]``: a category, or a continuous value; a model with interpretable codes defines it."""
+        raise NotImplementedError
+
+    def pixel_sweep(self, v: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """One Gibbs sweep from binary pixels v (n, pixels) back to the pixels: (a binary state, its mean); a model
+        that samples by Gibbs chains defines it, and ``genzoo.nn.clamped_gibbs`` clamps pixels around it."""
+        raise NotImplementedError
+
+    def reconstruct(self, images: Tensor) -> Tensor:
+        """The model's reconstruction of images (n, C, H, W) in [0, 1], through its posterior or hidden units; a
+        model with an inference network or a tractable posterior defines it."""
+        raise NotImplementedError
+
     def phase(self) -> str | None:
         """The stage of training the next step belongs to (a DBN's layer, a DBM's pretraining), for the progress bar
         and the logs; derived from state the checkpoint holds, so a resumed run continues in the right phase."""
@@ -129,6 +170,24 @@ class GenerativeModel(nn.Module):
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """Scalars worth tracking on held-out data, averaged over the batch; none by default."""
         return {}
+
+    # trained by autograd: train.precision may run its forward passes under autocast (genzoo.precision)
+    mixed_precision: ClassVar[bool] = False
+    grad_scaler: torch.amp.GradScaler | None = None   # set for train.precision=16-mixed
+
+    def _update(self, name: str, loss: Tensor) -> None:
+        """One step of the optimizer ``name`` down the gradient of ``loss``, the backward pass outside autocast; under
+        16-mixed through the gradient scaler (the loss scaled, the step skipped where the gradients overflowed)."""
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        with outside_autocast(self.device):
+            if self.grad_scaler is None:
+                loss.backward()
+                opt.step()
+            else:
+                self.grad_scaler.scale(loss).backward()
+                self.grad_scaler.step(opt)
+                self.grad_scaler.update()
 
 
 class GibbsChainModel(GenerativeModel):

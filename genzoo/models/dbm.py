@@ -149,7 +149,11 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         """States to start Gibbs chains of ``dbm`` from: v from the pixels' base rate, each hidden layer sampled given
         the one below alone. Uniformly random hidden layers instead send a trained DBM's chains into a blurred mode
         that a thousand sweeps do not leave."""
-        states = [sample_bernoulli(self.pixel_means.base_rate().expand(n, -1), generator)]
+        return self.bottom_up(dbm, sample_bernoulli(self.pixel_means.base_rate().expand(n, -1), generator), generator)
+
+    def bottom_up(self, dbm: DBM, v: Tensor, generator: torch.Generator | None = None) -> list[Tensor]:
+        """[v, h_1, ..., h_L]: each hidden layer of ``dbm`` sampled given the one below alone."""
+        states = [v]
         for layer in range(1, len(dbm.sizes)):
             states.append(sample_bernoulli(torch.sigmoid(torch.addmm(dbm.layer_biases[layer], states[-1],
                                                                      dbm.layer_weights[layer - 1])), generator))
@@ -196,6 +200,13 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
                 states = dbm.gibbs_sweep(states, generator)
             frames.append(dbm.conditional(states, 0).reshape(n, *self.image_shape))
         return torch.stack(frames)
+
+    @torch.no_grad()
+    def pixel_sweep(self, v: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """The hidden layers drawn bottom-up from v, then one sweep of the current DBM: (v sampled, p(v | h_1))."""
+        dbm = self.current_dbm()
+        states = dbm.gibbs_sweep(self.bottom_up(dbm, v, generator), generator)
+        return states[0], dbm.conditional(states, 0)
 
     @torch.no_grad()
     def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:

@@ -181,6 +181,15 @@ class DBN(LayerwiseModel):
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         return self.generate_down(self.top_chain(n, 1, self.cfg.sample_steps, generator)[0], generator)
 
+    @torch.no_grad()
+    def pixel_sweep(self, v: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """Up the recognition pass to h_{L-1}, one Gibbs sweep of the top RBM, down the directed layers: (v sampled,
+        p(v | h_1))."""
+        top = self.recognise(v, len(self.learners) - 1, generator)
+        _, top = self.learners[-1].rbm.gibbs_sweep(top, generator)
+        mean = self.generate_down(top, generator).flatten(1)
+        return sample_bernoulli(mean, generator), mean
+
     def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
         """Ten Gibbs chains of the top RBM, one per row, each snapshot shown through a top-down pass."""
         frames = self.top_chain(10, 10, max(1, self.cfg.sample_steps // 10), generator)

@@ -175,27 +175,47 @@ class GAN(AdversarialModel):
 
     def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """One discriminator update, then one generator update on the same fakes (Algorithm 1, k = 1). A conditional
-        model's fakes are asked for the labels of the real batch. Under feature matching G's loss, g_loss, is the
-        distance between D's mean features of the real batch, measured after D's update, and of the fakes."""
+        model's fakes are asked for the labels of the real batch."""
         self.decay_over_the_run()
-        real = to_symmetric(x)
         fake = self.generate(self.noise(len(x)), y)
-        d_real, d_fake = self.discriminate(real, y), self.discriminate(fake.detach(), y)
+        d_scalars = self.discriminator_step(x, y, fake.detach())
+        g_scalars = self.generator_step(x, y, fake)
+        return {"d_loss": d_scalars.pop("d_loss"), "g_loss": g_scalars.pop("g_loss"), **d_scalars, **g_scalars}
+
+    def discriminator_step(self, x: Tensor, y: Tensor, fake: Tensor | None = None) -> dict[str, float]:
+        """One update of D on real images x in [0, 1] against ``fake`` in [-1, 1] (fresh fakes when None): the inner
+        step of Algorithm 1. Returns its loss and D's mean probabilities of real on both."""
+        if fake is None:
+            with torch.no_grad():
+                fake = self.generate(self.noise(len(x)), y)
+        d_real, d_fake = self.discriminate(to_symmetric(x), y), self.discriminate(fake, y)
         d_loss = discriminator_loss(d_real, d_fake, self.cfg.real_label)
         d_objective, d_history = self.with_history("discriminator", d_loss)
         self._update("discriminator", d_objective)
+        return {"d_loss": d_loss.item(), "d_real": torch.sigmoid(d_real).mean().item(),
+                "d_fake": torch.sigmoid(d_fake).mean().item(), **d_history}
 
+    def generator_step(self, x: Tensor, y: Tensor, fake: Tensor | None = None) -> dict[str, float]:
+        """One update of G through ``fake`` = G(z) (fresh fakes when None), the outer step of Algorithm 1. Under
+        feature matching G's loss, g_loss, is the distance between D's mean features of the real batch x and of the
+        fakes."""
+        if fake is None:
+            fake = self.generate(self.noise(len(x)), y)
         if self.cfg.feature_matching:
             with torch.no_grad():
-                real_features = self.features(real, y)
+                real_features = self.features(to_symmetric(x), y)
             g_loss = feature_matching_loss(real_features, self.features(fake, y))
         else:
             g_loss = generator_loss(self.discriminate(fake, y), self.cfg.generator_loss)
         g_objective, g_history = self.with_history("generator", g_loss)
         self._update("generator", g_objective)
         self.updates += 1
-        scalars = {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
-                   "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
+        scalars = {"g_loss": g_loss.item()}
         if self.cfg.feature_matching:
             scalars["feature_distance"] = g_loss.item()
-        return {**scalars, **d_history, **g_history}
+        return {**scalars, **g_history}
+
+    @torch.no_grad()
+    def discriminator_value(self, x: Tensor) -> Tensor:
+        """D's probability that each image x in [0, 1] is real, (n,)."""
+        return torch.sigmoid(self.discriminate(to_symmetric(x), None)).flatten()

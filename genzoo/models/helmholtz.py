@@ -60,6 +60,7 @@ class HelmholtzMachine(GenerativeModel):
     # budget, 411 s of wake-sleep on 2 cores (reweighted, K = 5: 931 s)
     train_defaults = {"batch_size": 100, "epochs": 60}
     binarization = "fixed"   # images binarized once, as the helmholtz_mnist benchmark
+    quick_budget = {"k": 50}
 
     def __init__(self, cfg: HelmholtzConfig, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__(cfg, image_shape, num_classes)
@@ -148,6 +149,12 @@ class HelmholtzMachine(GenerativeModel):
         method = ("variational lower bound (k = 1, one sample of q per image)" if k == 1 else
                   "importance-sampled estimate, q(h|x) as proposal (a stochastic lower bound)")
         return iwae_bound(self, images, k=k, generator_seed=seed, method=method)
+
+    @torch.no_grad()
+    def reconstruct(self, images: Tensor) -> Tensor:
+        """p(x|h_1) for h_1 ~ q(h_1|x): the image passed up one recognition layer and back down."""
+        h1 = self.recognition.sample(images.flatten(1))[0][1]
+        return torch.sigmoid(self.generative.layers[-1](h1)).reshape(len(images), *self.image_shape)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:

@@ -167,6 +167,25 @@ class InfoGAN(AdversarialModel):
         return self.latent(noise, categories, continuous)
 
     @torch.no_grad()
+    def decode_codes(self, n: int, generator: torch.Generator, codes: dict[int, float]) -> Tensor:
+        """n draws of noise and codes with code c set to codes[c] (a category, or any continuous value, past the
+        prior's [-1, 1] too), decoded; a one-line error for a code or category the model has not."""
+        noise, categories, continuous = self.draw(n, generator)
+        kinds = len(self.cfg.categorical_codes)
+        total = kinds + self.cfg.continuous_codes
+        for code, value in codes.items():
+            if not 0 <= code < total:
+                raise GenzooError(f"code c{code + 1}: this infogan has codes c1 to c{total}")
+            if code < kinds:
+                k = self.cfg.categorical_codes[code]
+                if value != int(value) or not 0 <= value < k:
+                    raise GenzooError(f"code c{code + 1} is categorical: give a category 0 to {k - 1}, not {value}")
+                categories[:, code] = int(value)
+            else:
+                continuous[:, code - kinds] = value
+        return to_unit(self.generate(self.latent(noise, categories, continuous)))
+
+    @torch.no_grad()
     def figures(self, generator: torch.Generator) -> dict[str, tuple[Tensor, int]]:
         """One traversal per code, named c1, c2, ... as in the paper: a row per draw of noise and the other codes, a
         column per category, or per value from -2 to 2 for a continuous code (Figure 2)."""

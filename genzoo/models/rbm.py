@@ -19,7 +19,7 @@ from genzoo.likelihood.estimate import Estimate
 from genzoo.likelihood.partition import rbm_log_likelihood
 from genzoo.models.base import GibbsChainModel, require_binarized
 from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig
-from genzoo.nn.rbm import RBM, GaussianRBM
+from genzoo.nn.rbm import RBM, GaussianRBM, sample_bernoulli
 from genzoo.parallel import gather_over_ranks
 
 
@@ -49,6 +49,7 @@ class RestrictedBoltzmannMachine(GibbsChainModel):
     Config = RBMConfig
     # batch: Salakhutdinov & Murray 2008, Section 4; 100 epochs: the rbm_mnist benchmark took 8 s an epoch on 2 cores
     train_defaults = {"batch_size": 100, "epochs": 100}
+    quick_budget = {"betas": 500, "chains": 16}
 
     pixel_mean: Tensor
     pixel_scale: Tensor
@@ -109,6 +110,24 @@ class RestrictedBoltzmannMachine(GibbsChainModel):
         if self.gaussian:   # E[v | h] back in pixel units
             frames = (frames * self.pixel_scale + self.pixel_mean).clamp(0, 1)
         return frames.reshape(snapshots, n, *self.image_shape)
+
+    @torch.no_grad()
+    def pixel_sweep(self, v: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """v -> h -> v: binary pixels sampled from E[v | h] (Gaussian units: E[v | h] in pixel units is the state)."""
+        h = sample_bernoulli(self.rbm.hidden_probs(self.visible_units(v)), generator)
+        mean = self.rbm.visible_mean(h)
+        if self.gaussian:
+            mean = (mean * self.pixel_scale + self.pixel_mean).clamp(0, 1)
+            return mean, mean
+        return sample_bernoulli(mean, generator), mean
+
+    @torch.no_grad()
+    def reconstruct(self, images: Tensor) -> Tensor:
+        """E[v | h] at the hidden units' probabilities given the image: the mean-field reconstruction."""
+        mean = self.rbm.visible_mean(self.rbm.hidden_probs(self.visible_units(images)))
+        if self.gaussian:
+            mean = mean * self.pixel_scale + self.pixel_mean
+        return mean.clamp(0, 1).reshape(len(images), *self.image_shape)
 
     def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:
         """log p(v) = -F(v) - log Z, with log Z exact when the smaller layer has at most 20 units, else by AIS

@@ -53,6 +53,8 @@ class VAE(GenerativeModel):
     train_defaults = {"batch_size": 100, "epochs": 30}
     binarization = "dynamic"   # the Bernoulli likelihood of binary pixels, resampled every batch, as the benchmark
     presets = {"paper": {"model": {"hidden": [200, 200]}}}
+    quick_budget = {"k": 50}
+    mixed_precision = True
 
     def __init__(self, cfg: VAEConfig, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__(cfg, image_shape, num_classes)
@@ -75,7 +77,7 @@ class VAE(GenerativeModel):
 
     def posterior(self, x: Tensor) -> D.Normal:
         """q(z|x): a diagonal Gaussian whose mean and log-variance the encoder outputs."""
-        mean, log_var = self.encoder(x).chunk(2, dim=-1)
+        mean, log_var = self.encoder(x).float().chunk(2, dim=-1)   # float32 under autocast too
         return D.Normal(mean, torch.exp(0.5 * log_var))
 
     def prior(self, shape: tuple[int, ...]) -> D.Normal:
@@ -85,7 +87,7 @@ class VAE(GenerativeModel):
     def likelihood(self, z: Tensor) -> D.Distribution:
         """p(x|z) over flattened pixels, for z of shape (..., latent_dim)."""
         lead = z.shape[:-1]
-        out = self.decoder(z.reshape(-1, self.cfg.latent_dim)).reshape(*lead, -1)
+        out = self.decoder(z.reshape(-1, self.cfg.latent_dim)).float().reshape(*lead, -1)
         if self.cfg.likelihood == "bernoulli":
             return D.Bernoulli(logits=out)
         if self.cfg.likelihood == "continuous_bernoulli":
@@ -111,10 +113,7 @@ class VAE(GenerativeModel):
     def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
         elbo, reconstruction, kl = self.elbo(x)
         loss = -elbo.mean()
-        opt = self.optimizers["adam"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        self._update("adam", loss)
         return {"loss": loss.item(), "reconstruction": reconstruction.mean().item(), "kl": kl.mean().item()}
 
     @torch.no_grad()
@@ -126,6 +125,21 @@ class VAE(GenerativeModel):
     def log_likelihood(self, images: Tensor, budget: dict[str, int], seed: int) -> Estimate:
         """The IWAE bound with k = budget['k'] importance samples (default 1,000)."""
         return iwae_bound(self, images, k=budget.get("k", 1000), generator_seed=seed)
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n draws of z from the prior N(0, I): the latent that ``generate`` decodes."""
+        return normal((n, self.cfg.latent_dim), self.device, generator)
+
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """The mean of p(x|z) as images in [-1, 1], the range a GAN's generator gives, so that latent arithmetic and
+        interpolation treat both alike."""
+        return self.likelihood(z).mean.reshape(len(z), *self.image_shape).clamp(0, 1) * 2 - 1
+
+    @torch.no_grad()
+    def reconstruct(self, images: Tensor) -> Tensor:
+        """The mean of p(x|z) at the posterior mean of z given the images."""
+        z = self.posterior(images).mean
+        return self.likelihood(z).mean.reshape(len(images), *self.image_shape).clamp(0, 1)
 
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """Means of p(x|z) for z from the prior: the usual way to show a VAE's samples."""

@@ -116,23 +116,39 @@ class WGAN(AdversarialModel):
             raise GenzooError(f"a batch of {len(x)} images cannot feed model.critic_steps={cfg.critic_steps} critic "
                               "updates: raise train.batch_size")
         self.decay_over_the_run()
-        parts = to_symmetric(x).tensor_split(cfg.critic_steps)
+        parts = x.tensor_split(cfg.critic_steps)
         for real in parts:
-            with torch.no_grad():
-                fake = self.generate(self.noise(len(real)))
-            estimate = wasserstein_estimate(self.critic(real), self.critic(fake))
-            penalty = gradient_penalty(self.critic, real, fake, cfg.gradient_penalty) if cfg.gradient_penalty else 0.0
-            critic_loss = penalty - estimate
-            self._update("critic", critic_loss)
-            if cfg.clip is not None:
-                clip_weights_(self.critic, cfg.clip)
+            critic = self.discriminator_step(real, y)
+        return {"critic_loss": critic.pop("critic_loss"), "wasserstein_estimate": critic.pop("wasserstein_estimate"),
+                **self.generator_step(parts[0], y), **critic}
 
-        generator_loss = -self.critic(self.generate(self.noise(len(parts[0])))).mean()
+    def discriminator_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        """One critic update on real images x in [0, 1] and as many fresh fakes, its weights clipped after it where
+        the config clips; the Wasserstein estimate is measured before the update."""
+        real = to_symmetric(x)
+        with torch.no_grad():
+            fake = self.generate(self.noise(len(real)))
+        estimate = wasserstein_estimate(self.critic(real), self.critic(fake))
+        penalty = (gradient_penalty(self.critic, real, fake, self.cfg.gradient_penalty) if self.cfg.gradient_penalty
+                   else estimate.new_zeros(()))
+        critic_loss = penalty - estimate
+        self._update("critic", critic_loss)
+        if self.cfg.clip is not None:
+            clip_weights_(self.critic, self.cfg.clip)
+        measured = {"critic_loss": critic_loss.item(), "wasserstein_estimate": estimate.item()}
+        return {**measured, "gradient_penalty": penalty.item()} if self.cfg.gradient_penalty else measured
+
+    def generator_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        """One generator update on as many fresh fakes as x has images: G descends -E[f(G(z))]."""
+        generator_loss = -self.critic(self.generate(self.noise(len(x)))).mean()
         self._update("generator", generator_loss)
         self.updates += 1
-        measured = {"critic_loss": critic_loss.item(), "wasserstein_estimate": estimate.item(),
-                    "generator_loss": generator_loss.item()}
-        return {**measured, "gradient_penalty": torch.as_tensor(penalty).item()} if cfg.gradient_penalty else measured
+        return {"generator_loss": generator_loss.item()}
+
+    @torch.no_grad()
+    def discriminator_value(self, x: Tensor) -> Tensor:
+        """The critic's score f(x) of each image x in [0, 1], (n,)."""
+        return self.critic(to_symmetric(x)).flatten()
 
 
 class WGANGP(WGAN):

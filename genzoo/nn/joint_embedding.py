@@ -49,9 +49,10 @@ def same_content(labels: Tensor) -> Tensor:
     return (labels[:, None, :] == labels[None, :, :]).all(dim=-1)
 
 
-def train_text_encoder(dataset: Dataset, cfg: TextEncoderConfig, seed: int,
-                       log=lambda _: None) -> tuple[TextEncoder, dict[str, Any]]:
-    """A :class:`TextEncoder` fitted to ``dataset``'s training captions, and a report of how it went.
+def train_text_encoder(dataset: Dataset, cfg: TextEncoderConfig, seed: int, log=lambda _: None,
+                       device: torch.device | None = None) -> tuple[TextEncoder, dict[str, Any]]:
+    """A :class:`TextEncoder` fitted to ``dataset``'s training captions on ``device`` (the CPU by default), returned
+    on the CPU, and a report of how it went.
 
     Everything random (initial weights, batch order) follows from ``seed``; the global RNG is left as it was.
     """
@@ -66,8 +67,12 @@ def train_text_encoder(dataset: Dataset, cfg: TextEncoderConfig, seed: int,
     with fixed_noise(seed):
         encoder = TextEncoder(tokeniser, cfg.word_dim, cfg.hidden, cfg.embedding_dim)
         canvases = CanvasEncoder(dataset.image_shape, cfg.embedding_dim, cfg.canvas_width)
+    device = device or torch.device("cpu")
+    encoder.to(device)
+    canvases.to(device)
     optimizer = torch.optim.Adam([*encoder.parameters(), *canvases.parameters()], lr=cfg.lr)
-    ids, lengths = tokeniser(train.captions)
+    ids, lengths = tokeniser(train.captions)   # the lengths stay on the CPU, where packing reads them
+    ids, images, labels = ids.to(device), train.images.to(device), train.labels.to(device)
     batch_size = min(cfg.batch_size, len(train))
     steps_per_epoch = len(train) // batch_size
     losses = []
@@ -77,8 +82,8 @@ def train_text_encoder(dataset: Dataset, cfg: TextEncoderConfig, seed: int,
         order = epoch_order(len(train), seed, epoch)[:steps_per_epoch * batch_size].view(steps_per_epoch, batch_size)
         epoch_losses = []
         for chosen in order:
-            loss = joint_embedding_loss(canvases(train.images[chosen]), encoder(ids[chosen], lengths[chosen]),
-                                        same_content(train.labels[chosen]), cfg.margin)
+            loss = joint_embedding_loss(canvases(images[chosen]), encoder(ids[chosen], lengths[chosen]),
+                                        same_content(labels[chosen]), cfg.margin)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -86,9 +91,10 @@ def train_text_encoder(dataset: Dataset, cfg: TextEncoderConfig, seed: int,
         losses.append(sum(epoch_losses) / len(epoch_losses))
         log(f"text encoder epoch {epoch + 1}/{cfg.epochs}: joint embedding loss {losses[-1]:.4f} "
             f"({time.perf_counter() - started:.0f} s)")
-    encoder.eval()
-    report = {"config": asdict(cfg), "seed": seed, "vocabulary_size": len(tokeniser.words), "steps":
-              cfg.epochs * steps_per_epoch, "train_loss_by_epoch": [round(x, 4) for x in losses],
+    encoder.cpu().eval()
+    canvases.cpu()
+    report = {"config": asdict(cfg), "seed": seed, "device": str(device), "vocabulary_size": len(tokeniser.words),
+              "steps": cfg.epochs * steps_per_epoch, "train_loss_by_epoch": [round(x, 4) for x in losses],
               "validation": embedding_quality(encoder, canvases.eval(), validation, cfg.margin),
               "wall_time_s": round(time.perf_counter() - started, 1)}
     return encoder, report

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from genzoo.precision import outside_autocast
+
 
 def wasserstein_estimate(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     """E[f(x)] - E[f(G(z))]: the Kantorovich-Rubinstein dual (Arjovsky et al. 2017, eq. 3) at the critic f, up to
@@ -14,11 +16,13 @@ def wasserstein_estimate(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
 
 def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, weight: float) -> Tensor:
     """lambda E[(||grad f(x_hat)||_2 - 1)^2] at x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] per example
-    (Gulrajani et al. 2017, eq. 3 and Algorithm 1), differentiable in the critic's weights."""
-    eps = torch.rand(len(real), *[1] * (real.dim() - 1), dtype=real.dtype, device=real.device)
-    between = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
-    return weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    (Gulrajani et al. 2017, eq. 3 and Algorithm 1), differentiable in the critic's weights. Computed in
+    float32 under mixed precision too: in float16 the per-example input gradients underflow, unscaled."""
+    eps = torch.rand(len(real), *[1] * (real.dim() - 1), device=real.device)
+    with outside_autocast(real.device):
+        between = (eps * real.float() + (1 - eps) * fake.float()).requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
+        return weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
 @torch.no_grad()

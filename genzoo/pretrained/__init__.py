@@ -1,4 +1,4 @@
-"""The trained models genzoo ships: NAME.safetensors (weights) beside NAME.json (its card), opened as pretrained:NAME."""
+"""The trained models genzoo ships: NAME.safetensors (weights) beside NAME.json (its card): pretrained:NAME."""
 
 from pathlib import Path
 

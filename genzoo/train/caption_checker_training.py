@@ -48,20 +48,22 @@ def at_random_resolution(cells: Tensor, generator: torch.Generator) -> Tensor:
 
 def train_region_checker(out: Path, data_cfg: DataConfig | None = None, epochs: int = 8, batch_size: int = 128,
                          lr: float = 2e-3, seed: int = 0, data_dir: str | None = None, command: str = "",
-                         log=print) -> dict[str, Any]:
-    """Fit a :class:`RegionNet` to the cells of mnist-captions; write ``out`` (weights) and ``out`` with .json
-    (its card)."""
+                         log=print, device: torch.device | None = None) -> dict[str, Any]:
+    """Fit a :class:`RegionNet` to the cells of mnist-captions on ``device`` (the CPU by default; the same draws on
+    any device); write ``out`` (weights) and ``out`` with .json (its card)."""
+    device = device or torch.device("cpu")
     started, commit = time.time(), git_commit()
     data_cfg = data_cfg or DataConfig()
     data = load_dataset(DATASET, data_cfg, data_dir)
-    x, y = cells(data.train.images), data.train.labels.reshape(-1)
+    x, y = cells(data.train.images).to(device), data.train.labels.reshape(-1).to(device)
     seed_everything(seed, deterministic=True)
-    net = RegionNet()
+    net = RegionNet().to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=5e-4)
     steps_per_epoch = len(y) // batch_size
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=epochs * steps_per_epoch)
     augment = torch.Generator().manual_seed(seed)
-    validation_cells, validation_labels = cells(data.validation.images), data.validation.labels.reshape(-1)
+    validation_cells = cells(data.validation.images).to(device)
+    validation_labels = data.validation.labels.reshape(-1).to(device)
     best: tuple[float, dict[str, Tensor], int] = (-1.0, {}, 0)   # validation accuracy, weights, epoch
     for epoch in range(epochs):
         net.train()
@@ -69,7 +71,7 @@ def train_region_checker(out: Path, data_cfg: DataConfig | None = None, epochs: 
         for chosen in order[:steps_per_epoch * batch_size].view(steps_per_epoch, batch_size):
             batch = at_random_resolution(random_shift(x[chosen], augment), augment)
             background = MAX_BACKGROUND * torch.rand(batch_size, 1, 1, 1, generator=augment)
-            batch = (batch + background * torch.rand(batch.shape, generator=augment)).clamp(max=1)
+            batch = (batch + (background * torch.rand(batch.shape, generator=augment)).to(device)).clamp(max=1)
             loss = F.cross_entropy(net(batch), y[chosen])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -80,6 +82,7 @@ def train_region_checker(out: Path, data_cfg: DataConfig | None = None, epochs: 
         if validation > best[0]:
             best = (validation, {k: v.clone() for k, v in net.state_dict().items()}, epoch + 1)
     net.load_state_dict(best[1])
+    net.cpu()   # the test canvases and the weights written, on the CPU
     test = data.test
     captions = cast(list[str], test.captions)   # mnist-captions has a caption for every canvas
     checker = RegionChecker(net, {})
@@ -102,7 +105,7 @@ def train_region_checker(out: Path, data_cfg: DataConfig | None = None, epochs: 
         "training": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": "AdamW, one-cycle schedule",
                      "weight_decay": 5e-4, "random_shift_pixels": SHIFT, "max_background": MAX_BACKGROUND,
                      "resolution_factors": list(RESOLUTION_FACTORS),
-                     "seed": seed, "data": dict(vars(data_cfg))},
+                     "seed": seed, "device": str(device), "data": dict(vars(data_cfg))},
         "data_provenance": data.provenance,
     }
     return save_with_card(out, net, card, command, commit, started)

@@ -59,8 +59,10 @@ def save_with_card(out: Path, net: torch.nn.Module, card: dict[str, Any], comman
 
 def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None, epochs: int = 15,
                      batch_size: int = 128, lr: float = 2e-3, seed: int = 0, data_dir: str | None = None,
-                     command: str = "", log=print) -> dict[str, Any]:
-    """Fit a :class:`FeatureNet` to ``dataset``; write ``out`` (weights) and ``out`` with .json (its card)."""
+                     command: str = "", log=print, device: torch.device | None = None) -> dict[str, Any]:
+    """Fit a :class:`FeatureNet` to ``dataset`` on ``device`` (the CPU by default; the same draws on any device);
+    write ``out`` (weights) and ``out`` with .json (its card)."""
+    device = device or torch.device("cpu")
     started, commit = time.time(), git_commit()   # the code that trains, not whatever HEAD is when it ends
     data_cfg = data_cfg or DataConfig()
     data = load_dataset(dataset, data_cfg, data_dir)
@@ -70,7 +72,8 @@ def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None
                           "(more images, or a larger data.validation_fraction)")
     batch_size = min(batch_size, len(data.train))
     seed_everything(seed, deterministic=True)
-    net = FeatureNet(data.image_shape[0], len(data.classes))
+    net = FeatureNet(data.image_shape[0], len(data.classes)).to(device)
+    images, labels = data.train.images.to(device), data.train.labels.to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=5e-4)
     steps_per_epoch = len(data.train) // batch_size
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=epochs * steps_per_epoch)
@@ -80,17 +83,18 @@ def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None
         net.train()
         order = epoch_order(len(data.train), seed, epoch)
         for chosen in order[:steps_per_epoch * batch_size].view(steps_per_epoch, batch_size):
-            x, y = data.train.images[chosen], data.train.labels[chosen]
+            x, y = images[chosen], labels[chosen]
             loss = F.cross_entropy(net(random_shift(x, shifts)), y, label_smoothing=0.05)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             schedule.step()
-        validation = accuracy(net, data.validation.images, data.validation.labels)
+        validation = accuracy(net, data.validation.images.to(device), data.validation.labels.to(device))
         log(f"epoch {epoch + 1}/{epochs}: validation accuracy {validation:.4f} ({time.time() - started:.0f} s)")
         if validation > best[0]:
             best = (validation, {k: v.clone() for k, v in net.state_dict().items()}, epoch + 1)
     net.load_state_dict(best[1])
+    net.cpu()   # the test split and the weights written, on the CPU
     card = {
         "dataset": dataset,
         "image_shape": list(data.image_shape),
@@ -101,6 +105,7 @@ def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None
         "epoch_kept": best[2],
         "training": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": "AdamW, one-cycle schedule",
                      "weight_decay": 5e-4, "label_smoothing": 0.05, "random_shift_pixels": SHIFT, "seed": seed,
+                     "device": str(device),
                      "data": {k: v for k, v in vars(data_cfg).items()}},
         "data_provenance": data.provenance,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from genzoo.config import MAX_SEED, option
+from genzoo.precision import PRECISIONS
 
 
 @dataclass
@@ -29,3 +30,6 @@ class TrainConfig:
     eval_samples: int = option(1000, "samples drawn for each scheduled evaluation", low=10)
     eval_classifier: str | None = option(None, "feature network from 'genzoo classifier' for eval_every, where "
                                          "genzoo ships none for the dataset")
+    precision: str = option("32", "32: float32; bf16 or 16-mixed (CUDA): the forward passes of a model trained by "
+                            "autograd under autocast, its parameters and optimizer states in float32",
+                            choices=PRECISIONS)

@@ -31,10 +31,9 @@ from torch import nn
 
 from genzoo.errors import GenzooError
 from genzoo.models.base import GenerativeModel
-from genzoo.parallel import mean_over_ranks
+from genzoo.parallel import mean_over_ranks, rank_seed
 
 RANK_LOCAL_BUFFERS = "persistent_chains"   # each rank's own Gibbs chains
-RANK_SEED_STRIDE = 0x9E3779B97F4A7C15      # spreads the ranks' seeds apart (the golden ratio in 64 bits)
 
 
 @dataclass
@@ -84,7 +83,7 @@ class Ranks:
             torch.manual_seed(self.rank_seed(seed))
 
     def rank_seed(self, seed: int) -> int:
-        return (seed + self.rank * RANK_SEED_STRIDE) % 2**63
+        return rank_seed(seed, self.rank)
 
     def _average_gradients(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         mean_over_ranks([p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None])

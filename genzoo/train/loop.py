@@ -32,6 +32,7 @@ from genzoo.data import Dataset, ImageSet, binarize
 from genzoo.errors import GenzooError
 from genzoo.grid import save_grid
 from genzoo.models.base import GenerativeModel
+from genzoo.precision import autocast
 from genzoo.progress import ProgressLines, reporting, silenced
 from genzoo.seeding import epoch_order, fixed_noise, seeded_generator
 from genzoo.train.config import TrainConfig
@@ -93,6 +94,8 @@ class Trainer:
         torch.set_rng_state(content["rng"])
         if "cuda_rng" in content and self.model.device.type == "cuda":
             torch.cuda.set_rng_state(content["cuda_rng"], self.model.device)
+        if self.model.grad_scaler is not None and "grad_scaler" in content:
+            self.model.grad_scaler.load_state_dict(content["grad_scaler"])
         self.ranks.restore(self.model, content, self.cfg.seed)
         self.progress = Progress(**content["progress"])
         self.saved_step = self.progress.step
@@ -189,7 +192,8 @@ class Trainer:
         """One step of the model, stopped with one line if it diverged: a scalar or a weight that is not finite, or
         torch refusing the numbers the step produced (a distribution's scale out of range, an update overflowing)."""
         try:
-            scalars = self.model.train_step(self._prepare(x), y)
+            with autocast(self.cfg.precision, self.model.device):
+                scalars = self.model.train_step(self._prepare(x), y)
         except (ValueError, RuntimeError, FloatingPointError, OverflowError) as err:
             what = self._non_finite_state() or numerical_failure(err)
             if what is None:
@@ -272,6 +276,7 @@ class Trainer:
             "rng": torch.get_rng_state(),
             **({"cuda_rng": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
             "scalars": self.last_scalars,
+            **({"grad_scaler": self.model.grad_scaler.state_dict()} if self.model.grad_scaler is not None else {}),
             **({"ranks": rank_states} if rank_states else {}),
         })
 

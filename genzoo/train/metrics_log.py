@@ -51,3 +51,17 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return records
+
+
+def watched_at_evaluations(records: list[dict[str, Any]], watched: str) -> list[list[float]]:
+    """[step, mean of ``watched`` over the training steps since the previous scheduled evaluation, that evaluation's
+    FD] for each scheduled evaluation with an FD that some training step precedes: the loss a user watches, beside
+    the sample quality it should track."""
+    train = [r for r in records if r.get("split", "train") == "train" and watched in r]
+    points, previous = [], 0
+    for evaluation in (r for r in records if r.get("split") == "eval" and "fd" in r):
+        window = [r[watched] for r in train if previous < r["step"] <= evaluation["step"]]
+        if window:
+            points.append([evaluation["step"], sum(window) / len(window), evaluation["fd"]])
+        previous = evaluation["step"]
+    return points

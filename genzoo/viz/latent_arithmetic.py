@@ -161,3 +161,15 @@ def arithmetic_figure(arithmetic: Arithmetic) -> Image.Image:
     draw_symbol(draw, "=", MARGIN // 2, top + result.height // 2)
     figure.paste(result, (MARGIN, top))
     return figure
+
+
+BOLDNESS_GROUP = 3   # samples averaged for each end of the boldness direction, as Radford et al. average three
+
+
+def boldness_groups(model: GenerativeModel, candidates: int, seed: int) -> list[tuple[int, list[int]]]:
+    """Groups that need no person to choose them: the candidate of median ink, plus the mean z of the
+    BOLDNESS_GROUP boldest, minus that of the faintest (ink: mean brightness): the sample should come back bolder."""
+    require_latent(model)
+    ink = model.sample(candidates, torch.Generator().manual_seed(seed)).mean((1, 2, 3))
+    order = ink.argsort().tolist()
+    return [(1, [order[len(order) // 2]]), (1, order[-BOLDNESS_GROUP:]), (-1, order[:BOLDNESS_GROUP])]
