@@ -32,14 +32,16 @@ import torch
 import genzoo.pretrained
 from benchmarks.common import COMMIT_AT_START, RESULTS, RUNS, command_line, train_to_the_end, write_result
 from genzoo import config as configs
+from genzoo.data import load_dataset
 from genzoo.data.captions import CANVAS
+from genzoo.evaluate.codes import infogan_codes
 from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.suite import DEFAULT_METRICS, evaluate_trained
 from genzoo.export import export_run
 from genzoo.models.base import GenerativeModel
 from genzoo.provenance import stamp
 from genzoo.registry import MODELS
-from genzoo.run import CONFIG_FILE, RunConfig, build_model, make_run_config, open_run, open_shipped
+from genzoo.run import CONFIG_FILE, OpenedRun, RunConfig, build_model, make_run_config, open_run, open_shipped
 from genzoo.train.loop import CHECKPOINT
 from genzoo.weights_file import names_in, read_card, write_card
 
@@ -187,6 +189,16 @@ def storage_of(recipe: Recipe, run_dir: Path, staging: Path, args: argparse.Name
                     "float32": trials["float32"], "float16": trials["float16"], "difference_nats": difference}
 
 
+def codes_read_by_q(trained: OpenedRun, recipe: Recipe, args: argparse.Namespace) -> dict[str, Any]:
+    """An InfoGAN's codes measured on its training run, whose D and Q the shipped file leaves out: the categorical
+    code read by Q on the test digits (the README's row), and the samples' codes against the feature network's
+    classes (Chen et al. 2016, Section 7.1)."""
+    test = load_dataset(recipe.dataset, trained.config.data, args.data_dir).test
+    n = SMOKE_SAMPLES if args.smoke else 10_000
+    return infogan_codes(trained.model, load_feature_network(recipe.dataset), args.seed, n=n,
+                         real=(test.images, test.labels))
+
+
 def sampling_seconds(directory: Path, name: str) -> float:
     """Wall seconds of 64 samples from the file, as 'genzoo sample pretrained:NAME -n 64' draws them."""
     started = time.perf_counter()
@@ -222,6 +234,8 @@ def ship_one(recipe: Recipe, args: argparse.Namespace, staging: Path, runs: Path
         figures["metrics_asked"] = [*figures["metrics_asked"], "nll"]
     seconds = sampling_seconds(staging, recipe.name)
     card = {**card, "figures": {**figures, "sample_64_seconds": seconds}, "storage_decision": decision}
+    if recipe.model == "infogan":   # Q is left out of the file: its reading of the codes is the training run's
+        card["training_run_figures"] = {"codes": codes_read_by_q(trained, recipe, args), "why": recipe.note}
     write_card(staging, recipe.name, card)
     if seconds > SAMPLE_SECONDS:
         print(f"warning: 64 samples of {recipe.name} took {seconds:.1f} s, over {SAMPLE_SECONDS:.0f} s: lower its "
@@ -229,6 +243,7 @@ def ship_one(recipe: Recipe, args: argparse.Namespace, staging: Path, runs: Path
     return {"name": recipe.name, "model": recipe.model, "dataset": recipe.dataset, "recipe": recipe.benchmark,
             "config": trained.config.to_dict(), "storage": storage, "storage_decision": decision,
             "weights": card["weights"], "figures": figures, "sample_64_seconds": seconds,
+            "training_run_figures": card.get("training_run_figures"),
             "training": {"steps": trained.progress["step"], "train_time_s": round(trained.progress["elapsed"], 1),
                          "made_by": made_by},
             "provenance": {**stamp(args.seed, started, command_line(), COMMIT_AT_START), "data": provenance["data"]}}

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import torch
 
 from genzoo.errors import GenzooError
+from genzoo.outputs import write_atomically
 
 FORMAT = "genzoo-checkpoint/1"
 
@@ -34,22 +33,7 @@ def save_checkpoint(path: Path, content: dict[str, Any]) -> None:
         raise TypeError(f"checkpoint content must be tensors, numbers, strings, lists and dicts: {err}") from None
     wrapped = {"format": FORMAT, "sha256": hashlib.sha256(payload).hexdigest(),
                "content": torch.frombuffer(bytearray(payload), dtype=torch.uint8)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(wrapped, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)   # make the rename itself durable
-    finally:
-        os.close(directory)
+    write_atomically(path, lambda f: torch.save(wrapped, f))
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -32,18 +32,37 @@ def check_output(path: str | Path, option: str = "--out", folder: bool = False) 
     return path
 
 
+def process_umask() -> int:
+    """The process's file-creation mask; os has no getter, so it is set and at once set back."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~process_umask()   # the mode open() gives a new file; mkstemp's own 0600 would hide a report,
+                                       # a grid or a result from the other users a plain write lets read it
+
+
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Call ``write`` on a temporary file beside ``path``, then put it in place in one step; a one-line error if the
-    file cannot be written."""
+    """Call ``write`` on a temporary file beside ``path``, flush it to disk, then put it in place in one step (the
+    rename made durable too), with the mode a plain write would give it; a one-line error if it cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
         raise GenzooError(f"cannot write {path}: {err.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+            f.flush()
+            os.fchmod(f.fileno(), FILE_MODE)
+            os.fsync(f.fileno())
         os.replace(tmp, path)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
     except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(err, OSError):

@@ -287,15 +287,21 @@ def open_run(source: str | Path, device: str | torch.device = "cpu") -> OpenedRu
                      content.get("scalars", {}), record, evaluation_of(run_dir), run_dir)
 
 
+def shipped_list(directory: Path | None = None) -> str:
+    """What genzoo ships (in ``directory``, by default the package's), for a message: the names, or how shipped models
+    are made where there are none."""
+    shipped = names_in(directory or genzoo.pretrained.DIRECTORY)
+    if shipped:
+        return "genzoo ships " + ", ".join(f"{PRETRAINED}{name}" for name in shipped)
+    return ("none are shipped in this copy of genzoo (python -m benchmarks.run pretrained makes them, see "
+            "docs/pretrained.md): give run directories instead")
+
+
 def open_shipped(directory: Path, name: str, device: torch.device) -> OpenedRun:
     """The shipped model ``name`` from ``directory``: its weights file checked against its card's SHA-256, nothing
     unpickled; the card's "omitted" networks (not needed to sample) keep their initial values."""
-    shipped = names_in(directory)
-    if name not in shipped:
-        known = (f"genzoo ships {', '.join(shipped)}" if shipped else
-                 "none are shipped in this copy of genzoo (python -m benchmarks.run pretrained makes them, see "
-                 "docs/pretrained.md)")
-        raise GenzooError(f"no shipped model '{name}': {known}")
+    if name not in names_in(directory):
+        raise GenzooError(f"no shipped model '{name}': {shipped_list(directory)}")
     tensors, card = read_weights(directory, name)
     record = {**card["run"], "weights": card["weights"]}
     model = model_from_state(record, {**tensors, **card.get("extra_state", {})}, device,

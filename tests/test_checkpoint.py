@@ -6,6 +6,7 @@ import torch
 from genzoo import checkpoint
 from genzoo.checkpoint import load_checkpoint, save_checkpoint
 from genzoo.errors import GenzooError
+from genzoo.outputs import write_atomically
 
 
 def content():
@@ -64,7 +65,7 @@ def test_a_failed_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypa
         return real_save(obj, f, *a, **k)
 
     monkeypatch.setattr(torch, "save", save_half_then_crash)
-    with pytest.raises(OSError):
+    with pytest.raises(GenzooError, match=f"cannot write {path}: No space left on device"):
         save_checkpoint(path, {"step": 8})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
@@ -88,3 +89,14 @@ def test_content_that_would_not_load_is_refused_at_save_time(tmp_path):
     with pytest.raises(TypeError, match="tensors, numbers, strings"):
         save_checkpoint(tmp_path / "c.pt", {"version": torch.__version__})   # a TorchVersion, not a str
     assert not (tmp_path / "c.pt").exists()
+
+
+def test_files_written_whole_get_the_mode_a_plain_write_gives_them(tmp_path):
+    """mkstemp's 0600 would keep a checkpoint, a report or a grid from the other users that a plain write lets read."""
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"x")
+    save_checkpoint(tmp_path / "checkpoint.pt", {"step": 1})
+    write_atomically(tmp_path / "page.html", lambda f: f.write(b"<p>"))
+    modes = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}
+    assert modes == {"plain": modes["plain"], "checkpoint.pt": modes["plain"], "page.html": modes["plain"]}
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+import genzoo.pretrained
 from genzoo.cli import main
 from genzoo.demo import write_demo_page
 from genzoo.evaluate.suite import EVAL_FILE, save_result
@@ -156,13 +157,14 @@ def test_genzoo_report_of_a_folder_of_runs(runs, tmp_path, capsys):
 @pytest.mark.parametrize("arguments, message", [
     (["{empty}"], "is not a run directory (it holds no checkpoint.pt) nor a folder of them"),
     (["{empty}/absent"], "is not a run directory"),
-    (["pretrained:nope"], "unknown pretrained model 'nope': this genzoo ships none: a shipped model is a trained run "
-                          "exported into genzoo/pretrained/"),
-    (["--pretrained"], "--pretrained: this genzoo ships none"),
+    (["pretrained:nope"], "no shipped model 'nope': none are shipped in this copy of genzoo (python -m benchmarks.run "
+                          "pretrained makes them"),
+    (["--pretrained"], "--pretrained: none are shipped"),
     ([], "nothing to report: give run directories"),
 ])
-def test_bad_inputs_are_one_line_errors(tmp_path, capsys, arguments, message):
+def test_bad_inputs_are_one_line_errors(tmp_path, capsys, monkeypatch, arguments, message):
     (tmp_path / "empty").mkdir()
+    monkeypatch.setattr(genzoo.pretrained, "DIRECTORY", tmp_path / "empty")   # as a copy that ships none
     out = tmp_path / "report.html"
     code = main(["report", *[a.format(empty=tmp_path / "empty") for a in arguments], "--out", str(out)])
     err = capsys.readouterr().err
@@ -244,8 +246,11 @@ def test_summary_warns_when_likelihoods_are_not_on_one_scale(runs):
 
 
 def test_the_report_opens_in_a_browser_without_errors(browser, runs, tmp_path):
+    """The report of every shipped model (genzoo report --pretrained, the README's picture), or of the tiny runs
+    in a copy of genzoo that ships none."""
     out = tmp_path / "report.html"
-    assert main(["report", str(runs), "--out", str(out)]) == 0
+    sources = ["--pretrained"] if genzoo.pretrained.names() else [str(runs)]
+    assert main(["report", *sources, "--out", str(out)]) == 0
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     errors, requests = [], []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
+from genzoo.weights_file import names_in
+
 DIRECTORY = Path(__file__).resolve().parent
 
 
 def names() -> list[str]:
     """The shipped models' names, sorted: one per card in this folder."""
-    return sorted(path.stem for path in DIRECTORY.glob("*.json"))
+    return names_in(DIRECTORY)

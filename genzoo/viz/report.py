@@ -25,13 +25,12 @@ from genzoo.evaluate.suite import table_notes, table_rows
 from genzoo.grid import grid_image
 from genzoo.outputs import write_atomically
 from genzoo.pretrained import names as pretrained_names
-from genzoo.run import OpenedRun, num_parameters, open_run
+from genzoo.run import PRETRAINED, OpenedRun, num_parameters, open_run, shipped_list
 from genzoo.train.loop import CHECKPOINT, METRICS
 from genzoo.train.metrics_log import read_metrics, watched_at_evaluations
 from genzoo.viz import plots
 from genzoo.viz.latent_arithmetic import arithmetic_figure, boldness_groups, decodes_latent_alone, latent_arithmetic
 
-PRETRAINED = "pretrained:"
 STYLE = """body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}
 section{border-top:1px solid #ccc;padding-top:1em;margin-top:1.5em}
 .row{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
@@ -75,23 +74,11 @@ def source(run: str | Path | OpenedRun, name: str | None = None, device: str | t
     page, named ``name`` (default: the run directory's name, or the shipped model's). Its pictures are drawn from
     seeds on the CPU: the same on every device."""
     if isinstance(run, str) and run.startswith(PRETRAINED):
-        shipped = run[len(PRETRAINED):]
-        if shipped not in pretrained_names():
-            raise GenzooError(f"unknown pretrained model '{shipped}': {shipped_list()}")
         name = name or run
     opened = run if isinstance(run, OpenedRun) else open_run(run, device)
     run_dir = opened.run_dir
     records = read_metrics(run_dir / METRICS) if run_dir is not None else []
     return Source(name or (run_dir.name if run_dir is not None else opened.config.model_name), opened, records)
-
-
-def shipped_list() -> str:
-    """The shipped models, or how they come to be shipped where there are none."""
-    shipped = pretrained_names()
-    if shipped:
-        return "the shipped ones are " + ", ".join(f"{PRETRAINED}{name}" for name in shipped)
-    return ("this genzoo ships none: a shipped model is a trained run exported into genzoo/pretrained/ as "
-            "NAME.safetensors (its weights) and NAME.json (its card); give run directories instead")
 
 
 def runs_named(arguments: Sequence[str], pretrained: bool = False) -> list[str | Path]:
