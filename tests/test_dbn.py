@@ -18,9 +18,9 @@ from genzoo.train.metrics_log import read_metrics
 
 
 def tiny_dbn(seed: int, fine_tune_fraction: float = 0.0) -> DBN:
-    """6 visible units, then 4 and 3 hidden: small enough to enumerate."""
+    """6 visible units, then 4 and 3 hidden, the layers given equal shares: small enough to enumerate."""
     torch.manual_seed(seed)
-    model = DBN(DBNConfig(layers=(4, 3), fine_tune_fraction=fine_tune_fraction), (1, 2, 3), 10)
+    model = DBN(DBNConfig(layers=(4, 3), layer_shares=(), fine_tune_fraction=fine_tune_fraction), (1, 2, 3), 10)
     for learner in model.learners:
         for parameter in learner.rbm.parameters():
             parameter.normal_(0, 1.0)

@@ -16,7 +16,7 @@ from genzoo.likelihood import exact as exact_module
 from genzoo.likelihood.ais import GaussianVisiblePath, annealing_schedule, log_partition_by_annealing
 from genzoo.likelihood.exact import binary_states, log_partition_exact, log_partition_exact_gaussian
 from genzoo.models.rbm import RBMConfig, RestrictedBoltzmannMachine
-from genzoo.nn.contrastive_divergence import log_likelihood_gradient
+from genzoo.nn.dbm import statistics_difference
 from genzoo.nn.rbm import RBM, GaussianRBM
 from genzoo.run import open_run
 
@@ -49,11 +49,11 @@ def test_cd_with_long_chains_gives_the_exact_log_likelihood_gradient():
     v_model = v_data.repeat(400, 1)                   # 20,000 chains started at the data, as CD starts them
     for _ in range(100):                              # CD-100: the chains forget where they began
         _, v_model = rbm.gibbs_sweep(v_model, g)
-    estimated = log_likelihood_gradient(v_data, rbm.hidden_probs(v_data), v_model, rbm.hidden_probs(v_model))
+    estimated = statistics_difference([v_data, rbm.hidden_probs(v_data)], [v_model, rbm.hidden_probs(v_model)])
     for got, want in zip(estimated, exact_gradient(rbm, v_data)):
         assert torch.allclose(got.double(), want, atol=0.02), (got, want)
     cd1_model = rbm.gibbs_sweep(v_data.repeat(400, 1), g)[1]
-    cd1 = log_likelihood_gradient(v_data, rbm.hidden_probs(v_data), cd1_model, rbm.hidden_probs(cd1_model))
+    cd1 = statistics_difference([v_data, rbm.hidden_probs(v_data)], [cd1_model, rbm.hidden_probs(cd1_model)])
     assert (cd1[0].double() - exact_gradient(rbm, v_data)[0]).abs().max() > 0.05   # CD-1 is biased
 
 
@@ -139,7 +139,7 @@ def test_gaussian_cd_with_long_chains_gives_the_exact_log_likelihood_gradient():
     v_model = v_data.repeat(400, 1)
     for _ in range(100):
         _, v_model = rbm.gibbs_sweep(v_model, g)
-    estimated = log_likelihood_gradient(v_data, rbm.hidden_probs(v_data), v_model, rbm.hidden_probs(v_model))
+    estimated = statistics_difference([v_data, rbm.hidden_probs(v_data)], [v_model, rbm.hidden_probs(v_model)])
     W, b, c = (p.detach().double().requires_grad_() for p in (rbm.weights, rbm.visible_bias, rbm.hidden_bias))
     h = binary_states(4)
     log_z = torch.logsumexp(h @ c + ((h @ W.T + b).square().sum(1) - b.square().sum()) / 2, 0)

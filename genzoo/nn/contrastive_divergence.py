@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from genzoo.config import option
+from genzoo.nn.dbm import statistics_difference
 from genzoo.nn.rbm import RBM, sample_bernoulli, smoothed_mean
 from genzoo.parallel import gather_over_ranks, sum_over_ranks
 
@@ -160,7 +161,7 @@ class ContrastiveDivergence(nn.Module):
         if "free_energy" in measured:
             measured["free_energy_gap"] = (measured["free_energy"]
                                            - self.rbm.free_energy(v_model, model_input).mean().item())
-        gradients = log_likelihood_gradient(v_data, torch.sigmoid(data_input), v_model, torch.sigmoid(model_input))
+        gradients = statistics_difference([v_data, torch.sigmoid(data_input)], [v_model, torch.sigmoid(model_input)])
         measured["lr"] = self.ascent.ascend(gradients, int(self.updates), total_updates)
         self.updates += 1
         return measured
@@ -175,12 +176,3 @@ class ContrastiveDivergence(nn.Module):
         if self.up == self.down == 1.0:
             measured["free_energy"] = self.rbm.free_energy(v, hidden_input).mean().item()
         return measured
-
-
-def log_likelihood_gradient(v_data: Tensor, h_data: Tensor, v_model: Tensor,
-                            h_model: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """(dW, db, dc) = <v p(h|v)>_data - <v p(h|v)>_model, the RBM's log-likelihood gradient with the model
-    expectation taken over ``v_model`` and the hidden units averaged analytically (Hinton 2010, eq. 9);
-    ``h_data`` and ``h_model`` are p(h = 1 | v) of each."""
-    weights = v_data.T @ h_data / len(v_data) - v_model.T @ h_model / len(v_model)
-    return weights, v_data.mean(0) - v_model.mean(0), h_data.mean(0) - h_model.mean(0)
