@@ -36,8 +36,10 @@ from genzoo.nn.rbm import RBM, sample_bernoulli
 class DBMConfig(LayerwiseConfig, ContrastiveDivergenceConfig):
     layers: tuple[int, ...] = option((500, 1000), "hidden layer sizes, bottom to top (Salakhutdinov & Hinton 2009: "
                                      "500-1000 on MNIST)", low=1)
-    pretrain_fraction: float = option(0.3, "share of the run spent pretraining, split between the layers' "
-                                      "RBMs by layer_shares; the rest trains the DBM jointly", low=0.0, high=1.0)
+    pretrain_fraction: float = option(0.5, "share of the run spent pretraining, split between the layers' "
+                                      "RBMs by layer_shares; the rest trains the DBM jointly (a pretraining step "
+                                      "costs a third of a joint one, and the joint phase starts from what it "
+                                      "learns)", low=0.0, high=1.0)
     joint_lr: float = option(0.002, "learning rate at the start of joint training, falling linearly as lr does "
                              "(momentum and weight decay as above); larger rates diverged on MNIST once the momentum "
                              "rose to 0.9 (docs/results.md)",
@@ -61,10 +63,10 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         "AIS runs over the even layers with the odd ones summed out, from hidden base rates as for the RBM",
     )
     Config = DBMConfig
-    # batch: Salakhutdinov & Hinton 2009, Section 5; 60 epochs (18 of pretraining, 9 per RBM, then 42 joint): about 12
-    # minutes on 2 cores, a pretraining step 7 ms and a joint one 32 ms in the loop (at 40 epochs, 20 joint, the
-    # samples' recall was 0.27, whatever the sweeps); a grid every 10 epochs, since each runs the chains' sweeps
-    train_defaults = {"batch_size": 100, "epochs": 60, "sample_every": 5000}
+    # batch: Salakhutdinov & Hinton 2009, Section 5; 40 epochs (20 of pretraining, 10 per RBM, then 20 joint): about 11
+    # minutes on 2 cores, a pretraining step 12 ms and a joint one 37 ms in the loop; a grid every 10 epochs, since
+    # each runs the chains' sweeps
+    train_defaults = {"batch_size": 100, "epochs": 40, "sample_every": 5000}
     binarization = "fixed"   # images binarized once, as Salakhutdinov & Hinton 2009
     pretraining: Sequence[ContrastiveDivergence]
     persistent_chains: Tensor
