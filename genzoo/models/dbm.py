@@ -63,9 +63,8 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         "AIS runs over the even layers with the odd ones summed out, from hidden base rates as for the RBM",
     )
     Config = DBMConfig
-    # batch: Salakhutdinov & Hinton 2009, Section 5; 40 epochs (20 of pretraining, 10 per RBM, then 20 joint): about 11
-    # minutes on 2 cores, a pretraining step 12 ms and a joint one 37 ms in the loop; a grid every 10 epochs, since
-    # each runs the chains' sweeps
+    # batch: Salakhutdinov & Hinton 2009, Section 5; 40 epochs (20 of pretraining, 10 per RBM, then 20 joint): 6.6
+    # minutes on 2 cores in the defaults benchmark; a grid every 10 epochs, since each runs the chains' sweeps
     train_defaults = {"batch_size": 100, "epochs": 40, "sample_every": 5000}
     binarization = "fixed"   # images binarized once, as Salakhutdinov & Hinton 2009
     pretraining: Sequence[ContrastiveDivergence]

@@ -58,8 +58,7 @@ class DBN(LayerwiseModel):
     )
     Config = DBNConfig
     # batch: Salakhutdinov & Murray 2008, Section 4; 90 epochs (60 for the 500-unit RBM, 30 for the 2000-unit one):
-    # about 11 minutes on 2 cores, the bottom RBM's step 11 ms and the top's 22 ms in the loop; a grid every 10 epochs,
-    # since each runs the chains' sweeps
+    # 8.3 minutes on 2 cores in the defaults benchmark; a grid every 10 epochs, since each runs the chains' sweeps
     train_defaults = {"batch_size": 100, "epochs": 90, "sample_every": 5000}
     binarization = "fixed"   # images binarized once, as Salakhutdinov & Murray 2008
     learners: Sequence[ContrastiveDivergence]

@@ -107,7 +107,6 @@ class DBM(nn.Module):
         return negative_energy + entropy
 
 
-
 def statistics_difference(data: Sequence[Tensor], model: Sequence[Tensor]) -> list[Tensor]:
     """[<x_l x_{l+1}^T>_data - <x_l x_{l+1}^T>_model for each weight matrix, then <x_l>_data - <x_l>_model for each
     bias], each averaged over its rows: the log-likelihood gradient of a layered Boltzmann machine (Salakhutdinov &
