@@ -22,13 +22,13 @@ Tensors: TypeAlias = Sequence[Tensor] | nn.ParameterList
 
 
 def layer_input(weights: Tensors, biases: Tensors, states: Sequence[Tensor | None], layer: int) -> Tensor:
-    """b_l + x_{l-1}.W_{l-1} + W_l.x_{l+1}: the total input of layer ``layer`` from its neighbours' states (which are
-    given; ``layer``'s own may be None)."""
+    """b_l + x_{l-1}.W_{l-1} + W_l.x_{l+1}: the total input of layer ``layer`` from its neighbours' states; a state
+    given as None adds nothing (``layer``'s own, or a neighbour whose input the bias already holds)."""
     total = biases[layer]
-    if layer > 0:
-        total = torch.addmm(total, cast(Tensor, states[layer - 1]), weights[layer - 1])
-    if layer < len(weights):
-        total = torch.addmm(total, cast(Tensor, states[layer + 1]), weights[layer].T)
+    if layer > 0 and (below := states[layer - 1]) is not None:
+        total = torch.addmm(total, below, weights[layer - 1])
+    if layer < len(weights) and (above := states[layer + 1]) is not None:
+        total = torch.addmm(total, above, weights[layer].T)
     return total
 
 
@@ -36,15 +36,13 @@ def mean_field_sweeps(weights: Tensors, biases: Tensors, means: list[Tensor],
                       sweeps: int) -> list[Tensor]:
     """``means`` after ``sweeps`` rounds of mu_l = sigmoid(input of l) over the hidden layers, bottom to top, with the
     visible means held fixed (Salakhutdinov & Hinton 2009, eq. 7)."""
-    means = list(means)
-    from_visible = torch.addmm(biases[1], means[0], weights[0])   # held fixed, so taken once, not once per round
+    # the visible means are held fixed, so their input to layer 1 is taken into its bias once, not once per round
+    biases = [biases[0], torch.addmm(biases[1], means[0], weights[0]), *biases[2:]]
+    hidden: list[Tensor | None] = [None, *means[1:]]
     for _ in range(sweeps):
         for layer in range(1, len(biases)):
-            total = from_visible if layer == 1 else torch.addmm(biases[layer], means[layer - 1], weights[layer - 1])
-            if layer < len(weights):
-                total = torch.addmm(total, means[layer + 1], weights[layer].T)
-            means[layer] = torch.sigmoid(total)
-    return means
+            hidden[layer] = torch.sigmoid(layer_input(weights, biases, hidden, layer))
+    return [means[0], *cast(list[Tensor], hidden[1:])]
 
 
 def log_summed_out(weights: Tensors, biases: Tensors, states: Sequence[Tensor | None], parity: int) -> Tensor:
