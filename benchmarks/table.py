@@ -17,6 +17,12 @@ BOLTZMANN = {
 }
 
 
+def short_commit(commit: str) -> str:
+    """A commit as the tables show it: ten hex digits, and '+uncommitted' where the code that measured had changes
+    not yet committed."""
+    return commit[:10] + ("+uncommitted" if commit.endswith("+uncommitted") else "")
+
+
 def row(*cells: str) -> str:
     """A Markdown table row; a '|' inside a cell (q(h|x)) is escaped."""
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
@@ -39,7 +45,7 @@ def rows(results: Path) -> list[str]:
     lines = ["| benchmark | measured | published | budget | machine, commit |", "|---|---|---|---|---|"]
     for r in read_results(results):
         p = r["provenance"]
-        where = f"{p['machine']['cores']} cores, {p['wall_time_s'] / 60:.0f} min; `{p['commit'][:10]}`"
+        where = f"{p['machine']['cores']} cores, {p['wall_time_s'] / 60:.0f} min; `{short_commit(p['commit'])}`"
         if r["benchmark"] == "vae_mnist":
             iwae, elbo = r["test_log_likelihood"]["iwae"], r["test_log_likelihood"]["elbo"]
             lines.append(row("VAE, binarized MNIST test log-likelihood (nats; IWAE lower bound, test set binarized "
@@ -127,7 +133,7 @@ def quality_rows(results: Path, other_seeds: bool = False) -> list[str]:
             lines.append(f"| {label} | {m['fd']:.3f} | {1000 * m['kid']['value']:.3f} ± {1000 * m['kid']['std']:.3f} "
                          f"| {m['precision']:.3f} | {m['recall']:.3f} | {m['density']:.3f} | {m['coverage']:.3f} | "
                          f"{m['cs']['value']:.2f} | {m['classes_covered']}/{m['classes']} ({m['kl_to_data']:.4f}) | "
-                         f"{likelihood} | `{r['provenance']['commit'][:10]}` |")
+                         f"{likelihood} | `{short_commit(r['provenance']['commit'])}` |")
     return lines
 
 
@@ -176,7 +182,7 @@ def gan_row(r: dict, analysis: dict | None) -> str:
                f"{m['acc']:.3f}" if "acc" in m else "—",
                f"`{c['watched']}` **{c['spearman_rho']:+.2f}** (p {c['p_value']:.2g}){later}; "
                f"{c['evaluations']} evaluations, [curves](../benchmarks/results/{curves})",
-               f"`{r['provenance']['commit'][:10]}`")
+               f"`{short_commit(r['provenance']['commit'])}`")
 
 
 GAN_HEADER = ["| model | data | budget | FD | KID x 1000 | precision / recall | classes (confident share) | "
@@ -296,7 +302,7 @@ def gan_modes_rows(results: Path) -> list[str]:
                                 f"{mnist['confident_share']:.3f}", f"{mnist['kl_to_data']:.3f}",
                                 " ".join(f"{v:.2f}" for v in mnist["histogram"]))
                                if mnist else ("—",) * 5)))
-        lines.append(f"\n[25 Gaussians](../{r['grid25_picture']}); `{r['provenance']['commit'][:10]}`, "
+        lines.append(f"\n[25 Gaussians](../{r['grid25_picture']}); `{short_commit(r['provenance']['commit'])}`, "
                      f"{r['provenance']['wall_time_s'] / 60:.0f} min")
     return lines
 
@@ -318,7 +324,7 @@ def gan_ablation_rows(results: Path) -> list[str]:
                              f"{m['cs']['value']:.2f} ± {m['cs']['std']:.2f}",
                              f"{m['precision']:.2f} / {m['recall']:.2f}",
                              f"{m['classes_covered']}/{m['classes']} ({m['confident_share']:.2f})"))
-        lines.append(f"\n`{r['provenance']['commit'][:10]}`, {r['provenance']['wall_time_s'] / 60:.0f} min")
+        lines.append(f"\n`{short_commit(r['provenance']['commit'])}`, {r['provenance']['wall_time_s'] / 60:.0f} min")
     return lines
 
 def stackgan_table(r: dict) -> list[str]:
@@ -346,8 +352,8 @@ def stackgan_table(r: dict) -> list[str]:
                          " / ".join(f"{v:.0f}" for v in t["seconds_per_epoch"].values()),
                          f"[{Path(run['sheet']).name}](../{run['sheet']})"))
     trained = r.get("trained", r["provenance"])
-    lines.append(f"\ntrained at `{trained['commit'][:10]}`, {trained['wall_time_s'] / 60:.0f} min"
-                 + (f"; scored again at `{r['provenance']['commit'][:10]}`" if "trained" in r else "")
+    lines.append(f"\ntrained at `{short_commit(trained['commit'])}`, {trained['wall_time_s'] / 60:.0f} min"
+                 + (f"; scored again at `{short_commit(r['provenance']['commit'])}`" if "trained" in r else "")
                  + f", {r['provenance']['machine']['cores']} cores")
     return lines
 
@@ -473,7 +479,7 @@ def defaults_rows(results: Path) -> list[str]:
                          f"{m['fd']:.2f}" if "fd" in m else "—", f"{m['recall']:.2f}" if "recall" in m else "—",
                          classes, f"{100 * accuracy:.1f}%" if accuracy is not None else "—", likelihood,
                          f"{r['evaluation_wall_time_s'] / 60:.1f} min",
-                         f"`{r['provenance']['commit'][:10]}`, {r['provenance']['machine']['cores']} cores"))
+                         f"`{short_commit(r['provenance']['commit'])}`, {r['provenance']['machine']['cores']} cores"))
     return lines
 
 
@@ -493,7 +499,7 @@ def pretrained_rows(results: Path) -> list[str]:
         lines.append(row(f"`pretrained:{name}`", r["recipe"], size, f"{m['fd']:.2f}" if "fd" in m else "—",
                          f"{m['classes_covered']}/{m['classes']}" if "classes_covered" in m else "—",
                          accuracy_of_shipped(r, m), likelihood,
-                         f"{r['sample_64_seconds']:.1f} s", f"`{r['provenance']['commit'][:10]}`"))
+                         f"{r['sample_64_seconds']:.1f} s", f"`{short_commit(r['provenance']['commit'])}`"))
     return lines
 
 
@@ -533,7 +539,7 @@ def throughput_rows(results: Path) -> list[str]:
     lines += [row(f"{label}: images/s on 1, 2, ... data-parallel ranks", *[ranks_speeds(d, label)
                                                                             for d in devices.values()])
               for label in dict.fromkeys(scaled)]
-    lines.append(row("commit, wall time", *[f"`{d['provenance']['commit'][:10]}`, "
+    lines.append(row("commit, wall time", *[f"`{short_commit(d['provenance']['commit'])}`, "
                                             f"{d['provenance']['wall_time_s']:.0f} s" for d in devices.values()]))
     return lines
 
@@ -569,7 +575,7 @@ def contention_rows(results: Path) -> list[str]:
               for name, s in r["settings"].items()]
     m = r["provenance"]["machine"]
     return [*lines, "", f"`{r['command']}`, median of {r['repeats']} repeats (both jobs' times when two ran); "
-                        f"{m['cores']} cores, commit `{r['provenance']['commit'][:10]}`."]
+                        f"{m['cores']} cores, commit `{short_commit(r['provenance']['commit'])}`."]
 
 
 def read_result_files(results: Path) -> list[dict]:
