@@ -303,7 +303,7 @@ def ship_one(recipe: Recipe, args: argparse.Namespace, staging: Path, runs: Path
             "weights": card["weights"], "figures": figures, "sample_64_seconds": seconds,
             "training_run_figures": card.get("training_run_figures"),
             "training": {"steps": trained.progress["step"], "train_time_s": round(trained.progress["elapsed"], 1),
-                         "made_by": made_by},
+                         "made_by": made_by, **({"seed_choice": seed_choice} if seed_choice else {})},
             "provenance": {**stamp(args.seed, started, command_line(), COMMIT_AT_START), "data": provenance["data"]}}
 
 

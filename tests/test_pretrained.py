@@ -239,3 +239,23 @@ def test_a_runs_figures_are_its_eval_json(dcgan_run, tmp_path):
     (dcgan_run / "eval.json").write_text("{broken")
     assert open_run(dcgan_run).figures == {}
     (dcgan_run / "eval.json").unlink()
+
+
+def test_a_seed_choice_trains_on_the_best_candidate_and_equals_its_uninterrupted_run(tmp_path):
+    from benchmarks import pretrained as benchmark
+
+    recipe = benchmark.Recipe("infogan-digits", "infogan", "digits", settings=tuple(TINY["infogan"]),
+                              seed_choice=benchmark.SeedChoice((0, 1), 1))
+    args = argparse.Namespace(seed=0, smoke=True, from_runs=None, data_dir=None, quiet=True)
+    run_dir, made_by, choice = benchmark.trained_run(recipe, args, tmp_path / "runs")
+    readings = choice["validation_readings"]
+    assert choice["chosen_seed"] == max(readings, key=lambda seed: readings[seed]) and sorted(readings) == [0, 1]
+    chosen = open_run(run_dir)
+    assert chosen.config.train.seed == choice["chosen_seed"] and f"train.seed={choice['chosen_seed']}" in made_by
+    assert chosen.progress["step"] == benchmark.SMOKE_STEPS and chosen.progress["finished"]
+
+    cfg, _ = benchmark.recipe_config(recipe, args, choice["chosen_seed"])   # the same seed, never interrupted
+    train(cfg, tmp_path / "uninterrupted", progress_bar=False)
+    straight = open_run(tmp_path / "uninterrupted").model.state_dict()
+    for name, tensor in chosen.model.state_dict().items():
+        assert torch.equal(tensor, straight[name]), name
