@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shutil
 import sys
 import tempfile
@@ -34,10 +33,12 @@ from typing import Any
 import torch
 
 import genzoo.pretrained
+from benchmarks.adversarial import steps_per_epoch
 from benchmarks.common import COMMIT_AT_START, RESULTS, RUNS, command_line, train_to_the_end, write_result
 from genzoo import config as configs
 from genzoo.data import load_dataset
 from genzoo.data.captions import CANVAS
+from genzoo.data.images import ImageSet
 from genzoo.evaluate.codes import infogan_codes
 from genzoo.evaluate.features import load_feature_network
 from genzoo.evaluate.suite import DEFAULT_METRICS, evaluate_trained
@@ -71,7 +72,8 @@ DBM_NOTE = ("the pretraining RBMs are left out: they are spent once the DBM is c
 class SeedChoice:
     """Training seeds tried for a model whose figure hangs on its seed: each candidate is trained for ``epochs``, read
     on the validation split (the test split plays no part), and the best one trained on to the recipe's length, by
-    resuming it, which gives exactly the run an uninterrupted training with that seed gives."""
+    resuming it, which gives exactly the run an uninterrupted training with that seed gives where no schedule
+    depends on the run's length (InfoGAN's Adam has none)."""
 
     seeds: tuple[int, ...]
     epochs: int
@@ -177,19 +179,21 @@ def chosen_run(recipe: Recipe, choice: SeedChoice, args: argparse.Namespace,
                runs: Path) -> tuple[Path, str, dict]:
     """Each candidate seed trained for ``choice.epochs`` (one step in a smoke run) and read on the validation split;
     the best resumed to the recipe's length."""
+    cfg, _ = recipe_config(recipe, args, choice.seeds[0])
+    per_epoch = steps_per_epoch(cfg, recipe.dataset, args.data_dir)
+    first = 1 if args.smoke else choice.epochs * per_epoch
+    validation = load_dataset(recipe.dataset, cfg.data, args.data_dir).validation
     readings = {}
     for seed in choice.seeds:
         cfg, _ = recipe_config(recipe, args, seed)
-        per_epoch = math.ceil(len(load_dataset(recipe.dataset, cfg.data, args.data_dir).train) / cfg.train.batch_size)
-        first = 1 if args.smoke else choice.epochs * per_epoch
         run_dir = runs / f"pretrained_{recipe.name}_seed{seed}"
         shutil.rmtree(run_dir, ignore_errors=True)
         train_to_the_end(replace(cfg, train=replace(cfg.train, max_steps=first)), run_dir, args)
-        readings[seed] = validation_reading(open_run(run_dir), recipe, args)
+        readings[seed] = validation_reading(open_run(run_dir).model, validation, recipe, args)
         print(f"{recipe.name}, seed {seed}: {readings[seed]:.4f} on the validation split after {first:,} steps")
     best = max(readings, key=lambda seed: readings[seed])
     cfg, settings = recipe_config(recipe, args, best)
-    total = SMOKE_STEPS if args.smoke else recipe.epochs * per_epoch
+    total = SMOKE_STEPS if args.smoke else cfg.train.epochs * per_epoch
     run_dir = runs / f"pretrained_{recipe.name}_seed{best}"
     outcome, trainer = resume(run_dir, max_steps=total, data_dir=args.data_dir, progress_bar=not args.quiet)
     if outcome != "finished":
@@ -201,10 +205,9 @@ def chosen_run(recipe: Recipe, choice: SeedChoice, args: argparse.Namespace,
         "validation_readings": readings, "chosen_seed": best}
 
 
-def validation_reading(trained: OpenedRun, recipe: Recipe, args: argparse.Namespace) -> float:
+def validation_reading(model: GenerativeModel, validation: ImageSet, recipe: Recipe, args: argparse.Namespace) -> float:
     """How well an InfoGAN's Q reads the validation digits' classes from its categorical code."""
-    validation = load_dataset(recipe.dataset, trained.config.data, args.data_dir).validation
-    codes = infogan_codes(trained.model, load_feature_network(recipe.dataset), args.seed,
+    codes = infogan_codes(model, load_feature_network(recipe.dataset), args.seed,
                           n=SMOKE_SAMPLES if args.smoke else 1_000,
                           validation=(validation.images, validation.labels))
     return codes["categorical_read_by_q_on_validation"]["accuracy"]
