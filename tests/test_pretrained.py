@@ -241,15 +241,21 @@ def test_a_runs_figures_are_its_eval_json(dcgan_run, tmp_path):
     (dcgan_run / "eval.json").unlink()
 
 
-def test_a_seed_choice_trains_on_the_best_candidate_and_equals_its_uninterrupted_run(tmp_path):
+def test_a_seed_choice_halves_its_candidates_by_validation_and_equals_the_chosen_uninterrupted_run(tmp_path):
     from benchmarks import pretrained as benchmark
 
     recipe = benchmark.Recipe("infogan-digits", "infogan", "digits", settings=tuple(TINY["infogan"]),
-                              seed_choice=benchmark.SeedChoice((0, 1), 1))
+                              seed_choice=benchmark.SeedChoice((0, 1, 2), ((1, 2), (2, 1))))
     args = argparse.Namespace(seed=0, smoke=True, from_runs=None, data_dir=None, quiet=True)
     run_dir, made_by, choice = benchmark.trained_run(recipe, args, tmp_path / "runs")
-    readings = choice["validation_readings"]
-    assert choice["chosen_seed"] == max(readings, key=lambda seed: readings[seed]) and sorted(readings) == [0, 1]
+    first, second = choice["rounds"]
+    assert sorted(first["validation_readings"]) == [0, 1, 2] and len(first["kept"]) == 2
+    assert all(first["validation_readings"][seed] >= first["validation_readings"][other]
+               for seed in first["kept"] for other in {0, 1, 2} - set(first["kept"]))
+    assert sorted(second["validation_readings"]) == sorted(first["kept"])
+    assert (first["steps"], second["steps"]) == (1, 2)
+    readings = second["validation_readings"]
+    assert second["kept"] == [choice["chosen_seed"]] == [max(readings, key=lambda seed: readings[seed])]
     chosen = open_run(run_dir)
     assert chosen.config.train.seed == choice["chosen_seed"] and f"train.seed={choice['chosen_seed']}" in made_by
     assert chosen.progress["step"] == benchmark.SMOKE_STEPS and chosen.progress["finished"]
