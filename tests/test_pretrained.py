@@ -265,3 +265,19 @@ def test_a_seed_choice_halves_its_candidates_by_validation_and_equals_the_chosen
     straight = open_run(tmp_path / "uninterrupted").model.state_dict()
     for name, tensor in chosen.model.state_dict().items():
         assert torch.equal(tensor, straight[name]), name
+
+
+def test_a_seed_choice_reuses_from_runs_a_candidate_still_at_its_first_round(tmp_path, monkeypatch):
+    from benchmarks import pretrained as benchmark
+
+    recipe = benchmark.Recipe("infogan-digits", "infogan", "digits", settings=tuple(TINY["infogan"]),
+                              seed_choice=benchmark.SeedChoice((0, 1), ((1, 1),)))
+    args = argparse.Namespace(seed=0, smoke=True, from_runs=None, data_dir=None, quiet=True)
+    runs = tmp_path / "runs"
+    _, _, first = benchmark.trained_run(recipe, args, runs)
+    trained, train_fresh = [], benchmark.train_to_the_end
+    monkeypatch.setattr(benchmark, "train_to_the_end",
+                        lambda cfg, run_dir, given: trained.append(cfg.train.seed) or train_fresh(cfg, run_dir, given))
+    _, _, again = benchmark.trained_run(recipe, argparse.Namespace(**{**vars(args), "from_runs": str(runs)}), runs)
+    assert trained == [first["chosen_seed"]]   # the other seed's run stopped at the first round and is reused
+    assert again["rounds"] == first["rounds"] and again["chosen_seed"] == first["chosen_seed"]
