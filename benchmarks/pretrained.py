@@ -192,11 +192,11 @@ def chosen_run(recipe: Recipe, choice: SeedChoice, args: argparse.Namespace,
         steps = number + 1 if args.smoke else epochs * per_epoch
         readings = {}
         for seed in alive:
-            cfg, _ = recipe_config(recipe, args, seed)
             run_dir = runs / f"pretrained_{recipe.name}_seed{seed}"
             if number:
                 resume_to(run_dir, steps, recipe, args)
             else:
+                cfg, _ = recipe_config(recipe, args, seed)
                 cfg = replace(cfg, train=replace(cfg.train, max_steps=steps))
                 if not (args.from_runs and run_dir.is_dir() and find_run(run_dir, cfg) == run_dir):
                     shutil.rmtree(run_dir, ignore_errors=True)
@@ -218,6 +218,7 @@ def chosen_run(recipe: Recipe, choice: SeedChoice, args: argparse.Namespace,
 
 
 def resume_to(run_dir: Path, steps: int, recipe: Recipe, args: argparse.Namespace) -> None:
+    """A candidate's run trained on to ``steps``; an interrupted one stops the benchmark, shipping nothing."""
     outcome, trainer = resume(run_dir, max_steps=steps, data_dir=args.data_dir, progress_bar=not args.quiet)
     if outcome != "finished":
         raise SystemExit(f"{recipe.name}: interrupted at step {trainer.progress.step}: nothing shipped")
