@@ -120,7 +120,7 @@ def recipes() -> list[Recipe]:
         Recipe("vae-mnist", "vae"),
         *[Recipe(f"{model}-mnist", model) for model in gans],
         # Q read the test digits' classes at 74-97% in the gan_family benchmark's six 13-epoch runs, by the seed alone;
-        # after 2 epochs Q read the validation digits at 63-71% against 87-97% for that benchmark's runs at 13 epochs,
+        # after 2 epochs Q read the validation digits at 63-71% (seeds 0-3) against 87-97% for that benchmark's runs,
         # too early to tell the seeds apart surely, so the best two of the first round go on to 6 epochs
         Recipe("infogan-mnist", "infogan", epochs=13, benchmark="gan_family",
                seed_choice=SeedChoice(tuple(range(8)), ((2, 2), (6, 1))),
