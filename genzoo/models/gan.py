@@ -116,8 +116,9 @@ class GAN(AdversarialModel):
                                           "generator": HistoricalAverage(self.generator)})
         betas = (cfg.beta1, 0.999)
         self.optimizers = {
-            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr, betas=betas),
-            "generator": torch.optim.Adam(self.generator.parameters(), lr=cfg.lr, betas=betas),
+            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr, betas=betas,
+                                              fused=True),
+            "generator": torch.optim.Adam(self.generator.parameters(), lr=cfg.lr, betas=betas, fused=True),
         }
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))   # generator updates, for the decay
 

@@ -73,8 +73,9 @@ class HelmholtzMachine(GenerativeModel):
         self.wake_phase_q = reweighted
         self.sleep_phase_q = cfg.sleep_phase_q or not reweighted
         self.optimizers = {
-            "generative": torch.optim.Adam([*self.prior.parameters(), *self.generative.parameters()], lr=cfg.lr),
-            "recognition": torch.optim.Adam(self.recognition.parameters(), lr=cfg.lr)}
+            "generative": torch.optim.Adam([*self.prior.parameters(), *self.generative.parameters()], lr=cfg.lr,
+                                           fused=True),
+            "recognition": torch.optim.Adam(self.recognition.parameters(), lr=cfg.lr, fused=True)}
 
     @classmethod
     def resolve(cls, cfg: HelmholtzConfig, binarized: bool) -> HelmholtzConfig:

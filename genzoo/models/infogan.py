@@ -125,8 +125,8 @@ class InfoGAN(AdversarialModel):
         discriminator = [*self.body.parameters(), *self.real_or_fake.parameters(), *self.code_posterior.parameters()]
         generator = list(self.generator.parameters())
         self.optimizers = {
-            "discriminator": torch.optim.Adam(discriminator, lr=cfg.discriminator_lr, betas=betas),
-            "generator": torch.optim.Adam(generator, lr=cfg.generator_lr, betas=betas),
+            "discriminator": torch.optim.Adam(discriminator, lr=cfg.discriminator_lr, betas=betas, fused=True),
+            "generator": torch.optim.Adam(generator, lr=cfg.generator_lr, betas=betas, fused=True),
         }
 
     @classmethod

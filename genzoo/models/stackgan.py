@@ -159,8 +159,8 @@ class StackGAN(AdversarialModel):
             generator = [*cast(nn.Module, networks["generator"]).parameters(),
                          *(augmentation.parameters() if augmentation else [])]
             self.optimizers[f"stage{stage}_discriminator"] = torch.optim.Adam(
-                cast(nn.Module, networks["discriminator"]).parameters(), lr=cfg.lr, betas=betas)
-            self.optimizers[f"stage{stage}_generator"] = torch.optim.Adam(generator, lr=cfg.lr, betas=betas)
+                cast(nn.Module, networks["discriminator"]).parameters(), lr=cfg.lr, betas=betas, fused=True)
+            self.optimizers[f"stage{stage}_generator"] = torch.optim.Adam(generator, lr=cfg.lr, betas=betas, fused=True)
 
     def networks(self, stage: int) -> dict[str, nn.Module | None]:
         """The generator, its Conditioning Augmentation (None without it) and the discriminator of stage 1 or 2."""

@@ -67,7 +67,7 @@ class VAE(GenerativeModel):
             self.encoder = conv_encoder(c, h, cfg.conv_width, 2 * cfg.latent_dim, batch_norm=False)
             self.decoder = conv_decoder(cfg.latent_dim, c, h, cfg.conv_width, batch_norm=False)
         self.log_scale = nn.Parameter(torch.zeros(())) if cfg.likelihood == "gaussian" else None
-        self.optimizers = {"adam": torch.optim.Adam(self.parameters(), lr=cfg.lr, eps=cfg.adam_eps)}
+        self.optimizers = {"adam": torch.optim.Adam(self.parameters(), lr=cfg.lr, eps=cfg.adam_eps, fused=True)}
 
     @classmethod
     def resolve(cls, cfg: VAEConfig, binarized: bool) -> VAEConfig:

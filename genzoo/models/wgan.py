@@ -106,7 +106,7 @@ class WGAN(AdversarialModel):
         """RMSProp as in Arjovsky et al. 2017 (momentum-free, Section 3), or Adam as in Gulrajani et al. 2017."""
         if self.cfg.optimizer == "rmsprop":
             return torch.optim.RMSprop(parameters, lr=self.cfg.lr)
-        return torch.optim.Adam(parameters, lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2))
+        return torch.optim.Adam(parameters, lr=self.cfg.lr, betas=(self.cfg.beta1, self.cfg.beta2), fused=True)
 
     def train_step(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """critic_steps critic updates, each on its part of the batch and fresh noise, then one generator update.

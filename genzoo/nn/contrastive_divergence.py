@@ -78,7 +78,7 @@ class GradientAscent:
         self.parameters = [*weights, *biases]
         self.optimizer = torch.optim.SGD([{"params": list(weights), "weight_decay": cfg.weight_decay},
                                           {"params": list(biases), "weight_decay": 0.0}],
-                                         lr=cfg.lr, momentum=cfg.initial_momentum)
+                                         lr=cfg.lr, momentum=cfg.initial_momentum, fused=True)
 
     def ascend(self, gradients: Sequence[Tensor], update: int, total: int | None) -> float:
         """Step ``update`` (counted from 0) of ``total`` along ``gradients`` (in the order weights, biases); returns

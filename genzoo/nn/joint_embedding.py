@@ -70,7 +70,7 @@ def train_text_encoder(dataset: Dataset, cfg: TextEncoderConfig, seed: int, log=
     device = device or torch.device("cpu")
     encoder.to(device)
     canvases.to(device)
-    optimizer = torch.optim.Adam([*encoder.parameters(), *canvases.parameters()], lr=cfg.lr)
+    optimizer = torch.optim.Adam([*encoder.parameters(), *canvases.parameters()], lr=cfg.lr, fused=True)
     ids, lengths = tokeniser(train.captions)   # the lengths stay on the CPU, where packing reads them
     ids, images, labels = ids.to(device), train.images.to(device), train.labels.to(device)
     batch_size = min(cfg.batch_size, len(train))

@@ -58,7 +58,7 @@ def train_region_checker(out: Path, data_cfg: DataConfig | None = None, epochs: 
     x, y = cells(data.train.images).to(device), data.train.labels.reshape(-1).to(device)
     seed_everything(seed, deterministic=True)
     net = RegionNet().to(device)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=5e-4)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=5e-4, fused=True)
     steps_per_epoch = len(y) // batch_size
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=epochs * steps_per_epoch)
     augment = torch.Generator().manual_seed(seed)

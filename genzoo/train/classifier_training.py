@@ -74,7 +74,7 @@ def train_classifier(dataset: str, out: Path, data_cfg: DataConfig | None = None
     seed_everything(seed, deterministic=True)
     net = FeatureNet(data.image_shape[0], len(data.classes)).to(device)
     images, labels = data.train.images.to(device), data.train.labels.to(device)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=5e-4)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=5e-4, fused=True)
     steps_per_epoch = len(data.train) // batch_size
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=epochs * steps_per_epoch)
     shifts = torch.Generator().manual_seed(seed)
