@@ -78,7 +78,8 @@ class GradientAscent:
         self.parameters = [*weights, *biases]
         self.optimizer = torch.optim.SGD([{"params": list(weights), "weight_decay": cfg.weight_decay},
                                           {"params": list(biases), "weight_decay": 0.0}],
-                                         lr=cfg.lr, momentum=cfg.initial_momentum, fused=True)
+                                         lr=cfg.lr, momentum=cfg.initial_momentum, maximize=True,
+                                         fused=True)
 
     def ascend(self, gradients: Sequence[Tensor], update: int, total: int | None) -> float:
         """Step ``update`` (counted from 0) of ``total`` along ``gradients`` (in the order weights, biases); returns
@@ -90,7 +91,7 @@ class GradientAscent:
         for group in self.optimizer.param_groups:
             group["lr"], group["momentum"] = lr, momentum
         for parameter, gradient in zip(self.parameters, gradients, strict=True):
-            parameter.grad = -gradient   # SGD descends; the log-likelihood is climbed
+            parameter.grad = gradient   # climbed: the optimizer maximizes
         self.optimizer.step()
         return lr
 
