@@ -77,12 +77,19 @@ def test_mean_field_climbs_to_a_bound_below_the_exact_log_likelihood(sizes):
     assert (exact - bounds[-1]).mean() > 0.01                 # strictly a bound: q is factorial, the posterior not
 
 
-def test_gibbs_sweeps_sample_the_exact_visible_marginal():
+@pytest.mark.parametrize("odd_last", [False, True])
+def test_gibbs_sweeps_sample_the_exact_visible_marginal(odd_last):
+    """Either order of a sweep samples the DBM; the one that draws the odd layers last (the persistent chains') also
+    gives their probabilities given the even layers it drew."""
     dbm = tiny_dbm(4, scale=0.7)
     g = torch.Generator().manual_seed(5)
     states = [torch.bernoulli(torch.full((20_000, size), 0.5), generator=g) for size in SIZES]
     for _ in range(60):
-        states = dbm.gibbs_sweep(states, g)
+        if odd_last:
+            states, probs = dbm.sweep_with_odd_probs(states, g)
+            assert torch.equal(probs[1], dbm.conditional(states, 1)) and torch.equal(probs[0], states[0])
+        else:
+            states = dbm.gibbs_sweep(states, g)
     images = binary_states(SIZES[0]).float()
     exact = exact_log_likelihood(dbm, images).exp()
     codes = (states[0] * 2 ** torch.arange(SIZES[0] - 1, -1, -1)).sum(1).long()

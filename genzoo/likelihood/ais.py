@@ -195,7 +195,7 @@ class BaseRatePath:
         means = [torch.sigmoid(visible_bias).unsqueeze(0)]
         for layer in range(1, len(self.sizes)):
             means.append(torch.sigmoid(torch.addmm(self.biases[layer], means[-1], self.weights[layer - 1])))
-        means = mean_field_sweeps(self.weights, self.biases, means, rounds)
+        means = mean_field_sweeps(self.weights, self.biases, means, rounds).means
         inputs = [visible_bias] + [layer_input(self.weights, self.biases, means, layer).squeeze(0)
                                    for layer in range(1, len(self.sizes))]
         return [a.detach().clone() for a in inputs]

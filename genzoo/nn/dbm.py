@@ -9,6 +9,7 @@ enumeration and AIS do. An RBM is the case L = 1; both expose ``layer_weights`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TypeAlias, cast
 
 import torch
@@ -32,17 +33,35 @@ def layer_input(weights: Tensors, biases: Tensors, states: Sequence[Tensor | Non
     return total
 
 
-def mean_field_sweeps(weights: Tensors, biases: Tensors, means: list[Tensor],
-                      sweeps: int) -> list[Tensor]:
+@dataclass
+class MeanField:
+    """A factorial q(h | v): ``means`` [v, mu_1, .., mu_L], and ``from_below`` [b_l + mu_{l-1}.W_{l-1} for l = 1..L],
+    each hidden layer's input from the layer below at the final means, the products the bound's energy is made of."""
+
+    means: list[Tensor]
+    from_below: list[Tensor]
+
+
+def mean_field_sweeps(weights: Tensors, biases: Tensors, means: list[Tensor], sweeps: int,
+                      visible_input: Tensor | None = None) -> MeanField:
     """``means`` after ``sweeps`` rounds of mu_l = sigmoid(input of l) over the hidden layers, bottom to top, with the
-    visible means held fixed (Salakhutdinov & Hinton 2009, eq. 7)."""
-    # the visible means are held fixed, so their input to layer 1 is taken into its bias once, not once per round
-    biases = [biases[0], torch.addmm(biases[1], means[0], weights[0]), *biases[2:]]
-    hidden: list[Tensor | None] = [None, *means[1:]]
+    visible means held fixed (Salakhutdinov & Hinton 2009, eq. 7); ``visible_input`` is b_1 + mu_0.W_0 where the
+    caller has it."""
+    # the visible means are held fixed, so their input to layer 1 is computed once, not once per round
+    held = torch.addmm(biases[1], means[0], weights[0]) if visible_input is None else visible_input
+    means, top = list(means), len(biases) - 1
+
+    def from_below(layer: int) -> Tensor:
+        return held if layer == 1 else torch.addmm(biases[layer], means[layer - 1], weights[layer - 1])
+
+    inputs = [from_below(layer) for layer in range(1, top + 1)] if sweeps == 0 else []
     for _ in range(sweeps):
-        for layer in range(1, len(biases)):
-            hidden[layer] = torch.sigmoid(layer_input(weights, biases, hidden, layer))
-    return [means[0], *cast(list[Tensor], hidden[1:])]
+        inputs = []
+        for layer in range(1, top + 1):
+            inputs.append(from_below(layer))
+            total = inputs[-1] if layer == top else torch.addmm(inputs[-1], means[layer + 1], weights[layer].T)
+            means[layer] = torch.sigmoid(total)
+    return MeanField(means, inputs)
 
 
 def log_summed_out(weights: Tensors, biases: Tensors, states: Sequence[Tensor | None], parity: int) -> Tensor:
@@ -79,29 +98,39 @@ class DBM(nn.Module):
                 states[layer] = sample_bernoulli(self.conditional(states, layer), generator)
         return states
 
-    def odd_probs(self, states: list[Tensor]) -> list[Tensor]:
-        """The states with each odd layer replaced by its probabilities given the even layers (Rao-Blackwellised
-        statistics for the model term of the gradient)."""
-        return [self.conditional(states, layer) if layer % 2 else states[layer] for layer in range(len(states))]
+    def sweep_with_odd_probs(self, states: list[Tensor],
+                             generator: torch.Generator | None = None) -> tuple[list[Tensor], list[Tensor]]:
+        """One sweep the other way round, the even layers given the odd, then the odd given the even: (the new states,
+        the same with each odd layer's probabilities in place of its sample). The second are the Rao-Blackwellised
+        states for the model term of the gradient, and the sweep computes them anyway."""
+        states = list(states)
+        for layer in range(0, len(states), 2):
+            states[layer] = sample_bernoulli(self.conditional(states, layer), generator)
+        probs = list(states)
+        for layer in range(1, len(states), 2):
+            probs[layer] = self.conditional(states, layer)
+            states[layer] = sample_bernoulli(probs[layer], generator)
+        return states, probs
 
-    def mean_field(self, v: Tensor, steps: int) -> list[Tensor]:
-        """[v, mu_1, .., mu_L]: the factorial q(h | v) that maximises the variational bound, by ``steps`` rounds of
-        fixed-point updates mu_l = sigmoid(input of l) (Salakhutdinov & Hinton 2009, eq. 7), started from a bottom-up
-        pass whose inner weights are doubled to stand in for the missing top-down input (Section 3.1)."""
+    def mean_field(self, v: Tensor, steps: int) -> MeanField:
+        """The factorial q(h | v) that maximises the variational bound, by ``steps`` rounds of fixed-point updates
+        mu_l = sigmoid(input of l) (Salakhutdinov & Hinton 2009, eq. 7), started from a bottom-up pass whose inner
+        weights are doubled to stand in for the missing top-down input (Section 3.1)."""
         weights, biases = self.layer_weights, self.layer_biases
-        mu = [v]
-        for layer in range(1, len(biases)):
+        visible_input = torch.addmm(biases[1], v, weights[0])
+        mu = [v, torch.sigmoid(2 * visible_input - biases[1] if len(weights) > 1 else visible_input)]
+        for layer in range(2, len(biases)):
             doubling = 2.0 if layer < len(weights) else 1.0
             mu.append(torch.sigmoid(torch.addmm(biases[layer], mu[-1], weights[layer - 1], alpha=doubling)))
-        return mean_field_sweeps(weights, biases, mu, steps)
+        return mean_field_sweeps(weights, biases, mu, steps, visible_input)
 
-    def variational_bound(self, mu: list[Tensor]) -> Tensor:
-        """E_q[-E(v, h)] + H(q) per row for the factorial q of ``mu`` (mu[0] = v): log p(v) + log Z is at least this
-        (Salakhutdinov & Hinton 2009, eq. 6). The energy is multilinear, so its mean under q is the energy at mu."""
-        weights, biases = self.layer_weights, self.layer_biases
-        negative_energy = sum(m @ b for m, b in zip(mu, biases))
-        negative_energy = negative_energy + sum(((a @ w) * b).sum(-1) for a, w, b in zip(mu[:-1], weights, mu[1:]))
-        entropy = sum(binary_entropy(m).sum(-1) for m in mu[1:])
+    def variational_bound(self, q: MeanField) -> Tensor:
+        """E_q[-E(v, h)] + H(q) per row for the factorial q (means[0] = v): log p(v) + log Z is at least this
+        (Salakhutdinov & Hinton 2009, eq. 6). The energy is multilinear, so its mean under q is the energy at the
+        means: v.b_0 + sum_l mu_l.(b_l + mu_{l-1}.W_{l-1}), from the inputs mean-field computed."""
+        negative_energy = q.means[0] @ self.layer_biases[0]
+        negative_energy = negative_energy + sum((m * below).sum(-1) for m, below in zip(q.means[1:], q.from_below))
+        entropy = sum(binary_entropy(m).sum(-1) for m in q.means[1:])
         return negative_energy + entropy
 
 
