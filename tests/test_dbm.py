@@ -77,6 +77,18 @@ def test_mean_field_climbs_to_a_bound_below_the_exact_log_likelihood(sizes):
     assert (exact - bounds[-1]).mean() > 0.01                 # strictly a bound: q is factorial, the posterior not
 
 
+@pytest.mark.parametrize("steps", [0, 1, 4])
+def test_the_bound_from_mean_field_inputs_equals_the_energy_at_the_means(steps):
+    """The bound takes its energy from the inputs mean-field computed; it must be -E at the means plus H(q)."""
+    dbm = tiny_dbm(3, sizes=DEEPER)
+    q = dbm.mean_field(binary_states(DEEPER[0]).float(), steps)
+    mu, weights, biases = q.means, dbm.layer_weights, dbm.layer_biases
+    negative_energy = (sum(m @ b for m, b in zip(mu, biases))
+                       + sum(((a @ w) * b).sum(-1) for a, w, b in zip(mu[:-1], weights, mu[1:])))
+    entropy = sum(-(m * m.log() + (1 - m) * (1 - m).log()).sum(-1) for m in mu[1:])
+    torch.testing.assert_close(dbm.variational_bound(q), negative_energy + entropy)
+
+
 @pytest.mark.parametrize("odd_last", [False, True])
 def test_gibbs_sweeps_sample_the_exact_visible_marginal(odd_last):
     """Either order of a sweep samples the DBM; the one that draws the odd layers last (the persistent chains') also

@@ -118,7 +118,8 @@ class DBM(nn.Module):
         weights are doubled to stand in for the missing top-down input (Section 3.1)."""
         weights, biases = self.layer_weights, self.layer_biases
         visible_input = torch.addmm(biases[1], v, weights[0])
-        mu = [v, torch.sigmoid(2 * visible_input - biases[1] if len(weights) > 1 else visible_input)]
+        doubled = 2 * visible_input - biases[1]   # b_1 + 2 v.W_0
+        mu = [v, torch.sigmoid(doubled if len(weights) > 1 else visible_input)]
         for layer in range(2, len(biases)):
             doubling = 2.0 if layer < len(weights) else 1.0
             mu.append(torch.sigmoid(torch.addmm(biases[layer], mu[-1], weights[layer - 1], alpha=doubling)))
