@@ -38,8 +38,9 @@ class DBMConfig(LayerwiseConfig, ContrastiveDivergenceConfig):
                                      "500-1000 on MNIST)", low=1)
     pretrain_fraction: float = option(0.25, "share of the run spent pretraining, split between the layers' "
                                       "RBMs by layer_shares; the rest trains the DBM jointly (a pretraining step "
-                                      "costs about two thirds of a joint one, and the joint phase starts from what "
-                                      "it learns; the dbm_mnist benchmark pretrains for 0.3)", low=0.0, high=1.0)
+                                      "costs about half a joint one at the defaults, and the joint phase starts "
+                                      "from what it learns; the dbm_mnist benchmark pretrains for 0.3)",
+                                      low=0.0, high=1.0)
     joint_lr: float = option(0.002, "learning rate at the start of joint training, falling linearly as lr does "
                              "(momentum and weight decay as above); larger rates diverged on MNIST once the momentum "
                              "rose to 0.9 (docs/results.md)",
