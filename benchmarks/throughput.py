@@ -1,13 +1,16 @@
 """How fast each model trains on this machine, against what the machine can do.
 
 First the float32 matmul peak (GFLOP/s: the median of several large square products, the best size kept); then, for
-every model at its benchmark's configuration, the training throughput (images/s, the median of several timed
-windows after a warm-up) and the share of the peak its step reaches, the step's FLOPs counted by
-torch.utils.flop_counter.FlopCounterMode (matrix products and convolutions, forward and backward: the work a step
-cannot avoid; elementwise work is not counted, so the share says how much of the step the machine's fastest kernels
-carry); then AIS for log Z of a 784-500 RBM with 14,500 betas and 100 chains. The images are random MNIST-shaped
-ones held on the device (binary for the models of binary units): the speed of a step does not depend on the pixels,
-and a machine without the datasets (a lent GPU) measures it all the same.
+every model at its benchmark's configuration, the training throughput (images/s, the median of several timed windows
+after a warm-up) and the share of the peak its step reaches, the step's FLOPs counted by
+torch.utils.flop_counter.FlopCounterMode (matrix products, in-place ones included, and convolutions, forward and
+backward: the work a step cannot avoid; elementwise work is not counted, so the share says how much of the step the
+machine's fastest kernels carry). The peak is measured again just before each timed window, and each model's share
+is also given against those: the median over its windows of the window's rate over the peak beside it, a ratio taken
+in one moment where the run's single peak can be seconds or minutes away on a machine whose speed drifts. Then AIS
+for log Z of a 784-500 RBM with 14,500 betas and 100 chains. The images are random MNIST-shaped ones held on the
+device (binary for the models of binary units): the speed of a step does not depend on the pixels, and a machine
+without the datasets (a lent GPU) measures it all the same.
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.adversarial import FAMILY_SETTINGS
 from benchmarks.common import RESULTS, provenance_of_machine, write_result
-from genzoo.data import binarize
-from genzoo.devices import resolve_device, synchronize
+from genzoo.devices import resolve_device, sample_bernoulli, synchronize
 from genzoo.likelihood.ais import annealing_schedule, log_partition_ais
 from genzoo.models.base import LayerwiseModel
 from genzoo.nn.rbm import RBM
@@ -66,23 +68,33 @@ def phase_of(label: str) -> int | None:
     return None
 
 
-def matmul_peak(device: torch.device, sizes: tuple[int, ...], repeats: int) -> dict:
-    """Float32 GFLOP/s of n x n products: for each n the median over ``repeats`` timed batches of products; the peak
-    is the best n's median."""
-    by_size = {}
-    for n in sizes:
-        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-        products = 1
-        seconds = timed(lambda a=a, b=b: a @ b, device)
-        while seconds * products < 0.05:   # batches of at least 50 ms, so that a timer's tick is negligible
-            products *= 2
-        rates = []
-        for _ in range(repeats):
-            seconds = timed(lambda a=a, b=b, products=products: [a @ b for _ in range(products)], device)
-            rates.append(2 * n ** 3 * products / seconds / 1e9)
-        by_size[n] = round(statistics.median(rates), 1)
-    return {"gflops": max(by_size.values()), "by_size": by_size, "repeats": repeats,
-            "tf32": device.type == "cuda" and torch.backends.cuda.matmul.allow_tf32}
+class SquareProducts:
+    """Float32 n x n products on a device, timed in batches of at least 50 ms (so that a timer's tick is negligible):
+    the rate of the machine's fastest kernel at one moment."""
+
+    def __init__(self, device: torch.device, n: int):
+        self.device, self.n = device, n
+        self.a, self.b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+        self.products = 1
+        seconds = timed(lambda: self.a @ self.b, device)
+        while seconds * self.products < 0.05:
+            self.products *= 2
+
+    def gflops(self, repeats: int) -> float:
+        """The median GFLOP/s of ``repeats`` timed batches."""
+        rates = [2 * self.n ** 3 * self.products / timed(lambda: [self.a @ self.b for _ in range(self.products)],
+                                                          self.device) / 1e9 for _ in range(repeats)]
+        return statistics.median(rates)
+
+
+def matmul_peak(device: torch.device, sizes: tuple[int, ...], repeats: int) -> tuple[dict, SquareProducts]:
+    """Float32 GFLOP/s of n x n products: for each n the median over ``repeats`` timed batches; the peak is the best
+    n's median. Also the products of that n, to measure the peak again beside each model's timed windows."""
+    products = {n: SquareProducts(device, n) for n in sizes}
+    by_size = {n: round(p.gflops(repeats), 1) for n, p in products.items()}
+    best = max(by_size, key=by_size.__getitem__)
+    return ({"gflops": by_size[best], "by_size": by_size, "repeats": repeats,
+             "tf32": device.type == "cuda" and torch.backends.cuda.matmul.allow_tf32}, products[best])
 
 
 class GlobalOnly:
@@ -99,9 +111,16 @@ class GlobalOnly:
         return None
 
 
+def in_place_product_flops(self_shape, a_shape, b_shape, *args, out_shape=None, **kwargs) -> int:
+    """FLOPs of ``x.addmm_(a, b)``: FlopCounterMode counts the out-of-place addmm but has no formula for the in-place
+    one, with which the Boltzmann machines' statistic subtracts its model term (genzoo.nn.dbm.statistics_difference)."""
+    return 2 * a_shape[0] * a_shape[1] * b_shape[1]
+
+
 def step_flops(step: Callable[[], object]) -> int:
-    """FLOPs of one call of ``step``: matrix products and convolutions, forward and backward."""
-    counter = FlopCounterMode(display=False)
+    """FLOPs of one call of ``step``: matrix products (in-place ones included) and convolutions, forward and
+    backward."""
+    counter = FlopCounterMode(display=False, custom_mapping={torch.ops.aten.addmm_: in_place_product_flops})
     counter.mod_tracker = GlobalOnly()
     with counter:
         step()
@@ -161,7 +180,7 @@ def training_steps(label: str, model_name: str, overrides: list[str], device: to
         nonlocal cursor
         for _ in range(n):
             x, y = batches[cursor % len(batches)]
-            scalars = model.train_step(binarize(x) if dynamic else x, y)
+            scalars = model.train_step(sample_bernoulli(x) if dynamic else x, y)
             ranks.agree(scalars, False, False)
             ranks.after_step(model)
             cursor += 1
@@ -170,8 +189,11 @@ def training_steps(label: str, model_name: str, overrides: list[str], device: to
 
 
 def step_throughput(label: str, model_name: str, overrides: list[str], device: torch.device, peak_gflops: float,
-                    window_s: float, windows: int, warm_up_s: float, seed: int) -> dict:
-    """Images/s of the training step (median over timed windows after a warm-up) and the share of peak it reaches."""
+                    window_s: float, windows: int, warm_up_s: float, seed: int,
+                    peak_probe: SquareProducts | None = None) -> dict:
+    """Images/s of the training step (median over timed windows after a warm-up) and the share of the run's peak it
+    reaches; with ``peak_probe``, also the share of the peak measured again just before each window, the median over
+    the windows, which a machine whose speed drifts during the run (a shared host) leaves steadier."""
     steps, batch_size = training_steps(label, model_name, overrides, device, seed)
     seconds, warmed = 0.0, 0
     while seconds < warm_up_s or warmed < 2:
@@ -180,14 +202,23 @@ def step_throughput(label: str, model_name: str, overrides: list[str], device: t
     per_step = seconds / warmed
     flops = step_flops(lambda: steps(1))
     steps_per_window = max(1, round(window_s / per_step))
-    rates = [steps_per_window * batch_size / timed(lambda: steps(steps_per_window), device) for _ in range(windows)]
+    rates, peaks_beside = [], []
+    for _ in range(windows):
+        if peak_probe is not None:
+            peaks_beside.append(peak_probe.gflops(3))
+        rates.append(steps_per_window * batch_size / timed(lambda: steps(steps_per_window), device))
     images_per_s = statistics.median(rates)
     achieved = flops / batch_size * images_per_s / 1e9
-    return {"model": model_name, "batch_size": batch_size, "settings": overrides,
-            "images_per_s": round(images_per_s, 1),
-            "windows_images_per_s": [round(r, 1) for r in rates], "steps_per_window": steps_per_window,
-            "step_gflop": round(flops / 1e9, 4), "achieved_gflops": round(achieved, 2),
-            "share_of_peak": round(achieved / peak_gflops, 4)}
+    measured = {"model": model_name, "batch_size": batch_size, "settings": overrides,
+                "images_per_s": round(images_per_s, 1),
+                "windows_images_per_s": [round(r, 1) for r in rates], "steps_per_window": steps_per_window,
+                "step_gflop": round(flops / 1e9, 4), "achieved_gflops": round(achieved, 2),
+                "share_of_peak": round(achieved / peak_gflops, 4)}
+    if peaks_beside:
+        shares = [flops / batch_size * rate / 1e9 / peak for rate, peak in zip(rates, peaks_beside)]
+        measured |= {"peak_beside_windows_gflops": [round(p, 1) for p in peaks_beside],
+                     "share_of_peak_beside": round(statistics.median(shares), 4)}
+    return measured
 
 
 def ais_seconds(device: torch.device, betas: int, chains: int, repeats: int, seed: int) -> dict:
@@ -216,8 +247,8 @@ def throughput(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     device = resolve_device(args.device)
     quick = args.quick
-    peak = matmul_peak(device, (256, 512) if quick else ((1024, 2048, 4096) if device.type == "cpu" else (4096, 8192)),
-                       repeats=2 if quick else 5)
+    sizes = (256, 512) if quick else ((1024, 2048, 4096) if device.type == "cpu" else (4096, 8192))
+    peak, peak_probe = matmul_peak(device, sizes, repeats=2 if quick else 5)
     print(f"float32 matmul peak on {device}: {peak['gflops']} GFLOP/s", flush=True)
     if quick:
         budget = {"window_s": 0.2, "windows": 2, "warm_up_s": 0.2}
@@ -231,9 +262,9 @@ def throughput(args: argparse.Namespace) -> None:
         if chosen and model_name not in chosen:
             continue
         models[label] = step_throughput(label, model_name, overrides, device, peak["gflops"], seed=args.seed,
-                                        **budget)
-        print(f"{label}: {models[label]['images_per_s']} images/s, {models[label]['share_of_peak']:.1%} of peak",
-              flush=True)
+                                        peak_probe=peak_probe, **budget)
+        print(f"{label}: {models[label]['images_per_s']} images/s, {models[label]['share_of_peak']:.1%} of the run's "
+              f"peak, {models[label]['share_of_peak_beside']:.1%} of the peak beside its windows", flush=True)
     ais = ais_seconds(device, 50 if quick else 14_500, 100, 1 if quick else (3 if device.type == "cpu" else 2),
                       args.seed)
     print(f"AIS 784-500, {ais['betas']} betas x {ais['chains']} chains: {ais['median_s']} s", flush=True)

@@ -14,7 +14,8 @@ from conftest import TINY
 from test_cgan import TINY_CGAN
 from test_cli import TINY_VAE, one_line_error
 
-from genzoo.devices import available_devices, normal, resolve_device, uniform
+from genzoo.data import binarize
+from genzoo.devices import available_devices, normal, resolve_device, sample_bernoulli, uniform
 from genzoo.errors import GenzooError
 from genzoo.run import build_model, make_run_config, open_run
 
@@ -110,3 +111,21 @@ def test_a_run_trained_on_the_cpu_samples_and_scores_with_device_cpu(tmp_path, c
     assert main(["eval", str(out), "--metrics", "fd,nll", "-n", "20", "--k", "2", "--nll-images", "5",
                  "--device", "cpu"]) == 0
     assert open_run(out, "cpu").model.device == torch.device("cpu")
+
+
+def test_sample_bernoulli_is_on_with_the_probability_given_and_exact_at_0_and_1():
+    """P(u < p) = p for u ~ U[0, 1): the law torch.bernoulli draws, and never on at 0 nor off at 1."""
+    p = torch.tensor([0.0, 0.1, 0.5, 0.9, 1.0]).repeat(200_000, 1)
+    draws = sample_bernoulli(p, torch.Generator().manual_seed(3))
+    assert draws.dtype == p.dtype and set(draws.unique().tolist()) <= {0.0, 1.0}
+    assert torch.allclose(draws.mean(0), p[0], atol=0.004)
+    assert draws[:, 0].sum() == 0 and draws[:, -1].sum() == len(p)
+    assert torch.equal(draws, sample_bernoulli(p, torch.Generator().manual_seed(3)))
+
+
+def test_fixed_binarization_keeps_torch_bernoullis_draw():
+    """The fixed binarization defines the test set every recorded likelihood was measured on: its draw must not
+    change with the faster per-batch one."""
+    p = torch.rand(1000, 784, generator=torch.Generator().manual_seed(0))
+    expected = torch.bernoulli(p, generator=torch.Generator().manual_seed(7))
+    assert torch.equal(binarize(p, torch.Generator().manual_seed(7)), expected)

@@ -19,7 +19,9 @@ def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
     """Each pixel set to 1 with probability equal to its intensity in [0, 1], else 0.
 
     Sampled once, this is the fixed binarization of MNIST (Salakhutdinov & Murray 2008, "On the
-    quantitative analysis of deep belief networks"); resampled every batch it is dynamic binarization.
+    quantitative analysis of deep belief networks"), and the seeded test split of dynamic binarization's likelihoods;
+    torch.bernoulli's draw defines those sets, so it stays. The training loop's dynamic binarization, resampled every
+    batch, draws the same law faster (genzoo.devices.sample_bernoulli).
     """
     if generator is None or generator.device == x.device:
         return torch.bernoulli(x, generator=generator)

@@ -29,11 +29,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from genzoo import progress
-from genzoo.devices import normal
+from genzoo.devices import normal, sample_bernoulli
 from genzoo.errors import GenzooError
 from genzoo.likelihood.estimate import Estimate
 from genzoo.nn.dbm import layer_input, mean_field_sweeps
-from genzoo.nn.rbm import sample_bernoulli, smoothed_mean
+from genzoo.nn.rbm import smoothed_mean
 
 # Salakhutdinov & Murray 2008, Section 4.2: 500 betas uniform on [0, 0.5], 4,000 on [0.5, 0.9] and
 # 10,000 on [0.9, 1], 14,500 intermediate distributions in all
@@ -225,7 +225,8 @@ class BaseRatePath:
             total_input = layer_input(self.weights, self.biases, layers, layer)
             layers[layer] = sample_bernoulli(torch.lerp(self.base_biases[layer], total_input, beta_to).sigmoid_(),
                                              generator)
-        return increment, torch.cat(cast(list[Tensor], layers[0::2]), 1)   # the even layers are all given
+        evens = cast(list[Tensor], layers[0::2])   # all given now
+        return increment, evens[0] if len(evens) == 1 else torch.cat(evens, 1)
 
 
 class GaussianVisiblePath:

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from genzoo.config import option
+from genzoo.devices import sample_bernoulli
 from genzoo.likelihood.estimate import Estimate
 from genzoo.likelihood.partition import log_partition, minus_log_partition
 from genzoo.models.base import GibbsChainModel, LayerwiseConfig, LayerwiseModel, prefixed
@@ -29,7 +30,7 @@ from genzoo.nn.contrastive_divergence import (
     RunningMeans,
 )
 from genzoo.nn.dbm import DBM, statistics_difference
-from genzoo.nn.rbm import RBM, sample_bernoulli
+from genzoo.nn.rbm import RBM
 
 
 @dataclass

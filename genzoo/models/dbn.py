@@ -20,12 +20,13 @@ import torch
 from torch import Tensor, nn
 
 from genzoo.config import option
+from genzoo.devices import sample_bernoulli
 from genzoo.likelihood.estimate import Estimate
 from genzoo.likelihood.partition import log_partition, minus_log_partition
 from genzoo.models.base import LayerwiseConfig, LayerwiseModel, prefixed
 from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig, GradientAscent
 from genzoo.nn.dbm import binary_entropy
-from genzoo.nn.rbm import RBM, sample_bernoulli
+from genzoo.nn.rbm import RBM
 from genzoo.nn.sigmoid_belief import bernoulli_log_prob
 
 

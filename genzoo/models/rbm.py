@@ -14,12 +14,13 @@ import torch
 from torch import Tensor
 
 from genzoo.config import option
+from genzoo.devices import sample_bernoulli
 from genzoo.errors import GenzooError
 from genzoo.likelihood.estimate import Estimate
 from genzoo.likelihood.partition import rbm_log_likelihood
 from genzoo.models.base import GibbsChainModel, require_binarized
 from genzoo.nn.contrastive_divergence import ContrastiveDivergence, ContrastiveDivergenceConfig
-from genzoo.nn.rbm import RBM, GaussianRBM, sample_bernoulli
+from genzoo.nn.rbm import RBM, GaussianRBM
 from genzoo.parallel import gather_over_ranks
 
 

@@ -17,8 +17,9 @@ import torch
 from torch import Tensor, nn
 
 from genzoo.config import option
+from genzoo.devices import sample_bernoulli
 from genzoo.nn.dbm import statistics_difference
-from genzoo.nn.rbm import RBM, sample_bernoulli, smoothed_mean
+from genzoo.nn.rbm import RBM, smoothed_mean
 from genzoo.parallel import gather_over_ranks, sum_over_ranks
 
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genzoo.nn.rbm import sample_bernoulli
+from genzoo.devices import sample_bernoulli
 
 # a layer's weights or biases: a list of tensors, or the nn.ParameterList a model holds them in
 Tensors: TypeAlias = Sequence[Tensor] | nn.ParameterList

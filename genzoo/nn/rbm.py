@@ -11,13 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genzoo.devices import normal, uniform
-
-
-def sample_bernoulli(probs: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """Binary units on with probability ``probs``; a uniform draw compared with them, about 2.5 times faster on a
-    CPU than torch.bernoulli, which matters in the 14,500 steps of AIS."""
-    return (uniform(probs.shape, probs.device, generator) < probs).to(probs.dtype)
+from genzoo.devices import normal, sample_bernoulli
 
 
 def smoothed_mean(sums: Tensor, count: int, smoothing: float) -> Tensor:

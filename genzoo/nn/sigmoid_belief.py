@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genzoo.nn.rbm import sample_bernoulli
+from genzoo.devices import sample_bernoulli
 
 
 def bernoulli_log_prob(logits: Tensor, units: Tensor) -> Tensor:

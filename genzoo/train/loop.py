@@ -28,7 +28,8 @@ import torch
 from tqdm import tqdm
 
 from genzoo.checkpoint import save_checkpoint
-from genzoo.data import Dataset, ImageSet, binarize
+from genzoo.data import Dataset, ImageSet
+from genzoo.devices import sample_bernoulli
 from genzoo.errors import GenzooError
 from genzoo.grid import save_grid
 from genzoo.models.base import GenerativeModel
@@ -184,7 +185,9 @@ class Trainer:
         return "finished"
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
-        return binarize(x) if self.dynamic_binarization else x
+        """The batch as the model sees it: under dynamic binarization each pixel drawn anew, on with probability its
+        intensity."""
+        return sample_bernoulli(x) if self.dynamic_binarization else x
 
     def _progress_line(self, phase: str | None, scalars: dict[str, float]) -> str:
         p = self.progress
