@@ -25,6 +25,14 @@ def test_auto_likelihood_follows_binarization():
     assert make_run_config("vae", "digits", overrides=["data.binarize=none"]).model.likelihood == "gaussian"
 
 
+def test_a_bernoulli_likelihood_of_grey_pixels_is_refused_before_training():
+    """The VAE's distributions skip torch's per-call checks, so a law of binary pixels given grey ones must be a
+    one-line error at the start, not a cross-entropy of grey targets."""
+    with pytest.raises(GenzooError, match="data.binarize=dynamic") as err:
+        make_run_config("vae", "digits", overrides=["data.binarize=none", "model.likelihood=bernoulli"])
+    assert "\n" not in str(err.value)
+
+
 @pytest.mark.parametrize("pair, message", [
     ("model.latnt_dim=3", "unknown key 'model.latnt_dim'"),
     ("model.latent_dim=abc", "expected int"),

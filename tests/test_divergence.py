@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import torch
 from conftest import TINY
 from test_cgan import TINY_CGAN
 from test_cli import TINY_VAE, one_line_error
@@ -15,6 +16,7 @@ from genzoo import run
 from genzoo.checkpoint import load_checkpoint
 from genzoo.errors import GenzooError
 from genzoo.registry import MODELS
+from genzoo.train.loop import numerical_failure
 
 HUGE_LR = {"infogan": ["model.discriminator_lr=1e38", "model.generator_lr=1e38"],
            "dbm": ["model.lr=1e38", "model.joint_lr=1e38"]}
@@ -44,11 +46,12 @@ def test_a_huge_learning_rate_stops_cleanly_with_the_last_good_checkpoint(tmp_pa
 
 
 def test_the_issue_command_stops_in_one_line_and_keeps_a_checkpoint(tmp_path, capsys):
-    """genzoo train vae --data digits --set model.lr=1e9: torch's Normal refused its scale, with a tensor dump."""
+    """genzoo train vae --data digits --set model.lr=1e9: torch's Normal once refused its scale with a tensor dump; the
+    VAE's distributions no longer check their arguments, and the loop's check of the step's scalars stops it."""
     out = tmp_path / "r"
     err = one_line_error(capsys, ["train", "vae", "--data", "digits", "--set", "model.lr=1e9", "--max-steps", "2000",
                                   "--out", str(out), "--quiet", *TINY_VAE])
-    assert "training diverged at step" in err and "the scale of a Normal distribution left its valid range" in err
+    assert "training diverged at step" in err and "loss = inf" in err
     assert load_checkpoint(out / "checkpoint.pt")["progress"]["step"] == 0
 
 
@@ -60,3 +63,12 @@ def test_an_error_that_is_not_numerical_still_shows_its_traceback(tmp_path, monk
     monkeypatch.setattr(MODELS["vae"], "train_step", broken)
     with pytest.raises(ValueError, match="a bug"):
         run.train(tiny_config("vae"), tmp_path / "r", progress_bar=False)
+
+
+def test_a_distribution_refusing_its_parameters_is_named_in_one_line():
+    """A model built on torch.distributions with their checks on (genzoo's VAE turns them off) gets the parameter
+    and the distribution named, not the tensor dump torch raises."""
+    with pytest.raises(ValueError) as refused:
+        torch.distributions.Normal(torch.zeros(3), torch.tensor([1.0, float("nan"), 1.0]), validate_args=True)
+    assert numerical_failure(refused.value) == ("the scale of a Normal distribution left its valid range (NaN, "
+                                                "infinite or out of bounds)")

@@ -10,6 +10,7 @@ from torch import distributions as D
 
 from genzoo.config import option
 from genzoo.devices import normal
+from genzoo.errors import GenzooError
 from genzoo.likelihood.estimate import Estimate
 from genzoo.likelihood.iwae import iwae_bound
 from genzoo.models.base import GenerativeModel
@@ -73,27 +74,34 @@ class VAE(GenerativeModel):
     def resolve(cls, cfg: VAEConfig, binarized: bool) -> VAEConfig:
         if cfg.likelihood == "auto":
             cfg.likelihood = "bernoulli" if binarized else "gaussian"
+        if cfg.likelihood == "bernoulli" and not binarized:
+            raise GenzooError("model.likelihood=bernoulli is a law of binary pixels and data.binarize=none leaves them "
+                              "grey: binarize them (--set data.binarize=dynamic) or use gaussian or "
+                              "continuous_bernoulli")
         return cfg
+
+    # Every distribution below is built with validate_args=False: its parameters are valid by construction and
+    # resolve() checks the pixels against the likelihood once, where torch's checks on every call cost 5% of a step.
 
     def posterior(self, x: Tensor) -> D.Normal:
         """q(z|x): a diagonal Gaussian whose mean and log-variance the encoder outputs."""
         mean, log_var = self.encoder(x).float().chunk(2, dim=-1)   # float32 under autocast too
-        return D.Normal(mean, torch.exp(0.5 * log_var))
+        return D.Normal(mean, torch.exp(0.5 * log_var), validate_args=False)
 
     def prior(self, shape: tuple[int, ...]) -> D.Normal:
         zeros = torch.zeros(*shape, self.cfg.latent_dim, device=self.device)
-        return D.Normal(zeros, torch.ones_like(zeros))
+        return D.Normal(zeros, torch.ones_like(zeros), validate_args=False)
 
     def likelihood(self, z: Tensor) -> D.Distribution:
         """p(x|z) over flattened pixels, for z of shape (..., latent_dim)."""
         lead = z.shape[:-1]
         out = self.decoder(z.reshape(-1, self.cfg.latent_dim)).float().reshape(*lead, -1)
         if self.cfg.likelihood == "bernoulli":
-            return D.Bernoulli(logits=out)
+            return D.Bernoulli(logits=out, validate_args=False)
         if self.cfg.likelihood == "continuous_bernoulli":
-            return D.ContinuousBernoulli(logits=out)
+            return D.ContinuousBernoulli(logits=out, validate_args=False)
         assert self.log_scale is not None   # a parameter of the gaussian likelihood
-        return D.Normal(torch.sigmoid(out), self.log_scale.exp().expand_as(out))
+        return D.Normal(torch.sigmoid(out), self.log_scale.exp().expand_as(out), validate_args=False)
 
     def elbo(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Per-example ELBO and its two terms: E_q[log p(x|z)] and KL(q(z|x) || p(z)) in closed form."""
