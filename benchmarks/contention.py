@@ -5,9 +5,10 @@
 
 Each job is `genzoo train gan --data mnist --max-steps STEPS` in its own process; its figure is the training time it
 reports (data loading and start-up excluded), the median over the repeats (and over both jobs when two run at once).
-torch's CPU threads are libgomp's: an idle thread spins up to GOMP_SPINCOUNT = 300,000 iterations (about 3 ms)
-before it sleeps, unless OMP_WAIT_POLICY=PASSIVE. genzoo now sets PASSIVE before torch loads; the settings below
-recreate what it did before with GOMP_SPINCOUNT=300000, libgomp's own default spin. Run on an otherwise quiet machine.
+torch's CPU threads are libgomp's: an idle thread spins up to GOMP_SPINCOUNT iterations before it sleeps, 300,000
+(about 3 ms) by default and none under OMP_WAIT_POLICY=PASSIVE. genzoo first ran with the default spin (issue 29's
+10-30x), then passive (a job alone 1.4 times slower), and now sets a spin of 1,000 before torch loads; the settings
+below recreate all three. Run on an otherwise quiet machine.
 """
 
 from __future__ import annotations
@@ -27,21 +28,26 @@ from benchmarks.common import RESULTS, provenance
 from genzoo.data import load_dataset
 from genzoo.data.config import DataConfig
 
-BEFORE = {"GOMP_SPINCOUNT": "300000"}   # libgomp's default spin, what genzoo ran with before OMP_WAIT_POLICY=PASSIVE
+DEFAULT_SPIN = {"GOMP_SPINCOUNT": "300000"}   # libgomp's own default, what genzoo ran with before issue 29
+PASSIVE = {"OMP_WAIT_POLICY": "PASSIVE"}       # genzoo's default after issue 29
 SETTINGS = {   # name: (jobs at once, extra environment, extra arguments)
-    "alone, as before (threads spin)": (1, BEFORE, []),
-    "two jobs, as before (threads spin)": (2, BEFORE, []),
-    "alone, passive waiting (genzoo's default now)": (1, {}, []),
-    "two jobs, passive waiting (genzoo's default now)": (2, {}, []),
-    "two jobs, passive waiting, --threads 1": (2, {}, ["--threads", "1"]),
+    "alone, libgomp's default spin (before issue 29)": (1, DEFAULT_SPIN, []),
+    "two jobs, libgomp's default spin (before issue 29)": (2, DEFAULT_SPIN, []),
+    "alone, passive waiting (after issue 29)": (1, PASSIVE, []),
+    "two jobs, passive waiting (after issue 29)": (2, PASSIVE, []),
+    "alone, a spin of 1,000 (genzoo's default now)": (1, {}, []),
+    "two jobs, a spin of 1,000 (genzoo's default now)": (2, {}, []),
+    "two jobs, a spin of 1,000, --threads 1": (2, {}, ["--threads", "1"]),
 }
 FINISHED = re.compile(r"finished (\d+) steps in ([\d.]+) s")
 
 
 def run_jobs(jobs: int, env: dict[str, str], extra: list[str], steps: int, data_dir: str | None) -> list[float]:
     """Start ``jobs`` trainings at once; the training seconds each reports."""
-    environment = {**os.environ, **env}
-    environment.pop("OMP_WAIT_POLICY", None)   # genzoo's own default, unless the setting overrides it
+    environment = dict(os.environ)
+    for chosen in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):   # genzoo's own default, unless the setting overrides it
+        environment.pop(chosen, None)
+    environment.update(env)
     with tempfile.TemporaryDirectory() as scratch:
         command = [sys.executable, "-m", "genzoo", "train", "gan", "--data", "mnist", "--max-steps", str(steps),
                    "--quiet", *(["--data-dir", data_dir] if data_dir else []), *extra]

@@ -569,7 +569,7 @@ def ranks_speeds(measured: dict, label: str) -> str:
 
 
 def contention_rows(results: Path) -> list[str]:
-    """Two genzoo jobs sharing the cores against one alone, before and after passive OpenMP waiting."""
+    """Two genzoo jobs sharing the cores against one alone, under each way OpenMP's idle threads have waited."""
     path = results / "contention.json"
     if not path.exists():
         return ["not yet measured: `python -m benchmarks.contention`"]

@@ -16,12 +16,14 @@ from genzoo.version import __version__
 
 
 def machine() -> dict:
-    """CPU model, core count, torch threads (and OpenMP's wait policy) and versions of the machine measuring now."""
+    """CPU model, core count, torch threads (and how OpenMP's idle threads wait) and versions of the machine measuring
+    now."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
     return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "torch_interop_threads": torch.get_num_interop_threads(),
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "libgomp default"),
+            "gomp_spincount": os.environ.get("GOMP_SPINCOUNT", "libgomp default"),
             "platform": platform.platform(), "python": platform.python_version(), "torch": str(torch.__version__),
             "genzoo": __version__}
 
