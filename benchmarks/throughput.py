@@ -190,13 +190,12 @@ def training_steps(label: str, model_name: str, overrides: list[str], device: to
 
 
 def step_throughput(label: str, model_name: str, overrides: list[str], device: torch.device, peak_gflops: float,
-                    window_s: float, windows: int, warm_up_s: float, seed: int,
-                    peak_size: int | None = None) -> dict:
+                    window_s: float, windows: int, warm_up_s: float, seed: int, peak_size: int) -> dict:
     """Images/s of the training step (median over timed windows after a warm-up) and the share of the run's peak it
-    reaches; with ``peak_size``, also the share of the peak (n x n products of that n) measured again just before
-    each window, the median over the windows, which a machine whose speed drifts during the run leaves steadier."""
+    reaches; also the share of the peak (``peak_size`` square products) measured again just before each window, the
+    median over the windows, which a machine whose speed drifts during the run leaves steadier."""
     steps, batch_size = training_steps(label, model_name, overrides, device, seed)
-    peak_probe = SquareProducts(device, peak_size) if peak_size else None
+    peak_probe = SquareProducts(device, peak_size)
     seconds, warmed = 0.0, 0
     while seconds < warm_up_s or warmed < 2:
         seconds += timed(lambda: steps(1), device)
@@ -206,21 +205,18 @@ def step_throughput(label: str, model_name: str, overrides: list[str], device: t
     steps_per_window = max(1, round(window_s / per_step))
     rates, peaks_beside = [], []
     for _ in range(windows):
-        if peak_probe is not None:
-            peaks_beside.append(peak_probe.gflops(3))
+        peaks_beside.append(peak_probe.gflops(3))
         rates.append(steps_per_window * batch_size / timed(lambda: steps(steps_per_window), device))
     images_per_s = statistics.median(rates)
     achieved = flops / batch_size * images_per_s / 1e9
-    measured = {"model": model_name, "batch_size": batch_size, "settings": overrides,
-                "images_per_s": round(images_per_s, 1),
-                "windows_images_per_s": [round(r, 1) for r in rates], "steps_per_window": steps_per_window,
-                "step_gflop": round(flops / 1e9, 4), "achieved_gflops": round(achieved, 2),
-                "share_of_peak": round(achieved / peak_gflops, 4)}
-    if peaks_beside:
-        shares = [flops / batch_size * rate / 1e9 / peak for rate, peak in zip(rates, peaks_beside)]
-        measured |= {"peak_beside_windows_gflops": [round(p, 1) for p in peaks_beside],
-                     "share_of_peak_beside": round(statistics.median(shares), 4)}
-    return measured
+    shares_beside = [flops / batch_size * rate / 1e9 / peak for rate, peak in zip(rates, peaks_beside)]
+    return {"model": model_name, "batch_size": batch_size, "settings": overrides,
+            "images_per_s": round(images_per_s, 1),
+            "windows_images_per_s": [round(r, 1) for r in rates], "steps_per_window": steps_per_window,
+            "step_gflop": round(flops / 1e9, 4), "achieved_gflops": round(achieved, 2),
+            "share_of_peak": round(achieved / peak_gflops, 4),
+            "peak_beside_windows_gflops": [round(p, 1) for p in peaks_beside],
+            "share_of_peak_beside": round(statistics.median(shares_beside), 4)}
 
 
 def in_fresh_process(work: Callable[..., dict], *args: object, **kwargs: object) -> dict:
