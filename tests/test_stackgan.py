@@ -33,7 +33,8 @@ from genzoo.viz.text_to_image import PADDING, TEXT_WIDTH, caption_rows
 TINY_STACKGAN = ["model.latent_dim=4", "model.embedding_dim=8", "model.condition_dim=4", "model.text_dim=4",
                  "model.stage1_generator_width=4", "model.stage1_discriminator_width=4",
                  "model.stage2_generator_width=4", "model.stage2_discriminator_width=4", "model.residual_blocks=1",
-                 "train.batch_size=8", "train.log_every=1"]
+                 "train.batch_size=8", "train.log_every=1",
+                 "model.stage1_fraction=0.5"]   # the tests below place the stage boundary at half the run
 STEPS_PER_EPOCH = 6   # 48 training canvases, batch 8
 
 
