@@ -189,6 +189,43 @@ def test_scheduled_evaluation_leaves_training_unchanged(tmp_path, tiny_config, m
     assert [r["step"] for r in rows if r.get("split") == "eval"] == [5, 10, 12]
 
 
+@pytest.mark.parametrize("model_name, overrides", [("rbm", []), ("dbm", []),
+                                                    ("dbn", ["model.fine_tune_fraction=0.3"])])
+def test_monitoring_scalars_are_measured_on_logged_steps_alone_and_leave_training_unchanged(
+        tmp_path, monkeypatch, tiny_config, model_name, overrides):
+    """A Boltzmann machine's reconstruction error and free energies cost a step's work: measured on the logged steps
+    (and where the phase changes), with no random draws, so logging every step or every 7 trains the same weights."""
+    cls = MODELS[model_name]
+    steps, measured, real_step, real_monitoring = [], [], cls.train_step, cls.monitoring_scalars
+
+    def counted_step(self, x, y):
+        steps.append(len(steps) + 1)
+        return real_step(self, x, y)
+
+    def counted_monitoring(self):
+        measured.append(steps[-1])
+        return real_monitoring(self)
+
+    monkeypatch.setattr(cls, "train_step", counted_step)
+    monkeypatch.setattr(cls, "monitoring_scalars", counted_monitoring)
+    every = tiny_config(model_name, "train.max_steps=30", *overrides)
+    sparse = tiny_config(model_name, "train.max_steps=30", "train.log_every=7", *overrides)
+    run.train(every, tmp_path / "every", progress_bar=False)
+    assert measured == list(range(1, 31))
+    steps.clear(), measured.clear()
+    run.train(sparse, tmp_path / "sparse", progress_bar=False)
+    model = run.open_run(tmp_path / "sparse").model
+    model.total_steps = 30
+    boundaries = [bound + 1 for bound in model.phase_bounds()[1:-1]] if model_name != "rbm" else []
+    assert measured == sorted({1, 7, 14, 21, 28, 30, *boundaries})
+    assert_same_state(parameters(tmp_path / "every"), parameters(tmp_path / "sparse"))
+    rows = [json.loads(line) for line in (tmp_path / "sparse" / "metrics.jsonl").read_text().splitlines()]
+    logged = [r for r in rows if "split" not in r]
+    assert [r["step"] for r in logged] == [7, 14, 21, 28]
+    costly = {"rbm": "reconstruction_error", "dbm": "variational_free_energy", "dbn": "wake_reconstruction_error"}
+    assert costly[model_name] in logged[-1]
+
+
 def test_an_unknown_scheduled_metric_stops_before_training(tmp_path, tiny_config):
     with pytest.raises(GenzooError, match="unknown metric 'fid'"):
         run.train(tiny_config("vae", "train.eval_every=5", "train.eval_metrics=fid"), tmp_path / "r",

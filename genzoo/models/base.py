@@ -103,6 +103,13 @@ class GenerativeModel(nn.Module):
         """One update on a batch; returns the scalars it measured, all finite unless training diverged."""
         raise NotImplementedError
 
+    def monitoring_scalars(self) -> dict[str, float]:
+        """Scalars of the last ``train_step`` that cost work the step itself does not need (a Boltzmann machine's
+        reconstruction error and free energies), at the parameters it left; the loop asks for them only on the steps
+        it logs. They draw no random numbers, so how often they are asked for does not change training. None by
+        default."""
+        return {}
+
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """n images (n, C, H, W) in [0, 1]; ``generator`` fixes the noise without touching the global RNG."""
         raise NotImplementedError
@@ -248,10 +255,15 @@ class LayerwiseModel(GenerativeModel):
         inner = [int(layerwise * done // sum(shares)) for done in accumulate(shares[:-1])]
         return [0, *inner, layerwise, self.run_length()]   # the last layer ends exactly there, whatever the rounding
 
-    def phase_index(self) -> int:
-        """0 .. L-1: layer i + 1 on its own; L: the whole model."""
-        bounds = self.phase_bounds()
-        return max(i for i in range(len(bounds) - 1) if self.updates >= bounds[i])
+    def phase_index(self, update: int | None = None) -> int:
+        """0 .. L-1: layer i + 1 on its own; L: the whole model; of the next update, or of update ``update`` (counted
+        from 0)."""
+        bounds, update = self.phase_bounds(), int(self.updates) if update is None else update
+        return max(i for i in range(len(bounds) - 1) if update >= bounds[i])
+
+    def last_phase_index(self) -> int | None:
+        """The phase of the last update taken, None before the first."""
+        return self.phase_index(int(self.updates) - 1) if self.updates > 0 else None
 
 
 def require_binarized(model: str, binarized: bool) -> None:

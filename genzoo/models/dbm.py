@@ -93,6 +93,7 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         self.pixel_means = RunningMeans(sizes[0])
         self.register_buffer("persistent_chains", torch.zeros(cfg.persistent_chains, sum(sizes)))
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+        self.batch: Tensor | None = None   # the last joint update's batch, for monitoring_scalars
 
     def layerwise_steps(self) -> int:
         """The pretraining share of the run."""
@@ -176,13 +177,25 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
     def joint_step(self, v: Tensor, update: int, phase_length: int) -> dict[str, float]:
         """Salakhutdinov & Hinton 2009, Algorithm 1: mean-field for the data, persistent Gibbs chains for the model."""
         q = self.dbm.mean_field(v, self.cfg.mean_field_steps)
-        bound = self.dbm.variational_bound(q).mean()   # before the update: at the parameters q was found for
         states = self.chain_states()
         for _ in range(self.cfg.gibbs_steps):
             states, model_term = self.dbm.sweep_with_odd_probs(states)
         self.persistent_chains.copy_(torch.cat(states, 1))
-        lr = self.joint.ascend(statistics_difference(q.means, model_term), update, phase_length)
-        return {"variational_free_energy": -bound.item(), "lr": lr}
+        self.batch = v
+        return {"lr": self.joint.ascend(statistics_difference(q.means, model_term), update, phase_length)}
+
+    @torch.no_grad()
+    def monitoring_scalars(self) -> dict[str, float]:
+        """In pretraining, the layer's RBM's reconstruction error; in joint training, the variational free energy of
+        the last batch (mean-field found again at the parameters the update left)."""
+        index = self.last_phase_index()
+        if index is None:
+            return {}
+        if index < len(self.pretraining):
+            return prefixed(f"pretrain_layer{index + 1}", self.pretraining[index].monitoring_scalars())
+        assert self.batch is not None   # set by the joint update just taken
+        q = self.dbm.mean_field(self.batch, self.cfg.mean_field_steps)
+        return {"variational_free_energy": -self.dbm.variational_bound(q).mean().item()}
 
     @torch.no_grad()
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:

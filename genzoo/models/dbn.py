@@ -73,6 +73,7 @@ class DBN(LayerwiseModel):
             for visible, hidden in zip(sizes[:-1], sizes[1:]))
         self.optimizers = {f"layer{i + 1}": learner.optimizer for i, learner in enumerate(self.learners)}
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+        self.wake: tuple[Tensor, Tensor] | None = None   # v and h_1 of the last up pass, for monitoring_scalars
         if cfg.fine_tune_fraction > 0:
             # p(h_{l-1} | h_l) of the directed layers: tied to the RBMs' weights until up-down fine-tuning unties them
             self.generative_weights = nn.ParameterList(nn.Parameter(torch.zeros(a, b), requires_grad=False)
@@ -157,9 +158,22 @@ class DBN(LayerwiseModel):
             recognition.append((below.T @ error / n, error.mean(0)))
         gradients = ([g[0] for g in generative] + [r[0] for r in recognition]
                      + [g[1] for g in generative] + [r[1] for r in recognition])
-        lr = self.up_down.ascend(gradients, update, phase_length)
-        reconstruction = self.generative_mean(0, wake[1])
-        return {**scalars, "wake_reconstruction_error": (v - reconstruction).square().sum(1).mean().item(), "lr": lr}
+        self.wake = v, wake[1]
+        return {**scalars, "lr": self.up_down.ascend(gradients, update, phase_length)}
+
+    @torch.no_grad()
+    def monitoring_scalars(self) -> dict[str, float]:
+        """The last update's RBM's reconstruction error and free energies; in up-down fine-tuning the top RBM's, and
+        how well the generative weights reconstruct the batch from the up pass's first hidden layer."""
+        index = self.last_phase_index()
+        if index is None:
+            return {}
+        if index < len(self.learners):
+            return prefixed(f"layer{index + 1}", self.learners[index].monitoring_scalars())
+        assert self.wake is not None   # set by the up-down update just taken
+        v, hidden = self.wake
+        error = (v - self.generative_mean(0, hidden)).square().sum(1).mean().item()
+        return {**prefixed("top", self.learners[-1].monitoring_scalars()), "wake_reconstruction_error": error}
 
     @torch.no_grad()
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:

@@ -98,6 +98,10 @@ class RestrictedBoltzmannMachine(GibbsChainModel):
             self.pixel_scale.copy_(first.std().clamp_min(1e-3))
         return self.learner.update(self.visible_units(x), self.total_steps)
 
+    def monitoring_scalars(self) -> dict[str, float]:
+        """Reconstruction error, free energy and free energy gap of the last update's batch."""
+        return self.learner.monitoring_scalars()
+
     @torch.no_grad()
     def validation_scalars(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """Mean free energy (the training batches log it too) and reconstruction error."""

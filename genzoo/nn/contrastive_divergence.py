@@ -118,6 +118,7 @@ class ContrastiveDivergence(nn.Module):
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         self.visible_means = RunningMeans(rbm.visible)
         self.ascent = GradientAscent([rbm.weights], [rbm.visible_bias, rbm.hidden_bias], cfg)
+        self.positive: Tensor | None = None   # v of the last update's batch
         self.negative: Tensor | None = None   # v of the last update's negative phase, where up-down sleeps from
 
     @property
@@ -149,7 +150,8 @@ class ContrastiveDivergence(nn.Module):
 
     def update(self, v_data: Tensor, total_updates: int | None) -> dict[str, float]:
         """One CD-k or PCD update from a batch of binary visible vectors; ``total_updates`` sets the lr schedule. Its
-        negative state (the visible vectors after the k Gibbs sweeps) is kept in ``negative`` until the next one."""
+        negative state (the visible vectors after the k Gibbs sweeps) is kept in ``negative`` until the next one, and
+        its batch in ``positive``, for ``monitoring_scalars``. Returns the learning rate it used."""
         if self.updates == 0:   # visible biases start at the first batch's means (Hinton 2010, Section 8)
             self.rbm.visible_bias.copy_(self.rbm.initial_visible_bias(gather_over_ranks(v_data)))
         self.visible_means.observe(v_data)
@@ -157,15 +159,23 @@ class ContrastiveDivergence(nn.Module):
         v_model = self.gibbs(start, self.cfg.cd_steps)
         if self.cfg.persistent:
             self.persistent_chains.copy_(v_model)
-        self.negative = v_model
-        data_input, model_input = self.hidden_input(v_data), self.hidden_input(v_model)
-        measured = self.data_scalars(v_data, data_input)
-        if "free_energy" in measured:
-            measured["free_energy_gap"] = (measured["free_energy"]
-                                           - self.rbm.free_energy(v_model, model_input).mean().item())
-        gradients = statistics_difference([v_data, torch.sigmoid(data_input)], [v_model, torch.sigmoid(model_input)])
-        measured["lr"] = self.ascent.ascend(gradients, int(self.updates), total_updates)
+        self.positive, self.negative = v_data, v_model
+        data_probs, model_probs = self.hidden_probs(v_data), self.hidden_probs(v_model)
+        gradients = statistics_difference([v_data, data_probs], [v_model, model_probs])
+        lr = self.ascent.ascend(gradients, int(self.updates), total_updates)
         self.updates += 1
+        return {"lr": lr}
+
+    @torch.no_grad()
+    def monitoring_scalars(self) -> dict[str, float]:
+        """``data_scalars`` of the last update's batch, and for a plain RBM the free energy gap between that batch and
+        the negative state, at the parameters the update left: a product and the free energies that the loop asks
+        for only on the steps it logs, where computing them each update cost a seventh of it."""
+        if self.positive is None or self.negative is None:
+            return {}
+        measured = self.data_scalars(self.positive)
+        if "free_energy" in measured:
+            measured["free_energy_gap"] = measured["free_energy"] - self.rbm.free_energy(self.negative).mean().item()
         return measured
 
     @torch.no_grad()

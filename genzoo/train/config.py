@@ -15,7 +15,8 @@ class TrainConfig:
     max_steps: int | None = option(None, "stop after this many steps in all, even inside an epoch", low=1)
     seed: int = option(0, "seed of initialisation, data order and sampling noise", low=0, high=MAX_SEED)
     deterministic: bool = option(True, "torch deterministic algorithms: a resumed run equals an uninterrupted one")
-    log_every: int = option(50, "steps between lines of metrics.jsonl", low=1)
+    log_every: int = option(50, "steps between lines of metrics.jsonl; a Boltzmann machine measures its reconstruction "
+                               "error and free energies on these steps alone", low=1)
     sample_every: int = option(500, "steps between sample grids (one is also written at the end)", low=1)
     checkpoint_every: int = option(500, "steps between checkpoints (also written before the first step, at the end "
                                    "and on Ctrl-C)", low=1)

@@ -141,26 +141,31 @@ class Trainer:
         p, cfg = self.progress, self.cfg
         self.model.train()
         started = time.perf_counter() - p.elapsed
+        last_phase, shown = self.model.phase(), False
         while p.step < self.total_steps:
             order, batch_size = self.ranks.shard(epoch_order(len(self.train_set), cfg.seed, p.epoch), cfg.batch_size)
             batches = self.train_set.batches(batch_size, order, start=p.batch)
             for x, y in batches:
                 if p.batch >= self.steps_per_epoch or p.step >= self.total_steps:
                     break
-                phase = self.model.phase()
-                scalars = self._train_step(x, y, p.step + 1)
+                phase, step = self.model.phase(), p.step + 1
+                # the model's costly scalars on logged steps, and where the scalars shown start or change their names
+                monitored = (not shown or phase != last_phase or step % cfg.log_every == 0
+                             or step == self.total_steps)
+                scalars = self._train_step(x, y, step, monitored)
                 save_due = time.monotonic() - self.saved_at >= 60 * cfg.checkpoint_minutes
                 # every rank stops, and checkpoints on time, at one step
                 scalars, stop, save_due = self.ranks.agree(scalars, self.stop_requested, save_due)
                 self.ranks.after_step(self.model)
                 p.step, p.batch, p.elapsed = p.step + 1, p.batch + 1, time.perf_counter() - started
-                self.last_scalars = scalars
+                self.last_scalars = scalars if monitored else {**self.last_scalars, **scalars}
+                last_phase, shown = phase, True
                 bar.update(1)
-                shown = {"phase": phase} if phase else {}
-                bar.set_postfix({**shown, "epoch": p.epoch + 1, **{k: f"{v:.4g}" for k, v in scalars.items()}},
-                                refresh=False)
+                named = {"phase": phase} if phase else {}
+                bar.set_postfix({**named, "epoch": p.epoch + 1,
+                                 **{k: f"{v:.4g}" for k, v in self.last_scalars.items()}}, refresh=False)
                 if self.lines is not None:
-                    self.lines.tick(self._progress_line(phase, scalars))
+                    self.lines.tick(self._progress_line(phase, self.last_scalars))
                 end_of_epoch = p.batch == self.steps_per_epoch
                 p.finished = p.step == self.total_steps
                 logged, drawn = p.step % cfg.log_every == 0, p.step % cfg.sample_every == 0 or p.finished
@@ -169,7 +174,7 @@ class Trainer:
                 if logged or end_of_epoch or drawn or scored or saved:
                     self._check_state(p.step)
                 if logged:
-                    log.write({"step": p.step, "epoch": p.epoch, "time": round(p.elapsed, 3), **shown, **scalars})
+                    log.write({"step": p.step, "epoch": p.epoch, "time": round(p.elapsed, 3), **named, **scalars})
                 if end_of_epoch:
                     self._end_epoch(log)
                 if self.ranks.main and drawn:
@@ -195,20 +200,23 @@ class Trainer:
         return (f"{self.model.name} step {p.step:,}/{self.total_steps:,} (epoch {p.epoch + 1}"
                 f"{', ' + phase if phase else ''}, {p.elapsed:.0f} s){': ' + shown if shown else ''}")
 
-    def _train_step(self, x: torch.Tensor, y: torch.Tensor, step: int) -> dict[str, float]:
-        """One step of the model, stopped with one line if it diverged: a scalar or a weight that is not finite, or
-        torch refusing the numbers the step produced (a distribution's scale out of range, an update overflowing)."""
+    def _train_step(self, x: torch.Tensor, y: torch.Tensor, step: int, monitored: bool) -> dict[str, float]:
+        """One step of the model, with its monitoring scalars if ``monitored``, stopped with one line if it diverged: a
+        weight or a scalar that is not finite, or torch refusing the numbers the step produced (a distribution's scale
+        out of range, an update overflowing)."""
         try:
             with autocast(self.cfg.precision, self.model.device):
                 scalars = self.model.train_step(self._prepare(x), y)
+                if monitored:
+                    scalars |= self.model.monitoring_scalars()
         except (ValueError, RuntimeError, FloatingPointError, OverflowError) as err:
             what = self._non_finite_state() or numerical_failure(err)
             if what is None:
                 raise
             self._diverged(step, what)
         for key, value in scalars.items():
-            if not math.isfinite(value):
-                self._diverged(step, f"{key} = {value}")
+            if not math.isfinite(value):   # a weight gone is named first: the same line whichever scalars were taken
+                self._diverged(step, self._non_finite_state() or f"{key} = {value}")
         return scalars
 
     def _check_state(self, step: int) -> None:
