@@ -41,6 +41,7 @@ def test_every_model_trains_from_its_defaults_with_finite_scalars_and_samples_in
         scalars = {k: v for k, v in record.items() if k not in ("step", "epoch", "time", "phase")}
         assert scalars and all(math.isfinite(v) for v in scalars.values()), record
     model = run.open_run(tmp_path / name).model
+    assert model.monitoring_scalars() == {}   # no step taken in this process: nothing to measure, and no error
     labels = torch.arange(6) % model.num_classes if model.conditional else None
     samples = model.sample(6, torch.Generator().manual_seed(0), labels)
     assert samples.shape == (6, *model.image_shape)

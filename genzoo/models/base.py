@@ -255,15 +255,10 @@ class LayerwiseModel(GenerativeModel):
         inner = [int(layerwise * done // sum(shares)) for done in accumulate(shares[:-1])]
         return [0, *inner, layerwise, self.run_length()]   # the last layer ends exactly there, whatever the rounding
 
-    def phase_index(self, update: int | None = None) -> int:
-        """0 .. L-1: layer i + 1 on its own; L: the whole model; of the next update, or of update ``update`` (counted
-        from 0)."""
-        bounds, update = self.phase_bounds(), int(self.updates) if update is None else update
-        return max(i for i in range(len(bounds) - 1) if update >= bounds[i])
-
-    def last_phase_index(self) -> int | None:
-        """The phase of the last update taken, None before the first."""
-        return self.phase_index(int(self.updates) - 1) if self.updates > 0 else None
+    def phase_index(self) -> int:
+        """0 .. L-1: layer i + 1 on its own; L: the whole model."""
+        bounds = self.phase_bounds()
+        return max(i for i in range(len(bounds) - 1) if self.updates >= bounds[i])
 
 
 def require_binarized(model: str, binarized: bool) -> None:

@@ -93,7 +93,7 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         self.pixel_means = RunningMeans(sizes[0])
         self.register_buffer("persistent_chains", torch.zeros(cfg.persistent_chains, sum(sizes)))
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
-        self.batch: Tensor | None = None   # the last joint update's batch, for monitoring_scalars
+        self.last_update: tuple[int, Tensor] | None = None   # its phase and batch, for monitoring_scalars
 
     def layerwise_steps(self) -> int:
         """The pretraining share of the run."""
@@ -107,6 +107,7 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         v = x.flatten(1)
         self.pixel_means.observe(v)
         index, bounds = self.phase_index(), self.phase_bounds()
+        self.last_update = index, v
         if index < len(self.pretraining):
             scalars = self.pretrain_step(index, v, bounds[index + 1] - bounds[index])
         else:
@@ -181,20 +182,18 @@ class DeepBoltzmannMachine(GibbsChainModel, LayerwiseModel):
         for _ in range(self.cfg.gibbs_steps):
             states, model_term = self.dbm.sweep_with_odd_probs(states)
         self.persistent_chains.copy_(torch.cat(states, 1))
-        self.batch = v
         return {"lr": self.joint.ascend(statistics_difference(q.means, model_term), update, phase_length)}
 
     @torch.no_grad()
     def monitoring_scalars(self) -> dict[str, float]:
         """In pretraining, the layer's RBM's reconstruction error; in joint training, the variational free energy of
         the last batch (mean-field found again at the parameters the update left)."""
-        index = self.last_phase_index()
-        if index is None:
+        if self.last_update is None:   # no update taken in this process yet
             return {}
+        index, v = self.last_update
         if index < len(self.pretraining):
             return prefixed(f"pretrain_layer{index + 1}", self.pretraining[index].monitoring_scalars())
-        assert self.batch is not None   # set by the joint update just taken
-        q = self.dbm.mean_field(self.batch, self.cfg.mean_field_steps)
+        q = self.dbm.mean_field(v, self.cfg.mean_field_steps)
         return {"variational_free_energy": -self.dbm.variational_bound(q).mean().item()}
 
     @torch.no_grad()

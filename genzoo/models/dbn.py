@@ -73,6 +73,7 @@ class DBN(LayerwiseModel):
             for visible, hidden in zip(sizes[:-1], sizes[1:]))
         self.optimizers = {f"layer{i + 1}": learner.optimizer for i, learner in enumerate(self.learners)}
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+        self.last_phase: int | None = None   # for monitoring_scalars
         self.wake: tuple[Tensor, Tensor] | None = None   # v and h_1 of the last up pass, for monitoring_scalars
         if cfg.fine_tune_fraction > 0:
             # p(h_{l-1} | h_l) of the directed layers: tied to the RBMs' weights until up-down fine-tuning unties them
@@ -116,6 +117,7 @@ class DBN(LayerwiseModel):
         """One CD-k or PCD update of the layer in training, on samples of the data passed up the frozen layers; or,
         in the last phase, one up-down update."""
         index, bounds = self.phase_index(), self.phase_bounds()
+        self.last_phase = index
         top = len(self.learners) - 1
         if index < len(self.learners):   # the top RBM's lr schedule spans its greedy phase and fine-tuning
             length = bounds[-1] - bounds[top] if index == top else bounds[index + 1] - bounds[index]
@@ -165,12 +167,12 @@ class DBN(LayerwiseModel):
     def monitoring_scalars(self) -> dict[str, float]:
         """The last update's RBM's reconstruction error and free energies; in up-down fine-tuning the top RBM's, and
         how well the generative weights reconstruct the batch from the up pass's first hidden layer."""
-        index = self.last_phase_index()
-        if index is None:
+        index = self.last_phase
+        if index is None:   # no update taken in this process yet
             return {}
         if index < len(self.learners):
             return prefixed(f"layer{index + 1}", self.learners[index].monitoring_scalars())
-        assert self.wake is not None   # set by the up-down update just taken
+        assert self.wake is not None   # the up-down update just taken kept its up pass
         v, hidden = self.wake
         error = (v - self.generative_mean(0, hidden)).square().sum(1).mean().item()
         return {**prefixed("top", self.learners[-1].monitoring_scalars()), "wake_reconstruction_error": error}
