@@ -106,7 +106,7 @@ class GenerativeModel(nn.Module):
     def monitoring_scalars(self) -> dict[str, float]:
         """Scalars of the last ``train_step`` that cost work the step itself does not need (a Boltzmann machine's
         reconstruction error and free energies), at the parameters it left; the loop asks for them only on the steps
-        it logs. They draw no random numbers, so how often they are asked for does not change training. None by
+        it logs. They draw no random numbers, so how often they are asked for does not change training. Empty by
         default."""
         return {}
 
